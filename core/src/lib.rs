@@ -1,0 +1,14 @@
+//! The rating schema, its validation and the "is this perfect?" rule.
+//!
+//! Compiled byte-for-byte into both the widget (wasm) and the server, so the customer
+//! and the collector never disagree about what is valid or what is a near miss. No I/O,
+//! no web-sys, no tokio; only `serde` derives.
+#![deny(missing_docs)]
+
+mod rating;
+mod scale;
+mod validate;
+
+pub use rating::{Contact, Details, Rating};
+pub use scale::{is_perfect, Scale};
+pub use validate::{ErrorKind, ValidationError, LIMITS};
