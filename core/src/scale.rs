@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 /// The scale a site asks its customers to rate on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
 pub enum Scale {
     /// 1 to 5 stars (the default).
+    #[default]
     Stars5,
     /// 0 to 10.
     Ten,
@@ -32,12 +33,6 @@ impl Scale {
     /// Whether `score` is on this scale.
     pub fn contains(self, score: i64) -> bool {
         (self.min()..=self.max()).contains(&score)
-    }
-}
-
-impl Default for Scale {
-    fn default() -> Self {
-        Scale::Stars5
     }
 }
 

@@ -152,7 +152,10 @@ impl Details {
         }
         for reason in &self.reasons {
             line(reason, "reasons", LIMITS.reason, true)?;
-            if !offered_reasons.iter().any(|offered| offered.as_ref() == reason) {
+            if !offered_reasons
+                .iter()
+                .any(|offered| offered.as_ref() == reason)
+            {
                 return Err(ValidationError::new(ErrorKind::UnknownReason, "reasons"));
             }
         }
@@ -173,12 +176,18 @@ impl Contact {
         let phone = self.phone.as_deref().filter(|p| !p.is_empty());
         if let Some(email) = email {
             if !is_email(email) {
-                return Err(ValidationError::new(ErrorKind::InvalidEmail, "contact.email"));
+                return Err(ValidationError::new(
+                    ErrorKind::InvalidEmail,
+                    "contact.email",
+                ));
             }
         }
         if let Some(phone) = phone {
             if !is_phone(phone) {
-                return Err(ValidationError::new(ErrorKind::InvalidPhone, "contact.phone"));
+                return Err(ValidationError::new(
+                    ErrorKind::InvalidPhone,
+                    "contact.phone",
+                ));
             }
         }
         if self.consent && email.is_none() && phone.is_none() {
@@ -299,10 +308,22 @@ mod tests {
 
     #[test]
     fn score_must_be_on_the_scale() {
-        assert_eq!(code(rating(0).validate(Scale::Stars5)), ("score_out_of_range", "score"));
-        assert_eq!(code(rating(6).validate(Scale::Stars5)), ("score_out_of_range", "score"));
-        assert_eq!(code(rating(11).validate(Scale::Ten)), ("score_out_of_range", "score"));
-        assert_eq!(code(rating(-1).validate(Scale::Ten)), ("score_out_of_range", "score"));
+        assert_eq!(
+            code(rating(0).validate(Scale::Stars5)),
+            ("score_out_of_range", "score")
+        );
+        assert_eq!(
+            code(rating(6).validate(Scale::Stars5)),
+            ("score_out_of_range", "score")
+        );
+        assert_eq!(
+            code(rating(11).validate(Scale::Ten)),
+            ("score_out_of_range", "score")
+        );
+        assert_eq!(
+            code(rating(-1).validate(Scale::Ten)),
+            ("score_out_of_range", "score")
+        );
     }
 
     #[test]
@@ -322,7 +343,10 @@ mod tests {
         r.interaction = Some("x".repeat(201));
         assert_eq!(code(r.validate(Scale::Stars5)), ("too_long", "interaction"));
         r.interaction = Some("order\u{0}1".into());
-        assert_eq!(code(r.validate(Scale::Stars5)), ("control_characters", "interaction"));
+        assert_eq!(
+            code(r.validate(Scale::Stars5)),
+            ("control_characters", "interaction")
+        );
     }
 
     #[test]
@@ -380,14 +404,36 @@ mod tests {
         assert_eq!(with(Some("ana@example.com"), None, true), Ok(()));
         assert_eq!(with(None, Some("+44 20 7946 0958"), true), Ok(()));
         assert_eq!(with(None, None, false), Ok(()));
-        for bad in ["ana", "ana@", "@example.com", "ana@example", "a b@example.com", "a@b@c.d", "a@.com"] {
-            assert_eq!(code(with(Some(bad), None, true)), ("invalid_email", "contact.email"), "{bad}");
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "a@b@c.d",
+            "a@.com",
+        ] {
+            assert_eq!(
+                code(with(Some(bad), None, true)),
+                ("invalid_email", "contact.email"),
+                "{bad}"
+            );
         }
         for bad in ["12345", "call me", "+44 (20) 7946 0958 ext"] {
-            assert_eq!(code(with(None, Some(bad), true)), ("invalid_phone", "contact.phone"), "{bad}");
+            assert_eq!(
+                code(with(None, Some(bad), true)),
+                ("invalid_phone", "contact.phone"),
+                "{bad}"
+            );
         }
-        assert_eq!(code(with(None, None, true)), ("contact_required", "contact"));
-        assert_eq!(code(with(Some(""), Some(""), true)), ("contact_required", "contact"));
+        assert_eq!(
+            code(with(None, None, true)),
+            ("contact_required", "contact")
+        );
+        assert_eq!(
+            code(with(Some(""), Some(""), true)),
+            ("contact_required", "contact")
+        );
     }
 
     proptest! {

@@ -1,0 +1,199 @@
+//! The widget's static files: the loader `nearmiss.js` (short cache), the content-hashed
+//! wasm and its glue under `/widget/` (immutable), and the demo page.
+//!
+//! They come from a folder (`--assets`) or are embedded in the binary by `cargo xtask
+//! dist`. Pre-compressed `.br` and `.gz` siblings are served when the client accepts them.
+
+use crate::error::ApiError;
+use crate::{store, AppState};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io;
+
+static EMBEDDED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/embedded_assets.rs"));
+
+/// The demo page's placeholder for the site key.
+const SITE_KEY_PLACEHOLDER: &str = "{{SITE_KEY}}";
+
+/// Asset files by their path relative to the assets folder (`widget/nearmiss-1a2b.wasm`).
+#[derive(Default)]
+pub struct Assets {
+    files: HashMap<String, Cow<'static, [u8]>>,
+}
+
+impl Assets {
+    /// The assets embedded at build time, if any were.
+    pub fn embedded() -> Option<Assets> {
+        if EMBEDDED.is_empty() {
+            return None;
+        }
+        let files = EMBEDDED
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), Cow::Borrowed(*bytes)))
+            .collect();
+        Some(Assets { files })
+    }
+
+    /// Reads every file below `dir` (as written by `cargo xtask` into `target/widget`).
+    pub fn from_dir(dir: &std::path::Path) -> io::Result<Assets> {
+        let mut assets = Assets::default();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(&folder)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let rel = path.strip_prefix(dir).unwrap_or(&path);
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                assets.files.insert(rel, Cow::Owned(std::fs::read(&path)?));
+            }
+        }
+        if !assets.files.contains_key("nearmiss.js") {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} has no nearmiss.js: build the widget with `cargo xtask build`",
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(assets)
+    }
+
+    /// Whether the loader is there to serve.
+    pub fn has_widget(&self) -> bool {
+        self.files.contains_key("nearmiss.js")
+    }
+
+    fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|bytes| bytes.as_ref())
+    }
+}
+
+/// `GET /nearmiss.js`, `GET /widget/{file}`, `GET /demo/{key}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/nearmiss.js", get(loader))
+        .route("/widget/{file}", get(widget_file))
+        .route("/demo/{key}", get(demo_page))
+}
+
+async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    // Short-lived: the loader's name is fixed, and it names the current hashed files.
+    serve(&state, "nearmiss.js", "public, max-age=300", &headers)
+}
+
+async fn widget_file(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("widget/{file}");
+    serve(
+        &state,
+        &path,
+        "public, max-age=31536000, immutable",
+        &headers,
+    )
+}
+
+fn serve(state: &AppState, path: &str, cache: &'static str, headers: &HeaderMap) -> Response {
+    let Some(original) = state.assets.get(path) else {
+        return ApiError::NotFound.into_response();
+    };
+    let accepts = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let compressed = [("br", ".br"), ("gzip", ".gz")]
+        .into_iter()
+        .filter(|(coding, _)| {
+            accepts
+                .split(',')
+                .any(|a| a.split(';').next().unwrap_or("").trim() == *coding)
+        })
+        .find_map(|(coding, ext)| {
+            state
+                .assets
+                .get(&format!("{path}{ext}"))
+                .map(|b| (coding, b))
+        });
+    let mut response = match compressed {
+        Some((coding, bytes)) => {
+            let mut r = Body::from(bytes.to_vec()).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            r
+        }
+        None => Body::from(original.to_vec()).into_response(),
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    // The host page loads the glue as a module and fetches the wasm cross-origin.
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The demo shop's "thanks for your order" page, embedding the widget for `key`.
+async fn demo_page(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let template = state.assets.get("demo.html").ok_or(ApiError::NotFound)?;
+    let lookup = key.clone();
+    let site = state
+        .store
+        .run(move |conn| store::site_by_key(conn, &lookup))
+        .await?
+        .ok_or(ApiError::UnknownSite)?;
+    let page = String::from_utf8_lossy(template)
+        .replace(SITE_KEY_PLACEHOLDER, &escape_html(&site.key))
+        .replace("{{SITE_NAME}}", &escape_html(&site.settings.name));
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-cache")],
+        Html(page),
+    )
+        .into_response())
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

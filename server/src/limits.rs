@@ -1,0 +1,103 @@
+//! Rate limits on the public API, per client address: a token bucket that refills
+//! continuously. In memory, per process: each `nearmiss serve` limits on its own.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+
+/// Buckets of request tokens by client address.
+pub struct RateLimiter {
+    per_minute: u32,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated_ms: i64,
+}
+
+/// Buckets are forgotten when full and idle, so memory stays bounded by active clients.
+const SWEEP_AT: usize = 10_000;
+
+impl RateLimiter {
+    /// Allows `per_minute` requests a minute per address, in bursts of up to that many.
+    /// `0` turns limiting off.
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `addr` at `now_ms`; `Err(seconds)` to wait when there is none.
+    pub fn check(&self, addr: IpAddr, now_ms: i64) -> Result<(), u64> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let capacity = f64::from(self.per_minute);
+        let per_ms = capacity / 60_000.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= SWEEP_AT {
+            buckets.retain(|_, b| b.tokens + (now_ms - b.updated_ms) as f64 * per_ms < capacity);
+        }
+        let bucket = buckets.entry(addr).or_insert(Bucket {
+            tokens: capacity,
+            updated_ms: now_ms,
+        });
+        let elapsed = (now_ms - bucket.updated_ms).max(0) as f64;
+        bucket.tokens = (bucket.tokens + elapsed * per_ms).min(capacity);
+        bucket.updated_ms = now_ms;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / per_ms / 1000.0).ceil() as u64)
+        }
+    }
+}
+
+/// Middleware: 429 with `Retry-After` once a client address is out of tokens.
+pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let addr = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(addr) = addr {
+        if let Err(retry_after) = state.limiter.check(addr, state.clock.now()) {
+            tracing::warn!(client = %addr, "rate limited");
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_allowed_then_refused_then_refilled() {
+        let limiter = RateLimiter::new(3);
+        let addr: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(limiter.check(addr, 0), Ok(()));
+        }
+        assert_eq!(limiter.check(addr, 0), Err(20));
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(limiter.check(other, 0), Ok(()));
+        assert_eq!(limiter.check(addr, 20_000), Ok(()));
+        assert!(limiter.check(addr, 20_000).is_err());
+    }
+
+    #[test]
+    fn zero_means_unlimited() {
+        let limiter = RateLimiter::new(0);
+        let addr: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!((0..1000).all(|_| limiter.check(addr, 0).is_ok()));
+    }
+}
