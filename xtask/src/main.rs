@@ -1,1 +1,215 @@
-fn main() {}
+//! `cargo xtask …`: builds and optimises the widget, runs the demo and every test.
+//!
+//! Installs what cargo can install (the wasm32 target, `wasm-bindgen-cli` at the exact
+//! version of the `wasm-bindgen` crate, and `wasm-opt` from npm when npm is there), and
+//! says what it is doing while it does.
+
+mod tools;
+mod widget;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  demo [--port N]   build the widget, start the server on an SQLite file with a demo
+                    site, and print the demo page's URL
+  test              every test: native, wasm in headless Chromium, end to end, size
+  build             build and optimise the widget into target/widget
+  size              the widget's bytes (raw, gzip, brotli) against the budget
+  dist              one release server binary with the widget embedded (target/dist)
+";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("build") => widget::build().map(|_| ()),
+        Some("size") => widget::build().and_then(|dir| widget::size_report(&dir)),
+        Some("dist") => dist(),
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask's parent folder).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Says what is about to happen, then runs it; fails with the command's name.
+fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}").replace('"', "");
+    eprintln!("xtask: $ {shown}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|err| format!("could not run {shown}: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("failed ({status}): {shown}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn say(message: &str) {
+    eprintln!("xtask: {message}");
+}
+
+fn demo(args: &[String]) -> Result {
+    let port: u16 = match args {
+        [] => 8080,
+        [flag, port] if flag == "--port" => port
+            .parse()
+            .map_err(|_| format!("--port {port}: not a port number"))?,
+        _ => return Err("usage: cargo xtask demo [--port N]".into()),
+    };
+    let assets = widget::build()?;
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "nearmiss-server",
+        "--bin",
+        "nearmiss",
+    ]))?;
+    let server = target_dir().join("debug").join("nearmiss");
+    let dir = target_dir().join("demo");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let db = dir.join("nearmiss.db");
+    let key_file = dir.join(format!("site-key-{port}"));
+    let key = match std::fs::read_to_string(&key_file) {
+        Ok(key) if db.exists() => key.trim().to_owned(),
+        _ => {
+            say("creating the demo site \"Corner Bistro\"");
+            let origin = format!("http://127.0.0.1:{port}");
+            let output = Command::new(&server)
+                .arg("--db")
+                .arg(&db)
+                .args([
+                    "site",
+                    "add",
+                    "--name",
+                    "Corner Bistro",
+                    "--origin",
+                    &origin,
+                ])
+                .args(["--origin", &format!("http://localhost:{port}")])
+                .args(["--owner", "Sam, the Corner Bistro manager"])
+                .args([
+                    "--reason",
+                    "Late delivery",
+                    "--reason",
+                    "Cold food",
+                    "--reason",
+                    "Missing item",
+                ])
+                .args([
+                    "--reason",
+                    "Wrong order",
+                    "--reason",
+                    "Rude staff",
+                    "--reason",
+                    "Something else",
+                ])
+                .output()
+                .map_err(|e| format!("running {}: {e}", server.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "adding the demo site failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            let key = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            std::fs::write(&key_file, &key)
+                .map_err(|e| format!("writing {}: {e}", key_file.display()))?;
+            key
+        }
+    };
+    eprintln!();
+    eprintln!("  Demo page:   http://127.0.0.1:{port}/demo/{key}");
+    eprintln!("  Database:    {}", db.display());
+    eprintln!("  Site key:    {key}");
+    eprintln!("  Stop with Ctrl-C.");
+    eprintln!();
+    run(Command::new(&server)
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--assets")
+        .arg(&assets))
+}
+
+fn test() -> Result {
+    let assets = widget::build()?;
+    tools::require_browser()?;
+    say("native tests: core, server, end to end (real server, real Chromium)");
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("NEARMISS_WIDGET_DIR", &assets))?;
+    say("widget tests: wasm in headless Chromium");
+    run(cargo()
+        .args([
+            "test",
+            "-p",
+            "nearmiss-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "60"))?;
+    widget::size_report(&assets)
+}
+
+fn dist() -> Result {
+    let assets = widget::build()?;
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "nearmiss-server",
+            "--bin",
+            "nearmiss",
+        ])
+        .env("NEARMISS_EMBED_ASSETS", &assets))?;
+    let out = target_dir().join("dist");
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let binary = out.join("nearmiss");
+    std::fs::copy(target_dir().join("release").join("nearmiss"), &binary)
+        .map_err(|e| format!("copying the binary: {e}"))?;
+    let bytes = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
+    say(&format!(
+        "{} ({} KiB), widget embedded: run `{} serve`",
+        binary.display(),
+        bytes / 1024,
+        binary.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The embed settings (the script tag's `data-` attributes) and `nearmiss('open', …)`
+//! options, read from plain JS objects.
+
+use wasm_bindgen::JsValue;
+
+/// When the widget asks.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Trigger {
+    /// A floating "Rate your visit" button (the default).
+    Button,
+    /// Ask at once: receipt and thank-you pages.
+    Open,
+    /// Only through `nearmiss('open')`.
+    Manual,
+}
+
+/// What the loader passes to `boot`.
+#[derive(Clone, Debug)]
+pub struct Embed {
+    pub site: String,
+    pub trigger: Trigger,
+    pub interaction: Option<String>,
+    pub token: Option<String>,
+    pub lang: Option<String>,
+    /// The collector's base URL, without a trailing slash.
+    pub endpoint: String,
+}
+
+/// What `nearmiss('open', {...})` may set.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    pub interaction: Option<String>,
+    pub token: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+fn string(object: &JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(object, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl Embed {
+    pub fn from_js(value: &JsValue) -> Result<Embed, &'static str> {
+        let site = string(value, "site").ok_or("nearmiss: data-site is missing")?;
+        let endpoint = string(value, "endpoint").ok_or("nearmiss: no endpoint")?;
+        let trigger = match string(value, "trigger").as_deref() {
+            None | Some("button") => Trigger::Button,
+            Some("open") => Trigger::Open,
+            Some("manual") => Trigger::Manual,
+            Some(_) => return Err("nearmiss: data-trigger must be button, open or manual"),
+        };
+        Ok(Embed {
+            site,
+            trigger,
+            interaction: string(value, "interaction"),
+            token: string(value, "token"),
+            lang: string(value, "lang"),
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+impl OpenOptions {
+    pub fn from_js(value: &JsValue) -> OpenOptions {
+        if !value.is_object() {
+            return OpenOptions::default();
+        }
+        let contact = js_sys::Reflect::get(value, &JsValue::from_str("contact"))
+            .unwrap_or(JsValue::UNDEFINED);
+        OpenOptions {
+            interaction: string(value, "interaction"),
+            token: string(value, "token"),
+            email: string(&contact, "email"),
+            phone: string(&contact, "phone"),
+        }
+    }
+}

@@ -1,0 +1,731 @@
+//! The customer's flow: ask, send the score the moment it is chosen, then the perfect
+//! path (thanks, "what made it great?") or the near-miss path (an apology that takes
+//! ownership, reasons, comment, contact consent and the promise), then the confirmation
+//! with the case reference.
+
+use crate::dom;
+use crate::embed::{Embed, OpenOptions, Trigger};
+use crate::events::Events;
+use crate::net::{self, Failure};
+use crate::score::{key_target, ScoreGroup};
+use crate::site::SiteConfig;
+use crate::text;
+use gloo_events::{EventListener, EventListenerOptions};
+use nearmiss_core::{is_perfect, Contact, Details, Rating};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
+
+const STYLE: &str = include_str!("style.css");
+
+/// One widget on the page.
+pub struct Widget {
+    embed: Embed,
+    pub events: Events,
+    host: Element,
+    launcher: Option<Element>,
+    panel: Element,
+    screen: Element,
+    site: RefCell<Load>,
+    state: RefCell<State>,
+    /// Listeners of the current screen; replaced on every render.
+    listeners: RefCell<Vec<EventListener>>,
+    /// Listeners that live as long as the widget (launcher, close button).
+    fixed: RefCell<Vec<EventListener>>,
+}
+
+enum Load {
+    Loading,
+    Ready(Rc<SiteConfig>),
+    Failed,
+}
+
+#[derive(Default)]
+struct State {
+    open: bool,
+    /// Move focus into the next screen: only after the customer acted, never on page load.
+    focus: bool,
+    options: OpenOptions,
+    stage: Stage,
+    rating: Option<Chosen>,
+    sending: bool,
+    error: Option<&'static str>,
+    /// The customer left a way to reach them.
+    contact_given: bool,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    #[default]
+    Question,
+    Details,
+    Done,
+}
+
+struct Chosen {
+    rating: Rating,
+    perfect: bool,
+    answer: Option<Answer>,
+}
+
+#[derive(Clone)]
+struct Answer {
+    case_ref: Option<String>,
+    promise_by: Option<String>,
+}
+
+impl Widget {
+    /// Builds the element, fetches the site's settings, and asks at once for `open`.
+    pub fn start(embed: Embed) -> Option<Rc<Widget>> {
+        let doc = dom::document()?;
+        let host = doc.create_element("nearmiss-widget").ok()?;
+        let root = host
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .ok()?;
+        let frame = doc.create_element("div").ok()?;
+        frame.set_class_name("frame");
+        dom::add_text(&frame, "style", "", STYLE);
+        let _ = root.append_child(&frame);
+        let launcher = (embed.trigger == Trigger::Button)
+            .then(|| dom::add_text(&frame, "button", "launcher", text::OPEN_BUTTON));
+        let panel = dom::add(&frame, "div", "panel");
+        dom::attrs(
+            &panel,
+            &[
+                ("role", "dialog"),
+                ("aria-labelledby", "nm-title"),
+                ("hidden", ""),
+            ],
+        );
+        let close = dom::add_text(&panel, "button", "close", "×");
+        dom::attrs(&close, &[("aria-label", text::CLOSE), ("type", "button")]);
+        let screen = dom::add(&panel, "div", "screen");
+        let parent = doc
+            .body()
+            .map(Element::from)
+            .or_else(|| doc.document_element())?;
+        let _ = parent.append_child(&host);
+
+        let widget = Rc::new(Widget {
+            embed,
+            events: Events::default(),
+            host,
+            launcher,
+            panel,
+            screen,
+            site: RefCell::new(Load::Loading),
+            state: RefCell::new(State::default()),
+            listeners: RefCell::default(),
+            fixed: RefCell::default(),
+        });
+        let fixed = vec![
+            widget.listener(&close, "click", |w, _| w.close()),
+            widget.listener(&widget.panel, "keydown", |w, e| {
+                if key(e).as_deref() == Some("Escape") {
+                    w.close();
+                }
+            }),
+        ];
+        widget.fixed.borrow_mut().extend(fixed);
+        if let Some(launcher) = &widget.launcher {
+            let l = widget.listener(launcher, "click", |w, _| {
+                w.state.borrow_mut().focus = true;
+                w.open(OpenOptions::default());
+            });
+            widget.fixed.borrow_mut().push(l);
+        }
+        let weak = Rc::downgrade(&widget);
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(w) = weak.upgrade() else { return };
+            let (endpoint, site) = (w.embed.endpoint.clone(), w.embed.site.clone());
+            drop(w);
+            let loaded = SiteConfig::fetch(&endpoint, &site).await;
+            let Some(w) = weak.upgrade() else { return };
+            *w.site.borrow_mut() = match loaded {
+                Ok(config) => Load::Ready(Rc::new(config)),
+                Err(_) => {
+                    net::warn("nearmiss: could not load the site's settings");
+                    Load::Failed
+                }
+            };
+            if w.state.borrow().open {
+                w.render();
+            }
+        });
+        if widget.embed.trigger == Trigger::Open {
+            widget.open(OpenOptions::default());
+        }
+        Some(widget)
+    }
+
+    /// Shows the panel at its current step.
+    pub fn open(self: &Rc<Self>, options: OpenOptions) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.open = true;
+            if options.interaction.is_some() || options.email.is_some() || options.phone.is_some() {
+                state.options = options;
+            }
+        }
+        let _ = self.panel.remove_attribute("hidden");
+        if let Some(launcher) = &self.launcher {
+            let _ = launcher.set_attribute("hidden", "");
+        }
+        self.render();
+    }
+
+    /// Hides the panel; a rating already chosen keeps sending.
+    pub fn close(&self) {
+        self.state.borrow_mut().open = false;
+        let _ = self.panel.set_attribute("hidden", "");
+        if let Some(launcher) = &self.launcher {
+            let _ = launcher.remove_attribute("hidden");
+            dom::focus(launcher);
+        }
+    }
+
+    /// Removes the element and every listener.
+    pub fn destroy(&self) {
+        self.listeners.borrow_mut().clear();
+        self.fixed.borrow_mut().clear();
+        self.host.remove();
+    }
+
+    fn listener(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        event: &'static str,
+        handler: impl Fn(&Rc<Widget>, &Event) + 'static,
+    ) -> EventListener {
+        let weak: Weak<Widget> = Rc::downgrade(self);
+        EventListener::new_with_options(
+            target,
+            event,
+            EventListenerOptions::enable_prevent_default(),
+            move |e| {
+                if let Some(w) = weak.upgrade() {
+                    handler(&w, e);
+                }
+            },
+        )
+    }
+
+    fn listen(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        event: &'static str,
+        handler: impl Fn(&Rc<Widget>, &Event) + 'static,
+    ) {
+        let l = self.listener(target, event, handler);
+        self.listeners.borrow_mut().push(l);
+    }
+
+    /// Draws the current step from scratch.
+    fn render(self: &Rc<Self>) {
+        // The listener that triggered this render may be running: drop the old ones
+        // after the current event has finished, not under its feet.
+        let old = std::mem::take(&mut *self.listeners.borrow_mut());
+        wasm_bindgen_futures::spawn_local(async move { drop(old) });
+        self.screen.set_text_content(None);
+        let site = match &*self.site.borrow() {
+            Load::Ready(site) => Some(site.clone()),
+            Load::Loading => None,
+            Load::Failed => {
+                dom::add_text(&self.screen, "p", "note", text::UNAVAILABLE);
+                return;
+            }
+        };
+        let Some(site) = site else {
+            dom::attrs(&self.screen, &[("aria-busy", "true")]);
+            dom::add_text(&self.screen, "h2", "title", text::QUESTION).set_id("nm-title");
+            return;
+        };
+        let _ = self.screen.remove_attribute("aria-busy");
+        let stage = self.state.borrow().stage;
+        let focus_target = match stage {
+            Stage::Question => self.render_question(&site),
+            Stage::Details => self.render_details(&site),
+            Stage::Done => self.render_done(&site),
+        };
+        let focus = std::mem::take(&mut self.state.borrow_mut().focus);
+        if focus {
+            dom::focus(&focus_target);
+        }
+    }
+
+    fn render_question(self: &Rc<Self>, site: &SiteConfig) -> Element {
+        dom::add_text(&self.screen, "h2", "title", text::QUESTION).set_id("nm-title");
+        let group = Rc::new(ScoreGroup::build(&self.screen, site.scale, "nm-title"));
+        for (index, (score, radio)) in group.radios.iter().enumerate() {
+            let (score, g) = (*score, group.clone());
+            self.listen(radio, "click", move |w, _| {
+                g.check(index);
+                w.choose(score);
+            });
+        }
+        let g = group.clone();
+        self.listen(&group.group, "keydown", move |w, e| {
+            let Some(k) = key(e) else { return };
+            if k == " " || k == "Enter" {
+                e.prevent_default();
+                if let Some(index) = g.checked() {
+                    w.choose(g.radios[index].0);
+                }
+            } else if let Some(index) = key_target(&k, g.checked(), g.radios.len()) {
+                e.prevent_default();
+                g.check(index);
+            }
+        });
+        group.radios[0].1.clone()
+    }
+
+    /// The customer chose `score`: record it, send it at once, and show the next step.
+    fn choose(self: &Rc<Self>, score: i64) {
+        let Load::Ready(site) = &*self.site.borrow() else {
+            return;
+        };
+        let perfect = is_perfect(score, site.scale);
+        let rating = {
+            let state = self.state.borrow();
+            Rating {
+                id: new_id(),
+                site: self.embed.site.clone(),
+                score,
+                interaction: state
+                    .options
+                    .interaction
+                    .clone()
+                    .or_else(|| self.embed.interaction.clone()),
+                token: state
+                    .options
+                    .token
+                    .clone()
+                    .or_else(|| self.embed.token.clone()),
+                page: page(),
+                locale: self.embed.lang.clone().or_else(language),
+            }
+        };
+        let detail = event_detail(&[
+            ("id", rating.id.as_str().into()),
+            ("score", (score as f64).into()),
+            ("perfect", perfect.into()),
+        ]);
+        {
+            let mut state = self.state.borrow_mut();
+            state.rating = Some(Chosen {
+                rating,
+                perfect,
+                answer: None,
+            });
+            state.stage = Stage::Details;
+            state.focus = true;
+        }
+        self.events.emit("rated", &detail);
+        if !perfect {
+            self.events.emit("flagged", &detail);
+        }
+        self.render();
+        let w = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = w.send_rating().await;
+        });
+    }
+
+    /// Sends the chosen rating, retrying what is worth retrying. Safe to call again: the
+    /// id makes the server answer a repeat with the first answer.
+    async fn send_rating(self: &Rc<Self>) -> Result<Answer, Failure> {
+        let (body, id) = {
+            let state = self.state.borrow();
+            let Some(chosen) = &state.rating else {
+                return Err(Failure::Network);
+            };
+            if let Some(answer) = &chosen.answer {
+                return Ok(answer.clone());
+            }
+            let body =
+                serde_wasm_bindgen::to_value(&chosen.rating).map_err(|_| Failure::Network)?;
+            (body, chosen.rating.id.clone())
+        };
+        let url = self.url("/v1/ratings");
+        let mut attempt = 0;
+        let reply = loop {
+            match net::post_json(&url, &body).await {
+                Ok(reply) => break reply,
+                Err(failure) if failure.is_transient() && attempt < 4 => {
+                    attempt += 1;
+                    net::sleep(1000 << attempt).await;
+                }
+                Err(failure) => {
+                    net::warn("nearmiss: the rating was not accepted");
+                    return Err(failure);
+                }
+            }
+        };
+        let case = js_get(&reply, "case");
+        let answer = Answer {
+            case_ref: js_get(&case, "ref").as_string(),
+            promise_by: js_get(&js_get(&case, "promise"), "by").as_string(),
+        };
+        let first = {
+            let mut state = self.state.borrow_mut();
+            match state.rating.as_mut() {
+                Some(chosen) if chosen.rating.id == id && chosen.answer.is_none() => {
+                    chosen.answer = Some(answer.clone());
+                    true
+                }
+                _ => false,
+            }
+        };
+        if first {
+            let case_ref = answer
+                .case_ref
+                .as_deref()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL);
+            self.events.emit(
+                "sent",
+                &event_detail(&[("id", id.as_str().into()), ("case", case_ref)]),
+            );
+        }
+        Ok(answer)
+    }
+
+    fn render_details(self: &Rc<Self>, site: &SiteConfig) -> Element {
+        let perfect = self
+            .state
+            .borrow()
+            .rating
+            .as_ref()
+            .is_some_and(|c| c.perfect);
+        let screen = &self.screen;
+        let title = if perfect {
+            dom::add_text(screen, "h2", "title", text::PERFECT_THANKS)
+        } else {
+            dom::add_text(screen, "h2", "title apology", &site.apology)
+        };
+        title.set_id("nm-title");
+        dom::attrs(&title, &[("tabindex", "-1")]);
+        let prompt = dom::add_text(
+            screen,
+            "p",
+            "prompt",
+            if perfect {
+                text::PERFECT_PROMPT
+            } else {
+                text::MISS_PROMPT
+            },
+        );
+        prompt.set_id("nm-prompt");
+        if !perfect && !site.reasons.is_empty() {
+            let chips = dom::add(screen, "div", "chips");
+            dom::attrs(
+                &chips,
+                &[("role", "group"), ("aria-labelledby", "nm-prompt")],
+            );
+            for reason in &site.reasons {
+                let chip = dom::add_text(&chips, "button", "chip", reason);
+                dom::attrs(&chip, &[("type", "button"), ("aria-pressed", "false")]);
+                self.listen(&chip.clone(), "click", move |_, _| {
+                    let on = chip.get_attribute("aria-pressed").as_deref() != Some("true");
+                    dom::attrs(
+                        &chip,
+                        &[("aria-pressed", if on { "true" } else { "false" })],
+                    );
+                });
+            }
+        }
+        let comment = dom::add(screen, "textarea", "comment");
+        let limit = nearmiss_core::LIMITS.comment.to_string();
+        dom::attrs(
+            &comment,
+            &[
+                ("aria-labelledby", "nm-prompt"),
+                ("maxlength", &limit),
+                ("rows", "3"),
+            ],
+        );
+
+        if !perfect {
+            let consent_label = dom::add(screen, "label", "consent");
+            let consent = dom::add(&consent_label, "input", "");
+            dom::attrs(&consent, &[("type", "checkbox")]);
+            dom::add_text(&consent_label, "span", "", text::CONTACT_CONSENT);
+            let contact_label = dom::add(screen, "label", "contact");
+            dom::add_text(&contact_label, "span", "", text::CONTACT_LABEL);
+            let contact = dom::add(&contact_label, "input", "");
+            dom::attrs(
+                &contact,
+                &[
+                    ("type", "text"),
+                    ("autocomplete", "email"),
+                    ("maxlength", "200"),
+                ],
+            );
+            let promise = dom::add(screen, "p", "promise");
+            let (prefill, consent_given) = {
+                let state = self.state.borrow();
+                let prefill = state
+                    .options
+                    .email
+                    .clone()
+                    .or_else(|| state.options.phone.clone());
+                (
+                    prefill,
+                    state.options.email.is_some() || state.options.phone.is_some(),
+                )
+            };
+            if let (Some(value), Some(input)) = (prefill, contact.dyn_ref::<HtmlInputElement>()) {
+                input.set_value(&value);
+            }
+            let owner = site.owner.clone();
+            let minutes = site.ack_within_minutes.to_string();
+            let update = move |consented: bool| {
+                let _ = contact_label.toggle_attribute_with_force("hidden", !consented);
+                let mut words = owner.clone();
+                words.push_str(if consented {
+                    text::PROMISE_WITHIN
+                } else {
+                    text::PROMISE_LOOK
+                });
+                words.push_str(&minutes);
+                words.push_str(text::MINUTES);
+                promise.set_text_content(Some(&words));
+            };
+            if let Some(input) = consent.dyn_ref::<HtmlInputElement>() {
+                input.set_checked(consent_given);
+            }
+            update(consent_given);
+            self.listen(&consent, "change", move |_, e| {
+                let checked = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                    .is_some_and(|i| i.checked());
+                update(checked);
+            });
+        }
+        let error = dom::add(screen, "p", "error");
+        dom::attrs(&error, &[("role", "alert")]);
+        if let Some(message) = self.state.borrow().error {
+            error.set_text_content(Some(message));
+        }
+        let sending = self.state.borrow().sending;
+        let send = dom::add_text(
+            screen,
+            "button",
+            "send",
+            if sending { text::SENDING } else { text::SEND },
+        );
+        dom::attrs(&send, &[("type", "button")]);
+        if sending {
+            dom::attrs(&send, &[("disabled", "")]);
+        }
+        self.listen(&send, "click", |w, _| w.send_details());
+        title
+    }
+
+    /// Reads the form, checks it with the core's rules, and sends it.
+    fn send_details(self: &Rc<Self>) {
+        let screen = &self.screen;
+        let query = |selector: &str| screen.query_selector(selector).ok().flatten();
+        let comment = query(".comment")
+            .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
+            .map(|t| t.value())
+            .filter(|v| !v.trim().is_empty());
+        let mut reasons = Vec::new();
+        if let Ok(chips) = screen.query_selector_all(".chip[aria-pressed=true]") {
+            for i in 0..chips.length() {
+                if let Some(text) = chips.item(i).and_then(|n| n.text_content()) {
+                    reasons.push(text);
+                }
+            }
+        }
+        let consent = query(".consent input")
+            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+            .is_some_and(|i| i.checked());
+        let contact = consent.then(|| {
+            let value = query(".contact input")
+                .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+                .map(|i| i.value().trim().to_owned())
+                .unwrap_or_default();
+            let is_email = value.contains('@');
+            Contact {
+                name: None,
+                email: is_email.then(|| value.clone()).filter(|v| !v.is_empty()),
+                phone: (!is_email).then_some(value).filter(|v| !v.is_empty()),
+                consent: true,
+            }
+        });
+        let details = Details {
+            site: self.embed.site.clone(),
+            comment,
+            reasons,
+            contact,
+        };
+        let offered = match &*self.site.borrow() {
+            Load::Ready(site) => site.reasons.clone(),
+            _ => return,
+        };
+        if let Err(err) = details.validate(&offered) {
+            if let Some(error) = query(".error") {
+                error.set_text_content(Some(err.message()));
+            }
+            return;
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            if state.sending {
+                return;
+            }
+            state.sending = true;
+            state.error = None;
+            state.contact_given = details.contact.is_some();
+        }
+        if let Some(send) = query(".send") {
+            send.set_text_content(Some(text::SENDING));
+            dom::attrs(&send, &[("disabled", "")]);
+        }
+        let w = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = w.post_details(&details).await;
+            {
+                let mut state = w.state.borrow_mut();
+                state.sending = false;
+                state.focus = true;
+                match result {
+                    Ok(()) => state.stage = Stage::Done,
+                    Err(_) => state.error = Some(text::NOT_SENT),
+                }
+            }
+            w.render();
+        });
+    }
+
+    async fn post_details(self: &Rc<Self>, details: &Details) -> Result<(), Failure> {
+        self.send_rating().await?;
+        let id = match &self.state.borrow().rating {
+            Some(chosen) => chosen.rating.id.clone(),
+            None => return Err(Failure::Network),
+        };
+        let mut path = String::from("/v1/ratings/");
+        path.push_str(&id);
+        path.push_str("/details");
+        let body = serde_wasm_bindgen::to_value(details).map_err(|_| Failure::Network)?;
+        let url = self.url(&path);
+        let mut attempt = 0;
+        loop {
+            match net::post_json(&url, &body).await {
+                Ok(_) => return Ok(()),
+                Err(failure) if failure.is_transient() && attempt < 2 => {
+                    attempt += 1;
+                    net::sleep(1000 << attempt).await;
+                }
+                Err(failure) => return Err(failure),
+            }
+        }
+    }
+
+    fn render_done(self: &Rc<Self>, site: &SiteConfig) -> Element {
+        let state = self.state.borrow();
+        let chosen = state.rating.as_ref();
+        let answer = chosen.and_then(|c| c.answer.clone());
+        let title = match answer.as_ref().and_then(|a| a.case_ref.clone()) {
+            Some(case_ref) => {
+                let title = dom::add(&self.screen, "h2", "title");
+                dom::add_text(&title, "span", "", text::DONE_MISS);
+                dom::add_text(&title, "strong", "ref", &case_ref);
+                let mut next = site.owner.clone();
+                next.push_str(if state.contact_given {
+                    text::DONE_CONTACT_BY
+                } else {
+                    text::DONE_LOOK_BY
+                });
+                if let Some(by) = answer.as_ref().and_then(|a| a.promise_by.as_deref()) {
+                    next.push_str(&local_time(by));
+                }
+                next.push('.');
+                dom::add_text(&self.screen, "p", "promise", &next);
+                title
+            }
+            None => dom::add_text(&self.screen, "h2", "title", text::DONE_PERFECT),
+        };
+        title.set_id("nm-title");
+        dom::attrs(&title, &[("tabindex", "-1")]);
+        if let Some(url) = &site.review_url {
+            // Offered to every rater, perfect or not: never review gating.
+            let link = dom::add_text(&self.screen, "a", "review", text::REVIEW);
+            dom::attrs(
+                &link,
+                &[("href", url), ("target", "_blank"), ("rel", "noopener")],
+            );
+        }
+        title
+    }
+
+    fn url(&self, path: &str) -> String {
+        let mut url = self.embed.endpoint.clone();
+        url.push_str(path);
+        url
+    }
+}
+
+fn key(event: &Event) -> Option<String> {
+    event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key)
+}
+
+fn js_get(object: &JsValue, key: &str) -> JsValue {
+    if !object.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn event_detail(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (key, value) in pairs {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object.into()
+}
+
+/// A random (version 4) UUID. `crypto.getRandomValues` works on plain-http pages too,
+/// where `crypto.randomUUID` does not.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        id.push(HEX[(b >> 4) as usize] as char);
+        id.push(HEX[(b & 0x0f) as usize] as char);
+    }
+    id
+}
+
+/// The page without its query string or fragment, which may hold personal data.
+fn page() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let mut page = location.origin().ok()?;
+    page.push_str(&location.pathname().ok()?);
+    Some(page)
+}
+
+fn language() -> Option<String> {
+    web_sys::window()?.navigator().language()
+}
+
+/// An RFC 3339 time as the customer's local clock time ("3:15 PM").
+fn local_time(rfc3339: &str) -> String {
+    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"numeric".into());
+    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+    String::from(date.to_locale_time_string_with_options("default", &options))
+}

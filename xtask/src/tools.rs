@@ -1,0 +1,130 @@
+//! The tools the widget build needs, installed when cargo or npm can install them.
+
+use crate::{root, run, say, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// binaryen from npm; Debian's older wasm-opt corrupts wasm-bindgen output.
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+const MIN_WASM_OPT: u32 = 123;
+
+/// `rustup target add wasm32-unknown-unknown` when it is missing.
+pub fn ensure_wasm_target() -> Result {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+        .unwrap_or(false);
+    if !installed {
+        say("installing the wasm32-unknown-unknown target (once per machine)");
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// The version the workspace pins `wasm-bindgen` to (`= "=X.Y.Z"` in Cargo.toml).
+fn pinned_wasm_bindgen() -> Result<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml"))
+        .map_err(|e| format!("reading Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix("wasm-bindgen = \"=")?;
+            Some(rest.trim_end_matches('"').to_owned())
+        })
+        .ok_or_else(|| "Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".into())
+}
+
+/// `wasm-bindgen` at exactly the crate's version, installed with cargo when missing.
+pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
+    let version = pinned_wasm_bindgen()?;
+    let current = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let wanted = format!("wasm-bindgen {version}");
+    if current.as_deref() != Some(wanted.as_str()) {
+        say(&format!(
+            "installing wasm-bindgen-cli {version} (found: {}); this takes several minutes, once per machine",
+            current.as_deref().unwrap_or("none")
+        ));
+        // Without --locked: the registry mirror can lag behind the CLI's lock file.
+        run(
+            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+            ]),
+        )?;
+    }
+    Ok(PathBuf::from("wasm-bindgen"))
+}
+
+fn wasm_opt_version(path: &Path) -> Option<u32> {
+    let output = Command::new(path).arg("--version").output().ok()?;
+    // "wasm-opt version 132 (version_132)"
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// A wasm-opt recent enough to trust: `$NEARMISS_WASM_OPT`, the npm copy in
+/// `~/.cache/nearmiss`, or one on PATH; installs the npm copy when npm is there.
+pub fn wasm_opt() -> Option<PathBuf> {
+    let cache = std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join(".cache/nearmiss/binaryen"))?;
+    let npm_copy = cache.join("node_modules/.bin/wasm-opt");
+    let candidates = [
+        std::env::var_os("NEARMISS_WASM_OPT").map(PathBuf::from),
+        Some(npm_copy.clone()),
+        Some(PathBuf::from("wasm-opt")),
+    ];
+    for candidate in candidates.iter().flatten() {
+        match wasm_opt_version(candidate) {
+            Some(v) if v >= MIN_WASM_OPT => return Some(candidate.clone()),
+            Some(v) => say(&format!(
+                "ignoring {} (version {v}; needs {MIN_WASM_OPT}+)",
+                candidate.display()
+            )),
+            None => {}
+        }
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        say("wasm-opt not found and no npm to install it: the widget stays unoptimised");
+        return None;
+    }
+    say(&format!(
+        "installing wasm-opt ({BINARYEN_NPM} from npm) into {}",
+        cache.display()
+    ));
+    let _ = std::fs::create_dir_all(&cache);
+    let installed = run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+        .arg(&cache)
+        .arg(BINARYEN_NPM));
+    match (installed, wasm_opt_version(&npm_copy)) {
+        (Ok(()), Some(v)) if v >= MIN_WASM_OPT => Some(npm_copy),
+        _ => {
+            say("could not install wasm-opt: the widget stays unoptimised");
+            None
+        }
+    }
+}
+
+/// Chromium and chromedriver from Debian's packages, for the browser tests.
+pub fn require_browser() -> Result {
+    for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+        if !Path::new(path).exists() {
+            return Err(format!(
+                "{path} is missing: install it with `sudo apt-get install chromium chromium-driver` (package {package})"
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Builds the widget into `target/widget`: the loader `nearmiss.js`, the wasm and its
+//! glue under content-hashed names in `widget/`, the demo page, and `.gz`/`.br` copies.
+
+use crate::{cargo, root, run, say, target_dir, tools, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Loader + glue + wasm, gzip: the budget the widget must fit in.
+const BUDGET_GZIP_BYTES: u64 = 35 * 1024;
+
+const WASM_OPT_FLAGS: &[&str] = &[
+    "-Oz",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
+
+fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> String {
+    let path = path.display().to_string();
+    let what = what.to_owned();
+    move |err| format!("{what} {path}: {err}")
+}
+
+/// Builds everything and returns the output folder.
+pub fn build() -> Result<PathBuf> {
+    tools::ensure_wasm_target()?;
+    let bindgen = tools::ensure_wasm_bindgen()?;
+    say("building the widget (wasm, size profile)");
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "nearmiss-widget",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "widget",
+    ]))?;
+    let target = target_dir();
+    let raw = target.join("wasm32-unknown-unknown/widget/nearmiss_widget.wasm");
+    let staging = target.join("widget-bindgen");
+    run(Command::new(&bindgen)
+        .arg(&raw)
+        .arg("--out-dir")
+        .arg(&staging)
+        .args(["--target", "web", "--no-typescript"]))?;
+    let mut wasm = staging.join("nearmiss_widget_bg.wasm");
+    match tools::wasm_opt() {
+        Some(wasm_opt) => {
+            let optimised = staging.join("nearmiss_widget_opt.wasm");
+            run(Command::new(wasm_opt)
+                .args(WASM_OPT_FLAGS)
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&optimised))?;
+            wasm = optimised;
+        }
+        None => say("skipping wasm-opt"),
+    }
+    let glue = fs::read(staging.join("nearmiss_widget.js")).map_err(io("reading", &staging))?;
+    let wasm = fs::read(&wasm).map_err(io("reading", &wasm))?;
+
+    let out = target.join("widget");
+    if out.exists() {
+        fs::remove_dir_all(&out).map_err(io("clearing", &out))?;
+    }
+    fs::create_dir_all(out.join("widget")).map_err(io("creating", &out))?;
+    let hash = content_hash(&[&glue, &wasm]);
+    let glue_name = format!("nearmiss-{hash}.js");
+    let wasm_name = format!("nearmiss-{hash}.wasm");
+    write(&out.join("widget").join(&glue_name), &glue)?;
+    write(&out.join("widget").join(&wasm_name), &wasm)?;
+
+    let www = root().join("www");
+    let loader = fs::read_to_string(www.join("nearmiss.js")).map_err(io("reading", &www))?;
+    let loader = minify(&loader)
+        .replace("__NEARMISS_GLUE__", &glue_name)
+        .replace("__NEARMISS_WASM__", &wasm_name);
+    write(&out.join("nearmiss.js"), loader.as_bytes())?;
+    let demo = fs::read(www.join("demo.html")).map_err(io("reading", &www))?;
+    write(&out.join("demo.html"), &demo)?;
+
+    for file in [
+        out.join("nearmiss.js"),
+        out.join("widget").join(&glue_name),
+        out.join("widget").join(&wasm_name),
+    ] {
+        let bytes = fs::read(&file).map_err(io("reading", &file))?;
+        if let Some(gz) = compress("gzip", &["-9", "-n", "-c"], &bytes) {
+            write(&PathBuf::from(format!("{}.gz", file.display())), &gz)?;
+        }
+        if let Some(br) = compress("brotli", &["-q", "11", "-c"], &bytes) {
+            write(&PathBuf::from(format!("{}.br", file.display())), &br)?;
+        }
+    }
+    say(&format!("widget built in {}", out.display()));
+    Ok(out)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result {
+    fs::write(path, bytes).map_err(io("writing", path))
+}
+
+/// FNV-1a, 64 bits: enough to give changed content a new name.
+fn content_hash(parts: &[&[u8]]) -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for part in parts {
+        for byte in part.iter() {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{:016x}", hash)[..10].to_owned()
+}
+
+/// Drops `//` comment lines and indentation: the loader is written to be read.
+fn minify(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Pipes `bytes` through a compressor; `None` when it is not installed.
+fn compress(program: &str, args: &[&str], bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    output.status.success().then_some(output.stdout)
+}
+
+fn size_of(path: &Path) -> Option<u64> {
+    fs::metadata(path).ok().map(|m| m.len())
+}
+
+/// Prints loader and wasm bytes, raw, gzip and brotli; fails over the budget.
+pub fn size_report(out: &Path) -> Result {
+    let mut files = vec![out.join("nearmiss.js")];
+    let mut hashed: Vec<PathBuf> = fs::read_dir(out.join("widget"))
+        .map_err(io("reading", out))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("js" | "wasm")))
+        .collect();
+    hashed.sort();
+    files.extend(hashed);
+    println!("{:<34} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    let (mut raw, mut gz, mut br) = (0, 0, 0);
+    let show = |n: Option<u64>| n.map_or("-".to_owned(), |n| n.to_string());
+    for file in &files {
+        let name = file.strip_prefix(out).unwrap_or(file).display().to_string();
+        let sizes = (
+            size_of(file),
+            size_of(Path::new(&format!("{}.gz", file.display()))),
+            size_of(Path::new(&format!("{}.br", file.display()))),
+        );
+        println!(
+            "{:<34} {:>9} {:>9} {:>9}",
+            name,
+            show(sizes.0),
+            show(sizes.1),
+            show(sizes.2)
+        );
+        raw += sizes.0.unwrap_or(0);
+        gz += sizes.1.unwrap_or(0);
+        br += sizes.2.unwrap_or(0);
+    }
+    println!("{:<34} {:>9} {:>9} {:>9}", "total", raw, gz, br);
+    println!(
+        "budget: {} bytes gzip (loader + glue + wasm)",
+        BUDGET_GZIP_BYTES
+    );
+    if gz == 0 {
+        return Err("no gzip sizes: is gzip installed?".into());
+    }
+    if gz > BUDGET_GZIP_BYTES {
+        return Err(format!(
+            "the widget is {gz} bytes gzip, over its {BUDGET_GZIP_BYTES}-byte budget"
+        ));
+    }
+    Ok(())
+}
