@@ -1,0 +1,370 @@
+//! The public API over a real socket: every status in the error table, replay and
+//! conflict, CORS, perfect vs flagged, details, assets, and a restart.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{Server, ID};
+
+fn rating(server: &Server, id: &str, score: i64) -> Value {
+    json!({ "id": id, "site": server.site, "score": score, "interaction": "order-1042" })
+}
+
+#[test]
+fn a_perfect_score_is_stored_without_a_case() {
+    let server = Server::start();
+    let reply = server.post_json("/v1/ratings", &rating(&server, ID, 5));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({ "id": ID, "flagged": false, "case": null })
+    );
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 0);
+    assert_eq!(
+        server.count("SELECT count(*) FROM ratings WHERE perfect = 1"),
+        1
+    );
+}
+
+#[test]
+fn every_score_below_perfect_opens_a_case_with_a_reference_and_a_promise() {
+    let server = Server::start();
+    for (i, score) in (1..=4).enumerate() {
+        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6{i}");
+        let reply = server.post_json("/v1/ratings", &rating(&server, &id, score));
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let body = reply.json();
+        assert_eq!(body["flagged"], true);
+        let reference = body["case"]["ref"].as_str().expect("a case reference");
+        assert!(
+            reference.starts_with("NM-") && reference.len() == 7,
+            "{reference}"
+        );
+        assert_eq!(body["case"]["promise"]["who"], "The Test Shop team");
+        assert!(body["case"]["promise"]["by"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
+    }
+    assert_eq!(
+        server.count("SELECT count(*) FROM cases WHERE status = 'open'"),
+        4
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM cases WHERE ack_due_at - opened_at = 15 * 60 * 1000"),
+        4
+    );
+}
+
+#[test]
+fn a_replay_gets_the_same_answer_and_other_content_a_conflict() {
+    let server = Server::start();
+    let first = server.post_json("/v1/ratings", &rating(&server, ID, 3));
+    let again = server.post_json("/v1/ratings", &rating(&server, ID, 3));
+    assert_eq!((first.status, again.status), (201, 201));
+    assert_eq!(first.json(), again.json());
+    let other = server.post_json("/v1/ratings", &rating(&server, ID, 2));
+    other.assert_error(409, "id_conflict", Some("id"));
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 1);
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
+}
+
+#[test]
+fn bad_input_gets_the_documented_error_and_changes_nothing() {
+    let server = Server::start();
+    let site = server.site.clone();
+    let with = |field: &str, value: Value| {
+        let mut body = rating(&server, ID, 4);
+        body[field] = value;
+        server.post_json("/v1/ratings", &body)
+    };
+    server
+        .post("/v1/ratings", "application/json", "{\"id\":")
+        .assert_error(400, "malformed", None);
+    server
+        .post("/v1/ratings", "application/json", "not json")
+        .assert_error(400, "malformed", None);
+    server
+        .post("/v1/ratings", "application/json", &[0xff, 0xfe, 0x7b][..])
+        .assert_error(400, "malformed", None);
+    let form = format!("id={ID}&site={site}&score=4");
+    server
+        .post(
+            "/v1/ratings",
+            "application/x-www-form-urlencoded",
+            form.as_bytes(),
+        )
+        .assert_error(415, "unsupported_media_type", None);
+    let huge = json!({ "id": ID, "site": site, "score": 4, "page": "x".repeat(20_000) });
+    server
+        .post_json("/v1/ratings", &huge)
+        .assert_error(413, "too_large", None);
+    with("score", json!(6)).assert_error(422, "score_out_of_range", Some("score"));
+    with("score", json!(0)).assert_error(422, "score_out_of_range", Some("score"));
+    with("score", json!(-1)).assert_error(422, "score_out_of_range", Some("score"));
+    with("score", json!(4.5)).assert_error(422, "invalid_type", Some("score"));
+    with("score", json!("4")).assert_error(422, "invalid_type", Some("score"));
+    with("score", json!(1e300)).assert_error(422, "invalid_type", Some("score"));
+    with("id", json!("42")).assert_error(422, "invalid_id", Some("id"));
+    with("interaction", json!("x".repeat(201))).assert_error(422, "too_long", Some("interaction"));
+    with("interaction", json!("order\u{0}")).assert_error(
+        422,
+        "control_characters",
+        Some("interaction"),
+    );
+    with("site", json!("s_nosuchsite")).assert_error(404, "unknown_site", Some("site"));
+    let mut missing = rating(&server, ID, 4);
+    missing.as_object_mut().unwrap().remove("score");
+    server
+        .post_json("/v1/ratings", &missing)
+        .assert_error(422, "required", Some("score"));
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 0);
+}
+
+#[test]
+fn unknown_fields_are_ignored_and_text_plain_is_json() {
+    let server = Server::start();
+    let mut body = rating(&server, ID, 5);
+    body["added_in_a_later_version"] = json!(true);
+    let reply = server.post(
+        "/v1/ratings",
+        "text/plain;charset=UTF-8",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+#[test]
+fn details_are_saved_last_one_wins_and_contact_needs_consent() {
+    let server = Server::start();
+    server.post_json("/v1/ratings", &rating(&server, ID, 2));
+    let path = format!("/v1/ratings/{ID}/details");
+    let details = json!({
+        "site": server.site, "comment": "The fries were missing.", "reasons": ["Quality"],
+        "contact": { "email": "ana@example.com", "consent": false }
+    });
+    let reply = server.post_json(&path, &details);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json()["case"].as_str().map(|r| r.starts_with("NM-")),
+        Some(true)
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM details WHERE contact_email IS NULL"),
+        1
+    );
+
+    let details = json!({
+        "site": server.site, "comment": "Fries missing, and cold.", "reasons": ["Quality", "Waiting time"],
+        "contact": { "email": "ana@example.com", "consent": true }
+    });
+    assert_eq!(server.post_json(&path, &details).status, 200);
+    assert_eq!(
+        server.count(
+            "SELECT count(*) FROM details WHERE contact_email = 'ana@example.com' AND consent = 1
+             AND comment = 'Fries missing, and cold.' AND reasons = '[\"Quality\",\"Waiting time\"]'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn details_errors() {
+    let server = Server::start();
+    server.post_json("/v1/ratings", &rating(&server, ID, 2));
+    let path = format!("/v1/ratings/{ID}/details");
+    let with = |details: Value| server.post_json(&path, &details);
+    let site = server.site.clone();
+    with(json!({ "site": site, "reasons": ["Parking"] })).assert_error(
+        422,
+        "unknown_reason",
+        Some("reasons"),
+    );
+    with(json!({ "site": site, "comment": "x".repeat(2001) })).assert_error(
+        422,
+        "too_long",
+        Some("comment"),
+    );
+    with(json!({ "site": site, "contact": { "email": "ana@", "consent": true } })).assert_error(
+        422,
+        "invalid_email",
+        Some("contact.email"),
+    );
+    with(json!({ "site": site, "contact": { "consent": true } })).assert_error(
+        422,
+        "contact_required",
+        Some("contact"),
+    );
+    with(json!({ "site": site, "contact": { "consent": "yes" } })).assert_error(
+        422,
+        "invalid_type",
+        Some("contact.consent"),
+    );
+    let unknown = "/v1/ratings/0b8f5c1e-0000-4c2b-9e3f-1a2b3c4d5e6f/details";
+    server
+        .post_json(unknown, &json!({ "site": site }))
+        .assert_error(404, "unknown_rating", Some("id"));
+    // Another site cannot add details to this site's rating.
+    let other = server.add_site("Other Shop", &["https://other.example"]);
+    with(json!({ "site": other })).assert_error(404, "unknown_rating", Some("id"));
+    assert_eq!(server.count("SELECT count(*) FROM details"), 0);
+}
+
+#[test]
+fn cors_answers_only_the_sites_origins() {
+    let server = Server::start();
+    let preflight = |origin: &str| {
+        server.request(
+            "OPTIONS",
+            "/v1/ratings",
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type"),
+            ],
+            None,
+        )
+    };
+    let allowed = preflight("https://shop.example");
+    assert_eq!(allowed.status, 204);
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("https://shop.example")
+    );
+    assert!(allowed
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("content-type"));
+    let refused = preflight("https://evil.example");
+    refused.assert_error(403, "origin_refused", None);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+
+    let body = rating(&server, ID, 4).to_string();
+    let from = |origin: &str| {
+        server.request(
+            "POST",
+            "/v1/ratings",
+            &[("origin", origin), ("content-type", "application/json")],
+            Some(body.as_bytes()),
+        )
+    };
+    from("https://evil.example").assert_error(403, "origin_refused", None);
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
+    // Allowed for another site is not allowed for this one.
+    server.add_site("Other Shop", &["https://other.example"]);
+    from("https://other.example").assert_error(403, "origin_refused", None);
+    let ok = from("https://shop.example");
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(
+        ok.header("access-control-allow-origin").as_deref(),
+        Some("https://shop.example")
+    );
+}
+
+#[test]
+fn too_many_requests_from_one_address_get_429_with_retry_after() {
+    let server = Server::start_with_rate_limit(3);
+    for i in 0..3 {
+        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6{i}");
+        assert_eq!(
+            server
+                .post_json("/v1/ratings", &rating(&server, &id, 5))
+                .status,
+            201
+        );
+    }
+    let limited = server.post_json("/v1/ratings", &rating(&server, ID, 5));
+    limited.assert_error(429, "rate_limited", None);
+    let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 3);
+}
+
+#[test]
+fn unknown_routes_are_json_404s_and_health_is_ok() {
+    let server = Server::start();
+    server
+        .get("/v1/nothing")
+        .assert_error(404, "not_found", None);
+    let health = server.get("/healthz");
+    assert_eq!((health.status, health.body.trim()), (200, "ok"));
+}
+
+#[test]
+fn widget_files_are_served_with_the_right_caching() {
+    let server = Server::start();
+    let loader = server.get("/nearmiss.js");
+    assert_eq!(loader.status, 200);
+    assert_eq!(loader.body, "/* loader */");
+    assert_eq!(
+        loader.header("cache-control").as_deref(),
+        Some("public, max-age=300")
+    );
+    assert!(loader
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    let wasm = server.get("/widget/nearmiss-0123456789.wasm");
+    assert_eq!(wasm.status, 200);
+    assert_eq!(
+        wasm.header("content-type").as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(
+        wasm.header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        wasm.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    let gz = server.request(
+        "GET",
+        "/widget/nearmiss-0123456789.wasm",
+        &[("accept-encoding", "gzip, deflate")],
+        None,
+    );
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(gz.body, "gzipped");
+    server
+        .get("/widget/nearmiss-missing.wasm")
+        .assert_error(404, "not_found", None);
+    let fish = server.add_site("Fish & <Chips>", &["https://fish.example"]);
+    let demo = server.get(&format!("/demo/{fish}"));
+    assert_eq!(demo.status, 200);
+    assert!(
+        demo.body.contains(&format!("data-site=\"{fish}\"")),
+        "{}",
+        demo.body
+    );
+    assert!(
+        demo.body.contains("<h1>Fish &amp; &lt;Chips&gt;</h1>"),
+        "{}",
+        demo.body
+    );
+    server
+        .get("/demo/s_nosuchsite")
+        .assert_error(404, "unknown_site", Some("site"));
+}
+
+#[test]
+fn a_rating_answered_201_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), 0);
+    let first = server.post_json("/v1/ratings", &rating(&server, ID, 1));
+    assert_eq!(first.status, 201);
+    let site = server.site.clone();
+    drop(server);
+
+    let server = Server::reopen(dir.path(), site);
+    let again = server.post_json("/v1/ratings", &rating(&server, ID, 1));
+    assert_eq!(again.status, 201);
+    assert_eq!(
+        again.json(),
+        first.json(),
+        "the restarted server answers the replay as before"
+    );
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 1);
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
+}
