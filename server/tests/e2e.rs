@@ -1,0 +1,83 @@
+//! End to end: the demo page served by the real server, the real built widget, real
+//! headless Chromium. A customer gives 4 stars, explains, consents, sends; the rating is
+//! on disk, flagged, with its case and details, and the page shows the case reference.
+//!
+//! Needs the built widget: `cargo xtask test` builds it into `target/widget` first.
+
+mod support;
+
+use support::webdriver::Browser;
+use support::Server;
+
+fn widget_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("NEARMISS_WIDGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/widget")
+        });
+    assert!(
+        dir.join("nearmiss.js").exists(),
+        "no built widget in {}: run `cargo xtask test` (it builds the widget first) or `cargo xtask build`",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn a_customer_rates_4_stars_and_gets_a_case_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::with_widget(dir.path(), &widget_dir());
+    server.site = server.add_site("Corner Bistro", &[&server.base.clone()]);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/demo/{}", server.base, server.site));
+
+    let host = browser.find(None, "nearmiss-widget");
+    let root = browser.shadow_root(&host);
+    let four = browser.find(Some(&root), "[role=radio][aria-label='4 of 5']");
+    browser.click(&four);
+
+    // The score was sent the moment it was chosen, before any details.
+    let comment = browser.find(Some(&root), "textarea.comment");
+    wait_for(|| server.count("SELECT count(*) FROM ratings WHERE score = 4 AND perfect = 0") == 1);
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
+
+    browser.type_text(&comment, "The fries were missing from my order.");
+    let chip = browser.find(Some(&root), ".chip");
+    let reason = browser.text(&chip);
+    browser.click(&chip);
+    assert_eq!(
+        browser.attribute(&chip, "aria-pressed").as_deref(),
+        Some("true")
+    );
+    browser.click(&browser.find(Some(&root), ".consent input"));
+    browser.type_text(
+        &browser.find(Some(&root), ".contact input"),
+        "ana@example.com",
+    );
+    browser.click(&browser.find(Some(&root), ".send"));
+
+    let shown = browser.text(&browser.find(Some(&root), ".ref"));
+    assert!(shown.starts_with("NM-") && shown.len() == 7, "{shown}");
+    let stored_ref = format!("SELECT count(*) FROM cases WHERE ref = '{shown}'");
+    assert_eq!(
+        server.count(&stored_ref),
+        1,
+        "the page shows the stored case's reference"
+    );
+    let details = format!(
+        "SELECT count(*) FROM details d JOIN cases c ON c.rating_id = d.rating_id
+         WHERE c.ref = '{shown}' AND d.comment = 'The fries were missing from my order.'
+           AND d.reasons = '[\"{reason}\"]' AND d.contact_email = 'ana@example.com' AND d.consent = 1"
+    );
+    assert_eq!(server.count(&details), 1);
+    let interaction = "SELECT count(*) FROM ratings WHERE interaction = 'order-1042'";
+    assert_eq!(server.count(interaction), 1);
+}
+
+fn wait_for(condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "timed out");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
