@@ -1,6 +1,7 @@
 //! Small builders for the widget's elements. Text goes in with `set_text_content` only:
 //! nothing a business or a customer typed is ever parsed as HTML.
 
+use wasm_bindgen::UnwrapThrowExt;
 use web_sys::{Document, Element};
 
 pub fn document() -> Option<Document> {
@@ -9,11 +10,9 @@ pub fn document() -> Option<Document> {
 
 /// `<tag class="class">` appended to `parent`.
 pub fn add(parent: &Element, tag: &str, class: &str) -> Element {
-    let doc = parent
-        .owner_document()
-        .or_else(document)
-        .expect("an element has a document");
-    let el = doc.create_element(tag).expect("valid tag name");
+    // Throws to JS instead of panicking: no formatting code in the wasm for these.
+    let doc = parent.owner_document().or_else(document).unwrap_throw();
+    let el = doc.create_element(tag).unwrap_throw();
     if !class.is_empty() {
         el.set_class_name(class);
     }

@@ -4,7 +4,7 @@
 use wasm_bindgen::JsValue;
 
 /// When the widget asks.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     /// A floating "Rate your visit" button (the default).
     Button,
@@ -15,7 +15,7 @@ pub enum Trigger {
 }
 
 /// What the loader passes to `boot`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Embed {
     pub site: String,
     pub trigger: Trigger,
@@ -27,7 +27,7 @@ pub struct Embed {
 }
 
 /// What `nearmiss('open', {...})` may set.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct OpenOptions {
     pub interaction: Option<String>,
     pub token: Option<String>,

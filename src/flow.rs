@@ -17,7 +17,8 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 
-const STYLE: &str = include_str!("style.css");
+// `style.css`, minified by build.rs.
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 
 /// One widget on the page.
 pub struct Widget {
@@ -198,6 +199,18 @@ impl Widget {
         event: &'static str,
         handler: impl Fn(&Rc<Widget>, &Event) + 'static,
     ) -> EventListener {
+        self.boxed_listener(target, event, Box::new(handler))
+    }
+
+    /// Not generic: one copy of gloo's and wasm-bindgen's closure code for every
+    /// listener, instead of one per handler (a few KB of wasm).
+    #[inline(never)]
+    fn boxed_listener(
+        self: &Rc<Self>,
+        target: &EventTarget,
+        event: &'static str,
+        handler: Box<dyn Fn(&Rc<Widget>, &Event)>,
+    ) -> EventListener {
         let weak: Weak<Widget> = Rc::downgrade(self);
         EventListener::new_with_options(
             target,
@@ -306,7 +319,7 @@ impl Widget {
                 locale: self.embed.lang.clone().or_else(language),
             }
         };
-        let detail = event_detail(&[
+        let detail = net::object(&[
             ("id", rating.id.as_str().into()),
             ("score", (score as f64).into()),
             ("perfect", perfect.into()),
@@ -343,9 +356,7 @@ impl Widget {
             if let Some(answer) = &chosen.answer {
                 return Ok(answer.clone());
             }
-            let body =
-                serde_wasm_bindgen::to_value(&chosen.rating).map_err(|_| Failure::Network)?;
-            (body, chosen.rating.id.clone())
+            (rating_to_js(&chosen.rating), chosen.rating.id.clone())
         };
         let url = self.url("/v1/ratings");
         let mut attempt = 0;
@@ -385,7 +396,7 @@ impl Widget {
                 .unwrap_or(JsValue::NULL);
             self.events.emit(
                 "sent",
-                &event_detail(&[("id", id.as_str().into()), ("case", case_ref)]),
+                &net::object(&[("id", id.as_str().into()), ("case", case_ref)]),
             );
         }
         Ok(answer)
@@ -610,7 +621,7 @@ impl Widget {
         let mut path = String::from("/v1/ratings/");
         path.push_str(&id);
         path.push_str("/details");
-        let body = serde_wasm_bindgen::to_value(details).map_err(|_| Failure::Network)?;
+        let body = details_to_js(details);
         let url = self.url(&path);
         let mut attempt = 0;
         loop {
@@ -680,12 +691,51 @@ fn js_get(object: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn event_detail(pairs: &[(&str, JsValue)]) -> JsValue {
-    let object = js_sys::Object::new();
-    for (key, value) in pairs {
-        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
-    }
-    object.into()
+/// The JSON body of `POST /v1/ratings` (absent fields left out).
+fn rating_to_js(r: &Rating) -> JsValue {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::UNDEFINED)
+    };
+    net::object(&[
+        ("id", r.id.as_str().into()),
+        ("site", r.site.as_str().into()),
+        ("score", (r.score as f64).into()),
+        ("interaction", text(&r.interaction)),
+        ("token", text(&r.token)),
+        ("page", text(&r.page)),
+        ("locale", text(&r.locale)),
+    ])
+}
+
+/// The JSON body of `POST /v1/ratings/{id}/details`.
+fn details_to_js(d: &Details) -> JsValue {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::UNDEFINED)
+    };
+    let reasons: js_sys::Array = d
+        .reasons
+        .iter()
+        .map(|r| JsValue::from(r.as_str()))
+        .collect();
+    let contact = match &d.contact {
+        Some(c) => net::object(&[
+            ("name", text(&c.name)),
+            ("email", text(&c.email)),
+            ("phone", text(&c.phone)),
+            ("consent", c.consent.into()),
+        ]),
+        None => JsValue::UNDEFINED,
+    };
+    net::object(&[
+        ("site", d.site.as_str().into()),
+        ("comment", text(&d.comment)),
+        ("reasons", reasons.into()),
+        ("contact", contact),
+    ])
 }
 
 /// A random (version 4) UUID. `crypto.getRandomValues` works on plain-http pages too,

@@ -19,6 +19,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+// wasm32-unknown-unknown runs on one thread: the widget never shares memory with a worker.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 thread_local! {
     static WIDGET: RefCell<Option<Rc<flow::Widget>>> = const { RefCell::new(None) };
 }

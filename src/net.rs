@@ -6,7 +6,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{RequestInit, Response};
 
 /// Why a call did not succeed.
-#[derive(Debug)]
 pub enum Failure {
     /// No answer: offline, refused, blocked.
     Network,
@@ -26,6 +25,17 @@ impl Failure {
 
 pub fn warn(message: &str) {
     web_sys::console::warn_1(&JsValue::from_str(message));
+}
+
+/// A plain object from key/value pairs; `undefined` values are left out.
+pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (key, value) in pairs {
+        if !value.is_undefined() {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+        }
+    }
+    object.into()
 }
 
 /// `GET url` and its JSON body.

@@ -5,7 +5,7 @@ use crate::net::{self, Failure};
 use nearmiss_core::Scale;
 use wasm_bindgen::JsValue;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SiteConfig {
     pub scale: Scale,
     pub reasons: Vec<String>,

@@ -263,7 +263,7 @@ fn is_email(value: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !domain.contains("..")
+        && !domain.as_bytes().windows(2).any(|pair| pair == b"..")
 }
 
 /// Digits with the usual separators, an optional leading `+`, 6 to 20 digits.

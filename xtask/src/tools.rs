@@ -6,8 +6,9 @@ use std::process::Command;
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-/// binaryen from npm; Debian's older wasm-opt corrupts wasm-bindgen output.
-const BINARYEN_NPM: &str = "binaryen@132.0.0";
+/// Build tools from npm, installed once per machine into `~/.cache/nearmiss/npm`:
+/// binaryen's wasm-opt (Debian's older one corrupts wasm-bindgen output) and terser.
+const NPM_TOOLS: &[&str] = &["binaryen@132.0.0", "terser@5.51.4"];
 const MIN_WASM_OPT: u32 = 123;
 
 /// `rustup target add wasm32-unknown-unknown` when it is missing.
@@ -74,15 +75,46 @@ fn wasm_opt_version(path: &Path) -> Option<u32> {
         .ok()
 }
 
-/// A wasm-opt recent enough to trust: `$NEARMISS_WASM_OPT`, the npm copy in
-/// `~/.cache/nearmiss`, or one on PATH; installs the npm copy when npm is there.
+fn npm_cache() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME")?;
+    Some(PathBuf::from(home).join(".cache/nearmiss/npm"))
+}
+
+/// `node_modules/.bin/NAME` in the npm cache, installing the npm tools when it is missing.
+fn npm_tool(name: &str) -> Option<PathBuf> {
+    let cache = npm_cache()?;
+    let bin = cache.join("node_modules/.bin").join(name);
+    if bin.exists() {
+        return Some(bin);
+    }
+    if Command::new("npm").arg("--version").output().is_err() {
+        say(&format!("{name} not found and no npm to install it"));
+        return None;
+    }
+    say(&format!(
+        "installing {} from npm into {} (once per machine)",
+        NPM_TOOLS.join(" "),
+        cache.display()
+    ));
+    let _ = std::fs::create_dir_all(&cache);
+    let installed = run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+        .arg(&cache)
+        .args(NPM_TOOLS));
+    match installed {
+        Ok(()) if bin.exists() => Some(bin),
+        _ => {
+            say(&format!("could not install {name}"));
+            None
+        }
+    }
+}
+
+/// A wasm-opt recent enough to trust: `$NEARMISS_WASM_OPT`, one on PATH, or binaryen
+/// from npm.
 pub fn wasm_opt() -> Option<PathBuf> {
-    let cache = std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".cache/nearmiss/binaryen"))?;
-    let npm_copy = cache.join("node_modules/.bin/wasm-opt");
     let candidates = [
         std::env::var_os("NEARMISS_WASM_OPT").map(PathBuf::from),
-        Some(npm_copy.clone()),
         Some(PathBuf::from("wasm-opt")),
     ];
     for candidate in candidates.iter().flatten() {
@@ -95,26 +127,16 @@ pub fn wasm_opt() -> Option<PathBuf> {
             None => {}
         }
     }
-    if Command::new("npm").arg("--version").output().is_err() {
-        say("wasm-opt not found and no npm to install it: the widget stays unoptimised");
-        return None;
+    let npm_copy = npm_tool("wasm-opt")?;
+    match wasm_opt_version(&npm_copy) {
+        Some(v) if v >= MIN_WASM_OPT => Some(npm_copy),
+        _ => None,
     }
-    say(&format!(
-        "installing wasm-opt ({BINARYEN_NPM} from npm) into {}",
-        cache.display()
-    ));
-    let _ = std::fs::create_dir_all(&cache);
-    let installed = run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-        .arg(&cache)
-        .arg(BINARYEN_NPM));
-    match (installed, wasm_opt_version(&npm_copy)) {
-        (Ok(()), Some(v)) if v >= MIN_WASM_OPT => Some(npm_copy),
-        _ => {
-            say("could not install wasm-opt: the widget stays unoptimised");
-            None
-        }
-    }
+}
+
+/// terser, to minify the wasm-bindgen glue.
+pub fn terser() -> Option<PathBuf> {
+    npm_tool("terser")
 }
 
 /// Chromium and chromedriver from Debian's packages, for the browser tests.

@@ -11,6 +11,7 @@ const BUDGET_GZIP_BYTES: u64 = 35 * 1024;
 
 const WASM_OPT_FLAGS: &[&str] = &[
     "-Oz",
+    "--converge",
     "--enable-reference-types",
     "--enable-multivalue",
     "--enable-bulk-memory",
@@ -30,7 +31,12 @@ pub fn build() -> Result<PathBuf> {
     tools::ensure_wasm_target()?;
     let bindgen = tools::ensure_wasm_bindgen()?;
     say("building the widget (wasm, size profile)");
-    run(cargo().args([
+    // Short source paths in panic locations: fewer bytes in the wasm.
+    let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    for prefix in [cargo_registry(), Some(root())].into_iter().flatten() {
+        rustflags.push_str(&format!(" --remap-path-prefix={}=", prefix.display()));
+    }
+    run(cargo().env("RUSTFLAGS", rustflags.trim()).args([
         "build",
         "--quiet",
         "-p",
@@ -62,7 +68,19 @@ pub fn build() -> Result<PathBuf> {
         }
         None => say("skipping wasm-opt"),
     }
-    let glue = fs::read(staging.join("nearmiss_widget.js")).map_err(io("reading", &staging))?;
+    let mut glue_path = staging.join("nearmiss_widget.js");
+    match tools::terser() {
+        Some(terser) => {
+            let minified = staging.join("nearmiss_widget.min.js");
+            run(Command::new(terser)
+                .arg(&glue_path)
+                .args(["--module", "--compress", "--mangle", "--output"])
+                .arg(&minified))?;
+            glue_path = minified;
+        }
+        None => say("skipping minification of the glue"),
+    }
+    let glue = fs::read(&glue_path).map_err(io("reading", &glue_path))?;
     let wasm = fs::read(&wasm).map_err(io("reading", &wasm))?;
 
     let out = target.join("widget");
@@ -100,6 +118,17 @@ pub fn build() -> Result<PathBuf> {
     }
     say(&format!("widget built in {}", out.display()));
     Ok(out)
+}
+
+/// `~/.cargo/registry/src`, whose long paths would otherwise land in the wasm.
+fn cargo_registry() -> Option<PathBuf> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let src = home.join("registry/src");
+    // One folder per registry, like index.crates.io-1949cf8c6b5b557f.
+    let index = fs::read_dir(&src).ok()?.flatten().next()?.path();
+    Some(index)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result {
