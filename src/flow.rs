@@ -20,6 +20,9 @@ use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement
 // `style.css`, minified by build.rs.
 const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 
+/// What a listener runs, given the widget it belongs to.
+type Handler = dyn Fn(&Rc<Widget>, &Event);
+
 /// One widget on the page.
 pub struct Widget {
     embed: Embed,
@@ -209,7 +212,7 @@ impl Widget {
         self: &Rc<Self>,
         target: &EventTarget,
         event: &'static str,
-        handler: Box<dyn Fn(&Rc<Widget>, &Event)>,
+        handler: Box<Handler>,
     ) -> EventListener {
         let weak: Weak<Widget> = Rc::downgrade(self);
         EventListener::new_with_options(

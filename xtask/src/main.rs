@@ -169,22 +169,85 @@ fn demo(args: &[String]) -> Result {
 fn test() -> Result {
     let assets = widget::build()?;
     tools::require_browser()?;
+    let mut counts = Counts::default();
     say("native tests: core, server, end to end (real server, real Chromium)");
-    run(cargo()
-        .args(["test", "--workspace"])
-        .env("NEARMISS_WIDGET_DIR", &assets))?;
+    let native = counts.run(
+        cargo()
+            .args(["test", "--workspace"])
+            .env("NEARMISS_WIDGET_DIR", &assets),
+    );
     say("widget tests: wasm in headless Chromium");
-    run(cargo()
-        .args([
-            "test",
-            "-p",
-            "nearmiss-widget",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "60"))?;
-    widget::size_report(&assets)
+    let wasm = counts.run(
+        cargo()
+            .args([
+                "test",
+                "-p",
+                "nearmiss-widget",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+    );
+    let size = widget::size_report(&assets);
+    println!("tests: {} passed, {} failed", counts.passed, counts.failed);
+    native.and(wasm).and(size)?;
+    if counts.passed == 0 {
+        return Err("no test ran".into());
+    }
+    Ok(())
+}
+
+/// Passed and failed tests, summed from cargo's `test result:` lines.
+#[derive(Default)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+}
+
+impl Counts {
+    /// Runs a `cargo test`, echoing its output while counting its results.
+    fn run(&mut self, cmd: &mut Command) -> Result {
+        use std::io::{BufRead, BufReader};
+        let shown = format!("{cmd:?}").replace('"', "");
+        eprintln!("xtask: $ {shown}");
+        let mut child = cmd
+            .current_dir(root())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|err| format!("could not run {shown}: {err}"))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            println!("{line}");
+            if let Some(rest) = line.trim().strip_prefix("test result: ") {
+                let number = |word: &str| -> u64 {
+                    rest.split(';')
+                        .find_map(|part| {
+                            part.trim()
+                                .strip_suffix(word)?
+                                .split_whitespace()
+                                .last()?
+                                .parse()
+                                .ok()
+                        })
+                        .unwrap_or(0)
+                };
+                self.passed += number(" passed");
+                self.failed += number(" failed");
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|err| format!("waiting for {shown}: {err}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("failed ({status}): {shown}"))
+        }
+    }
 }
 
 fn dist() -> Result {
