@@ -1,7 +1,8 @@
-//! Small builders for the widget's elements. Text goes in with `set_text_content` only:
-//! nothing a business or a customer typed is ever parsed as HTML.
+//! Small builders for the widget's elements, and plain property access. Text goes in
+//! with `set_text_content` only: nothing a business or a customer typed is ever parsed
+//! as HTML.
 
-use wasm_bindgen::UnwrapThrowExt;
+use wasm_bindgen::{JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element};
 
 pub fn document() -> Option<Document> {
@@ -40,4 +41,18 @@ pub fn focus(el: &Element) {
     if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
         let _ = el.focus();
     }
+}
+
+/// `object[key]`, or `undefined`. Used instead of web-sys's typed getters where those
+/// would each add a JS shim to the download (`value`, `checked`, `location.origin`, …).
+pub fn prop(object: &JsValue, key: &str) -> JsValue {
+    if !object.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `object[key] = value`.
+pub fn set_prop(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
 }

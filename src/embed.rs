@@ -36,9 +36,8 @@ pub struct OpenOptions {
 }
 
 fn string(object: &JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(object, &JsValue::from_str(key))
-        .ok()
-        .and_then(|v| v.as_string())
+    crate::dom::prop(object, key)
+        .as_string()
         .filter(|s| !s.is_empty())
 }
 
@@ -68,8 +67,7 @@ impl OpenOptions {
         if !value.is_object() {
             return OpenOptions::default();
         }
-        let contact = js_sys::Reflect::get(value, &JsValue::from_str("contact"))
-            .unwrap_or(JsValue::UNDEFINED);
+        let contact = crate::dom::prop(value, "contact");
         OpenOptions {
             interaction: string(value, "interaction"),
             token: string(value, "token"),

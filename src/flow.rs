@@ -15,7 +15,7 @@ use nearmiss_core::{is_perfect, Contact, Details, Rating};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, EventTarget, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
+use web_sys::{Element, Event, EventTarget, KeyboardEvent};
 
 // `style.css`, minified by build.rs.
 const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
@@ -376,10 +376,10 @@ impl Widget {
                 }
             }
         };
-        let case = js_get(&reply, "case");
+        let case = dom::prop(&reply, "case");
         let answer = Answer {
-            case_ref: js_get(&case, "ref").as_string(),
-            promise_by: js_get(&js_get(&case, "promise"), "by").as_string(),
+            case_ref: dom::prop(&case, "ref").as_string(),
+            promise_by: dom::prop(&dom::prop(&case, "promise"), "by").as_string(),
         };
         let first = {
             let mut state = self.state.borrow_mut();
@@ -489,8 +489,8 @@ impl Widget {
                     state.options.email.is_some() || state.options.phone.is_some(),
                 )
             };
-            if let (Some(value), Some(input)) = (prefill, contact.dyn_ref::<HtmlInputElement>()) {
-                input.set_value(&value);
+            if let Some(value) = prefill {
+                dom::set_prop(&contact, "value", &value.into());
             }
             let owner = site.owner.clone();
             let minutes = site.ack_within_minutes.to_string();
@@ -506,16 +506,11 @@ impl Widget {
                 words.push_str(text::MINUTES);
                 promise.set_text_content(Some(&words));
             };
-            if let Some(input) = consent.dyn_ref::<HtmlInputElement>() {
-                input.set_checked(consent_given);
-            }
+            dom::set_prop(&consent, "checked", &consent_given.into());
             update(consent_given);
             self.listen(&consent, "change", move |_, e| {
-                let checked = e
-                    .target()
-                    .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                    .is_some_and(|i| i.checked());
-                update(checked);
+                let checked = e.target().and_then(|t| dom::prop(&t, "checked").as_bool());
+                update(checked == Some(true));
             });
         }
         let error = dom::add(screen, "p", "error");
@@ -543,8 +538,7 @@ impl Widget {
         let screen = &self.screen;
         let query = |selector: &str| screen.query_selector(selector).ok().flatten();
         let comment = query(".comment")
-            .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
-            .map(|t| t.value())
+            .and_then(|e| dom::prop(&e, "value").as_string())
             .filter(|v| !v.trim().is_empty());
         let mut reasons = Vec::new();
         if let Ok(chips) = screen.query_selector_all(".chip[aria-pressed=true]") {
@@ -554,13 +548,12 @@ impl Widget {
                 }
             }
         }
-        let consent = query(".consent input")
-            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
-            .is_some_and(|i| i.checked());
+        let consent =
+            query(".consent input").and_then(|e| dom::prop(&e, "checked").as_bool()) == Some(true);
         let contact = consent.then(|| {
             let value = query(".contact input")
-                .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
-                .map(|i| i.value().trim().to_owned())
+                .and_then(|e| dom::prop(&e, "value").as_string())
+                .map(|v| v.trim().to_owned())
                 .unwrap_or_default();
             let is_email = value.contains('@');
             Contact {
@@ -687,13 +680,6 @@ fn key(event: &Event) -> Option<String> {
     event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key)
 }
 
-fn js_get(object: &JsValue, key: &str) -> JsValue {
-    if !object.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
 /// The JSON body of `POST /v1/ratings` (absent fields left out).
 fn rating_to_js(r: &Rating) -> JsValue {
     let text = |v: &Option<String>| {
@@ -764,14 +750,18 @@ fn new_id() -> String {
 
 /// The page without its query string or fragment, which may hold personal data.
 fn page() -> Option<String> {
-    let location = web_sys::window()?.location();
-    let mut page = location.origin().ok()?;
-    page.push_str(&location.pathname().ok()?);
+    let location = dom::prop(web_sys::window()?.as_ref(), "location");
+    let mut page = dom::prop(&location, "origin").as_string()?;
+    page.push_str(&dom::prop(&location, "pathname").as_string()?);
     Some(page)
 }
 
 fn language() -> Option<String> {
-    web_sys::window()?.navigator().language()
+    dom::prop(
+        &dom::prop(web_sys::window()?.as_ref(), "navigator"),
+        "language",
+    )
+    .as_string()
 }
 
 /// An RFC 3339 time as the customer's local clock time ("3:15 PM").

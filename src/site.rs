@@ -1,6 +1,7 @@
 //! The site's settings for the widget (`GET /v1/sites/{key}/widget`): its scale, reason
 //! chips, apology, who answers, and the public review link.
 
+use crate::dom::prop;
 use crate::net::{self, Failure};
 use nearmiss_core::Scale;
 use wasm_bindgen::JsValue;
@@ -13,10 +14,6 @@ pub struct SiteConfig {
     pub owner: String,
     pub ack_within_minutes: u32,
     pub review_url: Option<String>,
-}
-
-fn get(object: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 impl SiteConfig {
@@ -39,21 +36,21 @@ impl SiteConfig {
     }
 
     fn from_js(body: &JsValue) -> SiteConfig {
-        let scale = get(body, "scale")
+        let scale = prop(body, "scale")
             .as_f64()
             .and_then(|top| Scale::try_from(top as u8).ok())
             .unwrap_or_default();
-        let reasons = js_sys::Array::from(&get(body, "reasons"))
+        let reasons = js_sys::Array::from(&prop(body, "reasons"))
             .iter()
             .filter_map(|reason| reason.as_string())
             .collect();
         SiteConfig {
             scale,
             reasons,
-            apology: get(body, "apology").as_string().unwrap_or_default(),
-            owner: get(body, "owner").as_string().unwrap_or_default(),
-            ack_within_minutes: get(body, "ack_within_minutes").as_f64().unwrap_or(15.0) as u32,
-            review_url: get(body, "review_url")
+            apology: prop(body, "apology").as_string().unwrap_or_default(),
+            owner: prop(body, "owner").as_string().unwrap_or_default(),
+            ack_within_minutes: prop(body, "ack_within_minutes").as_f64().unwrap_or(15.0) as u32,
+            review_url: prop(body, "review_url")
                 .as_string()
                 .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
         }
