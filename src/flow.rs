@@ -168,7 +168,12 @@ impl Widget {
         {
             let mut state = self.state.borrow_mut();
             state.open = true;
-            if options.interaction.is_some() || options.email.is_some() || options.phone.is_some() {
+            // A bare `open` (the launcher, `nearmiss('open')`) keeps earlier options.
+            let given = options.interaction.is_some()
+                || options.token.is_some()
+                || options.email.is_some()
+                || options.phone.is_some();
+            if given {
                 state.options = options;
             }
         }

@@ -305,3 +305,35 @@ async fn a_hostile_page_stylesheet_cannot_reach_inside_and_ours_does_not_leak_ou
     style.remove();
     page_panel.remove();
 }
+
+#[wasm_bindgen_test]
+async fn manual_waits_for_the_js_api_and_takes_its_interaction() {
+    let root = boot("manual", 5).await;
+    settle().await;
+    let panel = root.query_selector(".panel").unwrap().unwrap();
+    assert!(
+        panel.has_attribute("hidden"),
+        "manual shows nothing by itself"
+    );
+    assert!(root.query_selector(".launcher").unwrap().is_none());
+
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"interaction".into(), &"ticket-77".into()).unwrap();
+    nearmiss_widget::command("open", options.into(), JsValue::UNDEFINED);
+    assert!(!panel.has_attribute("hidden"));
+    let three = find(&root, "[aria-label='3 of 5']").await;
+    three.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    find(&root, "textarea.comment").await;
+    settle().await;
+    let body = js_sys::Reflect::get(&posts().get(0), &"body".into()).unwrap();
+    let interaction = js_sys::Reflect::get(&body, &"interaction".into()).unwrap();
+    assert_eq!(interaction.as_string().as_deref(), Some("ticket-77"));
+
+    nearmiss_widget::command("close", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    assert!(panel.has_attribute("hidden"));
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    assert!(document()
+        .query_selector("nearmiss-widget")
+        .unwrap()
+        .is_none());
+}

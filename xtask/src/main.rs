@@ -61,16 +61,22 @@ fn target_dir() -> PathBuf {
 
 /// Says what is about to happen, then runs it; fails with the command's name.
 fn run(cmd: &mut Command) -> Result {
+    let shown = announce(cmd);
+    outcome(&shown, cmd.current_dir(root()).status())
+}
+
+/// Prints the command line about to run, and returns it for messages.
+fn announce(cmd: &Command) -> String {
     let shown = format!("{cmd:?}").replace('"', "");
     eprintln!("xtask: $ {shown}");
-    let status = cmd
-        .current_dir(root())
-        .status()
-        .map_err(|err| format!("could not run {shown}: {err}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("failed ({status}): {shown}"))
+    shown
+}
+
+fn outcome(shown: &str, status: std::io::Result<std::process::ExitStatus>) -> Result {
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("failed ({status}): {shown}")),
+        Err(err) => Err(format!("could not run {shown}: {err}")),
     }
 }
 
@@ -209,8 +215,7 @@ impl Counts {
     /// Runs a `cargo test`, echoing its output while counting its results.
     fn run(&mut self, cmd: &mut Command) -> Result {
         use std::io::{BufRead, BufReader};
-        let shown = format!("{cmd:?}").replace('"', "");
-        eprintln!("xtask: $ {shown}");
+        let shown = announce(cmd);
         let mut child = cmd
             .current_dir(root())
             .stdout(std::process::Stdio::piped())
@@ -239,14 +244,7 @@ impl Counts {
                 self.failed += number(" failed");
             }
         }
-        let status = child
-            .wait()
-            .map_err(|err| format!("waiting for {shown}: {err}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("failed ({status}): {shown}"))
-        }
+        outcome(&shown, child.wait())
     }
 }
 
