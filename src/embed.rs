@@ -22,6 +22,8 @@ pub struct Embed {
     pub interaction: Option<String>,
     pub token: Option<String>,
     pub lang: Option<String>,
+    /// The re-rating link's token (`data-rerate`, on the re-rating page).
+    pub rerate: Option<String>,
     /// The collector's base URL, without a trailing slash.
     pub endpoint: String,
 }
@@ -57,6 +59,7 @@ impl Embed {
             interaction: string(value, "interaction"),
             token: string(value, "token"),
             lang: string(value, "lang"),
+            rerate: string(value, "rerate"),
             endpoint: endpoint.trim_end_matches('/').to_owned(),
         })
     }

@@ -325,6 +325,7 @@ impl Widget {
                     .or_else(|| self.embed.token.clone()),
                 page: page(),
                 locale: self.embed.lang.clone().or_else(language),
+                rerate: self.embed.rerate.clone(),
             }
         };
         let detail = net::object(&[
@@ -700,6 +701,7 @@ fn rating_to_js(r: &Rating) -> JsValue {
         ("token", text(&r.token)),
         ("page", text(&r.page)),
         ("locale", text(&r.locale)),
+        ("rerate", text(&r.rerate)),
     ])
 }
 

@@ -13,7 +13,7 @@
     return m.default({ module_or_path: u('__NEARMISS_WASM__') }).then(function () {
       m.boot({
         site: a.site, trigger: a.trigger, interaction: a.interaction,
-        token: a.interactionToken, lang: a.lang,
+        token: a.interactionToken, lang: a.lang, rerate: a.rerate,
         endpoint: a.endpoint || new URL(s.src).origin
       });
       w.nearmiss = function (c, x, y) { m.command(c, x, y); };

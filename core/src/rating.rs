@@ -25,6 +25,10 @@ pub struct Rating {
     /// The customer's language, a BCP 47 tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// The re-rating link's token, when this rates the experience again after a case
+    /// was closed: the score is linked to that case instead of opening a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerate: Option<String>,
 }
 
 /// What the customer adds after the score (`POST /v1/ratings/{id}/details`).

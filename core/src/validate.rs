@@ -136,6 +136,7 @@ impl Rating {
         optional_line(&self.token, "token", LIMITS.token)?;
         optional_line(&self.page, "page", LIMITS.page)?;
         optional_line(&self.locale, "locale", LIMITS.locale)?;
+        optional_line(&self.rerate, "rerate", LIMITS.site)?;
         Ok(())
     }
 }
@@ -292,6 +293,7 @@ mod tests {
             token: None,
             page: None,
             locale: None,
+            rerate: None,
         }
     }
 
@@ -442,7 +444,7 @@ mod tests {
             id in ".{0,40}", site in ".{0,70}", score in any::<i64>(),
             interaction in proptest::option::of(".{0,210}"), locale in proptest::option::of(".{0,40}"),
         ) {
-            let r = Rating { id, site, score, interaction, token: None, page: None, locale };
+            let r = Rating { id, site, score, interaction, token: None, page: None, locale, rerate: None };
             let _ = r.validate(Scale::Stars5);
             let _ = r.validate(Scale::Ten);
         }

@@ -84,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/nearmiss.js", get(loader))
         .route("/widget/{file}", get(widget_file))
         .route("/demo/{key}", get(demo_page))
+        .route("/rerate/{token}", get(rerate_page))
 }
 
 async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -178,6 +179,32 @@ async fn demo_page(
     Ok((
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-cache")],
+        Html(page),
+    )
+        .into_response())
+}
+
+/// The one-click re-rating page from the customer's email: the widget opens at once,
+/// and its score is linked to the closed case.
+async fn rerate_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let template = state.assets.get("rerate.html").ok_or(ApiError::NotFound)?;
+    let lookup = token.clone();
+    let (key, name, reference) = state
+        .store
+        .run(move |conn| crate::cases::by_rerate_token(conn, &lookup))
+        .await?
+        .ok_or(ApiError::UnknownCase)?;
+    let page = String::from_utf8_lossy(template)
+        .replace(SITE_KEY_PLACEHOLDER, &escape_html(&key))
+        .replace("{{SITE_NAME}}", &escape_html(&name))
+        .replace("{{CASE_REF}}", &escape_html(&reference))
+        .replace("{{RERATE}}", &escape_html(&token));
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
         Html(page),
     )
         .into_response())

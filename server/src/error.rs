@@ -39,6 +39,18 @@ pub enum ApiError {
     /// No rating of this site has this id (404).
     #[error("unknown rating")]
     UnknownRating,
+    /// No case has this reference (404).
+    #[error("unknown case")]
+    UnknownCase,
+    /// No valid API token (401).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The case is closed; a re-rating reopens it (409).
+    #[error("case closed")]
+    CaseClosed,
+    /// The closing rule is not met; lists what is missing (409).
+    #[error("cannot close: {0}")]
+    CannotClose(String),
     /// No such route (404).
     #[error("not found")]
     NotFound,
@@ -110,6 +122,30 @@ impl ApiError {
                 "not_found",
                 None,
                 msg("Nothing is here."),
+            ),
+            UnknownCase => (
+                StatusCode::NOT_FOUND,
+                "unknown_case",
+                Some("ref".into()),
+                msg("No case has this reference."),
+            ),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                None,
+                msg("Send a valid API token as Authorization: Bearer <token>."),
+            ),
+            CaseClosed => (
+                StatusCode::CONFLICT,
+                "case_closed",
+                None,
+                msg("The case is closed."),
+            ),
+            CannotClose(missing) => (
+                StatusCode::CONFLICT,
+                "cannot_close",
+                Some("step".into()),
+                format!("A case can be closed only after: {missing}."),
             ),
             IdConflict => (
                 StatusCode::CONFLICT,

@@ -51,7 +51,9 @@ async fn create_rating(
             .await?
     };
     let stored = match recorded {
+        Recorded::UnknownCase => return Err(ApiError::UnknownCase),
         Recorded::New(stored) => {
+            state.alerts.wake();
             tracing::info!(
                 id = %stored.id, site = %site.key, score = stored.score, flagged = stored.flagged,
                 case = stored.case.as_ref().map(|c| c.reference.as_str()).unwrap_or("-"),
@@ -102,11 +104,15 @@ async fn save_details(
                 return Ok(Err(ApiError::DetailsClosed));
             }
             store::save_details(&tx, &rating.id, &details, now)?;
+            crate::cases::details_arrived(&tx, &rating.id, now)?;
             tx.commit()?;
             Ok(Ok((rating.id, rating.case.map(|c| c.reference))))
         })
         .await??;
     let (id, reference) = case;
+    if reference.is_some() {
+        state.alerts.wake();
+    }
     tracing::info!(id = %id, site = %site.key, "details stored");
     Ok(Json(json!({ "id": id, "case": reference })).into_response())
 }

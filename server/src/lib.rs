@@ -3,8 +3,11 @@
 //! run it in-process or over a real socket exactly as `nearmiss serve` does.
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod assets;
+pub mod auth;
 pub mod cases;
+pub mod deadlines;
 pub mod error;
 pub mod ingest;
 pub mod limits;
@@ -19,6 +22,7 @@ use axum::{middleware, Router};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use alerts::Alerts;
 pub use assets::Assets;
 pub use limits::RateLimiter;
 pub use store::Store;
@@ -60,6 +64,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Limits on the public API.
     pub limiter: Arc<RateLimiter>,
+    /// Alert delivery settings, and the worker's wake-up call.
+    pub alerts: Arc<Alerts>,
 }
 
 impl AppState {
@@ -70,7 +76,25 @@ impl AppState {
             assets: Arc::new(assets),
             clock: Clock::system(),
             limiter: Arc::new(RateLimiter::new(rate_limit_per_minute)),
+            alerts: Alerts::new(
+                "http://localhost:8080",
+                None,
+                "nearmiss <nearmiss@localhost>",
+                false,
+            ),
         }
+    }
+
+    /// The same state with these alert settings.
+    pub fn with_alerts(mut self, alerts: Arc<Alerts>) -> AppState {
+        self.alerts = alerts;
+        self
+    }
+
+    /// The same state with this clock.
+    pub fn with_clock(mut self, clock: Clock) -> AppState {
+        self.clock = clock;
+        self
     }
 }
 
@@ -79,8 +103,15 @@ pub fn app(state: AppState) -> Router {
     let public_api = ingest::router(state.clone())
         .merge(sites::router())
         .layer(middleware::from_fn_with_state(state.clone(), limits::limit));
+    let private_api = cases::router()
+        .merge(alerts_router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
     Router::new()
         .merge(public_api)
+        .merge(private_api)
         .merge(assets::router())
         .route("/healthz", get(healthz))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
@@ -102,17 +133,45 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// `GET /v1/alerts?site=KEY`: each endpoint's delivery state.
+fn alerts_router() -> Router<AppState> {
+    #[derive(serde::Deserialize)]
+    struct Query {
+        site: String,
+    }
+    async fn states(
+        State(state): State<AppState>,
+        axum::extract::Query(query): axum::extract::Query<Query>,
+    ) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
+        let endpoints = state
+            .store
+            .run(move |conn| match store::site_by_key(conn, &query.site)? {
+                Some(site) => Ok(Some(alerts::endpoint_states(conn, site.id)?)),
+                None => Ok(None),
+            })
+            .await?
+            .ok_or(error::ApiError::UnknownSite)?;
+        Ok(axum::Json(serde_json::json!({ "endpoints": endpoints })))
+    }
+    Router::new().route("/v1/alerts", get(states))
+}
+
 /// Serves `app(state)` on `listener` until `shutdown` completes, with client addresses
-/// available to the rate limiter.
+/// available to the rate limiter, and runs the alert worker and the deadline scanner.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let worker = tokio::spawn(alerts::deliver::run(state.clone()));
+    let scanner = tokio::spawn(deadlines::run(state.clone()));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    worker.abort();
+    scanner.abort();
+    served
 }

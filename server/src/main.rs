@@ -31,6 +31,57 @@ enum Command {
     /// Manage the sites that embed the widget.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Manage API tokens for the private API.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage where a site's alerts go.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make an API token and print it (it is stored only as a hash).
+    Add {
+        /// Who or what uses it; recorded as the actor of the steps it records.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertCommand {
+    /// Send a site's alerts to a webhook, a Slack channel or an email address.
+    Add(AlertAddArgs),
+    /// Show a site's alert endpoints and their delivery state.
+    List {
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+    },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("to").required(true).args(["webhook", "slack", "email"])))]
+struct AlertAddArgs {
+    /// The site's key.
+    #[arg(long)]
+    site: String,
+    /// A Standard Webhooks endpoint URL; prints the signing secret.
+    #[arg(long)]
+    webhook: Option<String>,
+    /// A Slack-compatible incoming-webhook URL.
+    #[arg(long)]
+    slack: Option<String>,
+    /// An email address (needs `serve --smtp-url`).
+    #[arg(long)]
+    email: Option<String>,
+    /// Escalation contact: receives only overdue alerts.
+    #[arg(long)]
+    escalation: bool,
+    /// Allow a loopback or private address (development only).
+    #[arg(long)]
+    allow_private: bool,
 }
 
 #[derive(Args)]
@@ -45,6 +96,23 @@ struct ServeArgs {
     /// Requests per minute allowed from one client address on the public API (0: no limit).
     #[arg(long, env = "NEARMISS_RATE_LIMIT", default_value_t = 120)]
     rate_limit: u32,
+    /// This server's public base URL, for links in alerts and emails (default: http://LISTEN).
+    #[arg(long, env = "NEARMISS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for email alerts: smtp://host:port, smtps://user:pass@host, or
+    /// smtp://host?tls=required.
+    #[arg(long, env = "NEARMISS_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The From: address of emails.
+    #[arg(
+        long,
+        env = "NEARMISS_MAIL_FROM",
+        default_value = "nearmiss <nearmiss@localhost>"
+    )]
+    mail_from: String,
+    /// Deliver alerts to loopback and private addresses (development only).
+    #[arg(long, env = "NEARMISS_ALLOW_PRIVATE_TARGETS")]
+    allow_private_targets: bool,
 }
 
 #[derive(Subcommand)]
@@ -82,6 +150,9 @@ struct SiteAddArgs {
     /// A public review link, offered to every rater.
     #[arg(long)]
     review_url: Option<String>,
+    /// A root-cause category staff choose from (repeatable; default: a general set).
+    #[arg(long = "cause")]
+    causes: Vec<String>,
 }
 
 fn main() -> Result<()> {
@@ -96,6 +167,9 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&cli.db, args),
         Command::Site(SiteCommand::Add(args)) => add_site(&cli.db, args),
+        Command::Token(TokenCommand::Add { name }) => add_token(&cli.db, &name),
+        Command::Alert(AlertCommand::Add(args)) => add_alert(&cli.db, args),
+        Command::Alert(AlertCommand::List { site }) => list_alerts(&cli.db, &site),
     }
 }
 
@@ -116,7 +190,17 @@ fn serve(db: &Path, args: ServeArgs) -> Result<()> {
             Assets::default()
         }),
     };
-    let state = AppState::new(store, assets, args.rate_limit);
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let alerts = nearmiss_server::Alerts::new(
+        &public_url,
+        args.smtp_url.clone(),
+        &args.mail_from,
+        args.allow_private_targets,
+    );
+    let state = AppState::new(store, assets, args.rate_limit).with_alerts(alerts);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -170,6 +254,9 @@ fn add_site(db: &Path, args: SiteAddArgs) -> Result<()> {
     if let Some(owner) = args.owner {
         settings.owner = owner;
     }
+    if !args.causes.is_empty() {
+        settings.causes = args.causes;
+    }
     settings.review_url = args.review_url;
 
     let store = open_store(db)?;
@@ -184,5 +271,79 @@ fn add_site(db: &Path, args: SiteAddArgs) -> Result<()> {
         site.settings.name, site.key
     );
     println!("{}", site.key);
+    Ok(())
+}
+
+fn add_token(db: &Path, name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        bail!("--name must not be empty");
+    }
+    let store = open_store(db)?;
+    let now = Clock::system().now();
+    let token = store
+        .run_now(|conn| nearmiss_server::auth::add_token(conn, name, now))
+        .context("adding the token")?;
+    eprintln!(
+        "API token for {name:?}; it is shown only now. Use it as: Authorization: Bearer <token>"
+    );
+    println!("{token}");
+    Ok(())
+}
+
+fn site_id(store: &Store, key: &str) -> Result<i64> {
+    store
+        .run_now(|conn| store::site_by_key(conn, key))
+        .context("reading the site")?
+        .map(|site| site.id)
+        .ok_or_else(|| anyhow::anyhow!("no site has the key {key:?}"))
+}
+
+fn add_alert(db: &Path, args: AlertAddArgs) -> Result<()> {
+    use nearmiss_server::alerts::{self, NewEndpoint};
+    let (kind, target) = match (&args.webhook, &args.slack, &args.email) {
+        (Some(url), _, _) => ("webhook", url.as_str()),
+        (_, Some(url), _) => ("slack", url.as_str()),
+        (_, _, Some(address)) => ("email", address.as_str()),
+        _ => bail!("give --webhook, --slack or --email"),
+    };
+    if kind == "email" {
+        let contact = nearmiss_core::Contact {
+            email: Some(target.to_owned()),
+            consent: true,
+            ..Default::default()
+        };
+        contact
+            .validate()
+            .map_err(|_| anyhow::anyhow!("--email {target:?} is not an email address"))?;
+    } else {
+        alerts::target::check_url(target, args.allow_private)
+            .with_context(|| format!("--{kind} {target}"))?;
+    }
+    let store = open_store(db)?;
+    let site_id = site_id(&store, &args.site)?;
+    let endpoint = NewEndpoint {
+        kind,
+        target,
+        escalation: args.escalation,
+    };
+    let now = Clock::system().now();
+    let (id, secret) = store
+        .run_now(|conn| alerts::add_endpoint(conn, site_id, &endpoint, now))
+        .context("adding the alert endpoint")?;
+    eprintln!("Added {kind} alert endpoint {id} for {target}.");
+    if let Some(secret) = secret {
+        eprintln!("Verify deliveries with this Standard Webhooks signing secret:");
+        println!("{secret}");
+    }
+    Ok(())
+}
+
+fn list_alerts(db: &Path, key: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let site_id = site_id(&store, key)?;
+    let endpoints = store
+        .run_now(|conn| nearmiss_server::alerts::endpoint_states(conn, site_id))
+        .context("reading the alert endpoints")?;
+    println!("{}", serde_json::to_string_pretty(&endpoints)?);
     Ok(())
 }

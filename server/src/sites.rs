@@ -39,6 +39,8 @@ pub struct SiteSettings {
     pub close_within: Duration,
     /// Reason chips offered after a near miss.
     pub reasons: Vec<String>,
+    /// Root-cause categories staff choose from when a cause is found.
+    pub causes: Vec<String>,
     /// The apology shown at once after a near miss.
     pub apology: String,
     /// Who will get back to the customer ("The Corner Bistro team").
@@ -59,6 +61,17 @@ impl SiteSettings {
             reasons: ["Waiting time", "Quality", "Staff", "Price", "Something else"]
                 .map(String::from)
                 .to_vec(),
+            causes: [
+                "Staffing",
+                "Training",
+                "Process",
+                "Supplier",
+                "Equipment",
+                "Communication",
+                "Other",
+            ]
+            .map(String::from)
+            .to_vec(),
             apology: "We're sorry. That's not the experience we promised you, and it's on us to put it right.".into(),
             owner: format!("The {name} team"),
             review_url: None,

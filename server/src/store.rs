@@ -22,7 +22,8 @@ pub enum StoreError {
 }
 
 /// Schema versions, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sites (
     id                INTEGER PRIMARY KEY,
     key               TEXT NOT NULL UNIQUE,
@@ -74,7 +75,76 @@ CREATE TABLE cases (
     ack_due_at   INTEGER NOT NULL,
     close_due_at INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE sites ADD COLUMN causes TEXT NOT NULL
+    DEFAULT '["Staffing","Training","Process","Supplier","Equipment","Communication","Other"]';
+ALTER TABLE cases ADD COLUMN acknowledged_at INTEGER;
+ALTER TABLE cases ADD COLUMN closed_at INTEGER;
+ALTER TABLE cases ADD COLUMN ack_overdue_at INTEGER;
+ALTER TABLE cases ADD COLUMN close_overdue_at INTEGER;
+ALTER TABLE cases ADD COLUMN rerate_token TEXT;
+ALTER TABLE cases ADD COLUMN recovered INTEGER;
+CREATE UNIQUE INDEX cases_by_rerate_token ON cases(rerate_token);
+CREATE INDEX cases_by_ack_due ON cases(status, ack_due_at);
+ALTER TABLE ratings ADD COLUMN rerates_case INTEGER REFERENCES cases(id);
+CREATE TABLE preventions (
+    id         INTEGER PRIMARY KEY,
+    site_id    INTEGER NOT NULL REFERENCES sites(id),
+    cause      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE case_steps (
+    id            INTEGER PRIMARY KEY,
+    case_id       INTEGER NOT NULL REFERENCES cases(id),
+    step          TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    note          TEXT,
+    cause         TEXT,
+    prevention_id INTEGER REFERENCES preventions(id),
+    at            INTEGER NOT NULL
+);
+CREATE INDEX case_steps_by_case ON case_steps(case_id, id);
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE endpoints (
+    id              INTEGER PRIMARY KEY,
+    site_id         INTEGER NOT NULL REFERENCES sites(id),
+    kind            TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    secret          TEXT,
+    escalation      INTEGER NOT NULL DEFAULT 0,
+    disabled_at     INTEGER,
+    disabled_reason TEXT,
+    last_success_at INTEGER,
+    last_failure_at INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL
+);
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    msg_id          TEXT NOT NULL UNIQUE,
+    endpoint_id     INTEGER REFERENCES endpoints(id),
+    kind            TEXT NOT NULL,
+    target          TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    case_id         INTEGER REFERENCES cases(id),
+    payload         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    failed_at       INTEGER,
+    last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+"#,
+];
 
 /// The database. Cheap to clone; all clones share one connection.
 #[derive(Clone)]
@@ -134,6 +204,8 @@ pub enum Recorded {
     New(StoredRating),
     /// Already stored under this id (a retry or another submission).
     Existing(StoredRating),
+    /// A re-rating whose token names no case of this site.
+    UnknownCase,
 }
 
 impl Store {
@@ -202,8 +274,8 @@ pub fn add_site(
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO sites (key, name, scale, ack_within_secs, close_within_secs, reasons,
-                            apology, owner, review_url, secret, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                            apology, owner, review_url, secret, created_at, causes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             key,
             settings.name,
@@ -216,6 +288,7 @@ pub fn add_site(
             settings.review_url,
             secret,
             now,
+            serde_json::to_string(&settings.causes).unwrap_or_else(|_| "[]".into()),
         ],
     )?;
     let site_id = tx.last_insert_rowid();
@@ -235,32 +308,45 @@ pub fn add_site(
 
 /// The site with this public key.
 pub fn site_by_key(conn: &Connection, key: &str) -> Result<Option<Site>, StoreError> {
+    site_where(conn, "key = ?1", &key)
+}
+
+/// The site with this row id.
+pub fn site_by_id(conn: &Connection, id: i64) -> Result<Option<Site>, StoreError> {
+    site_where(conn, "id = ?1", &id)
+}
+
+fn site_where(
+    conn: &Connection,
+    condition: &str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<Option<Site>, StoreError> {
+    let sql = format!(
+        "SELECT id, key, name, scale, ack_within_secs, close_within_secs, reasons,
+                apology, owner, review_url, causes
+         FROM sites WHERE {condition}"
+    );
     let site = conn
-        .query_row(
-            "SELECT id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-                    apology, owner, review_url
-             FROM sites WHERE key = ?1",
-            [key],
-            |row| {
-                let scale: u8 = row.get(3)?;
-                let reasons: String = row.get(6)?;
-                Ok(Site {
-                    id: row.get(0)?,
-                    key: row.get(1)?,
-                    settings: SiteSettings {
-                        name: row.get(2)?,
-                        origins: Vec::new(),
-                        scale: Scale::try_from(scale).unwrap_or_default(),
-                        ack_within: secs(row.get(4)?),
-                        close_within: secs(row.get(5)?),
-                        reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-                        apology: row.get(7)?,
-                        owner: row.get(8)?,
-                        review_url: row.get(9)?,
-                    },
-                })
-            },
-        )
+        .query_row(&sql, [value], |row| {
+            let scale: u8 = row.get(3)?;
+            let reasons: String = row.get(6)?;
+            Ok(Site {
+                id: row.get(0)?,
+                key: row.get(1)?,
+                settings: SiteSettings {
+                    name: row.get(2)?,
+                    origins: Vec::new(),
+                    scale: Scale::try_from(scale).unwrap_or_default(),
+                    ack_within: secs(row.get(4)?),
+                    close_within: secs(row.get(5)?),
+                    reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+                    apology: row.get(7)?,
+                    owner: row.get(8)?,
+                    review_url: row.get(9)?,
+                    causes: serde_json::from_str(&row.get::<_, String>(10)?).unwrap_or_default(),
+                },
+            })
+        })
         .optional()?;
     let Some(mut site) = site else {
         return Ok(None);
@@ -300,9 +386,24 @@ pub fn record_rating(
         return Ok(Recorded::Existing(existing));
     }
     let perfect = nearmiss_core::is_perfect(rating.score, site.settings.scale);
+    let rerates: Option<i64> = match &rating.rerate {
+        Some(token) => match tx
+            .query_row(
+                "SELECT id FROM cases WHERE rerate_token = ?1 AND site_id = ?2",
+                params![token, site.id],
+                |row| row.get(0),
+            )
+            .optional()?
+        {
+            Some(case_id) => Some(case_id),
+            None => return Ok(Recorded::UnknownCase),
+        },
+        None => None,
+    };
     tx.execute(
-        "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale, content, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale, content,
+                              created_at, rerates_case)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             rating.id,
             site.id,
@@ -312,10 +413,13 @@ pub fn record_rating(
             rating.page,
             rating.locale,
             content,
-            now
+            now,
+            rerates
         ],
     )?;
-    if !perfect {
+    if let Some(case_id) = rerates {
+        crate::cases::rerated(&tx, case_id, site, perfect, now)?;
+    } else if !perfect {
         crate::cases::open(&tx, site, &rating.id, now)?;
     }
     let stored = rating_by_id(&tx, &rating.id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
@@ -328,7 +432,7 @@ pub fn rating_by_id(conn: &Connection, id: &str) -> Result<Option<StoredRating>,
     Ok(conn
         .query_row(
             "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at, c.ref, c.ack_due_at
-             FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id
+             FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id OR c.id = r.rerates_case
              WHERE r.id = ?1",
             [id],
             |row| {

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{Server, ID};
+use support::{Options, Server, ID};
 
 fn rating(server: &Server, id: &str, score: i64) -> Value {
     json!({ "id": id, "site": server.site, "score": score, "interaction": "order-1042" })
@@ -351,13 +351,13 @@ fn widget_files_are_served_with_the_right_caching() {
 #[test]
 fn a_rating_answered_201_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_in(dir.path(), 0);
+    let server = Server::start_in(dir.path(), Options::default());
     let first = server.post_json("/v1/ratings", &rating(&server, ID, 1));
     assert_eq!(first.status, 201);
     let site = server.site.clone();
     drop(server);
 
-    let server = Server::reopen(dir.path(), site);
+    let server = Server::reopen(dir.path(), site, Options::default());
     let again = server.post_json("/v1/ratings", &rating(&server, ID, 1));
     assert_eq!(again.status, 201);
     assert_eq!(

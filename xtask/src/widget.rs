@@ -93,8 +93,10 @@ pub fn build() -> Result<PathBuf> {
     let filled = staging.join("nearmiss.js");
     write(&filled, loader.as_bytes())?;
     write(&out.join("nearmiss.js"), &minify_js(&filled, false)?)?;
-    let demo = fs::read(www.join("demo.html")).map_err(io("reading", &www))?;
-    write(&out.join("demo.html"), &demo)?;
+    for page in ["demo.html", "rerate.html"] {
+        let html = fs::read(www.join(page)).map_err(io("reading", &www))?;
+        write(&out.join(page), &html)?;
+    }
 
     for file in [
         out.join("nearmiss.js"),

@@ -3,12 +3,45 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod receiver;
+pub mod smtp;
 pub mod webdriver;
 
 use nearmiss_server::sites::SiteSettings;
-use nearmiss_server::{store, AppState, Assets, Clock, Store};
+use nearmiss_server::{store, Alerts, AppState, Assets, Clock, Store};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a test server is set up.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Requests a minute per client address (0: unlimited).
+    pub rate_limit: u32,
+    /// A clock the test moves, in Unix milliseconds; the system clock when `None`.
+    pub clock: Option<Arc<AtomicI64>>,
+    /// `smtp://127.0.0.1:PORT` of a test SMTP sink.
+    pub smtp_url: Option<String>,
+    /// Refuse loopback alert targets, as production does.
+    pub refuse_private: bool,
+}
+
+/// A clock for tests, starting at 2026-11-24T12:00:00Z.
+pub fn test_clock() -> Arc<AtomicI64> {
+    Arc::new(AtomicI64::new(1_795_953_600_000))
+}
+
+/// Waits up to 10 s for `condition`, checking every 20 ms.
+#[track_caller]
+pub fn wait_for(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// A rating id for tests.
 pub const ID: &str = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f";
@@ -18,6 +51,8 @@ pub struct Server {
     /// The key of the site "Test Shop" (origin https://shop.example).
     pub site: String,
     pub db: PathBuf,
+    pub alerts: Arc<Alerts>,
+    pub clock: Option<Arc<AtomicI64>>,
     agent: ureq::Agent,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -28,20 +63,28 @@ impl Server {
     /// A server on a fresh database with the site "Test Shop" and stand-in widget files.
     pub fn start() -> Server {
         let temp = tempfile::tempdir().expect("a temporary folder");
-        let mut server = Server::start_in(temp.path(), 0);
+        let mut server = Server::start_in(temp.path(), Options::default());
         server._temp = Some(temp);
         server
     }
 
     pub fn start_with_rate_limit(per_minute: u32) -> Server {
+        Server::start_with(Options {
+            rate_limit: per_minute,
+            ..Options::default()
+        })
+    }
+
+    /// A server on a fresh database, set up as `options` say.
+    pub fn start_with(options: Options) -> Server {
         let temp = tempfile::tempdir().expect("a temporary folder");
-        let mut server = Server::start_in(temp.path(), per_minute);
+        let mut server = Server::start_in(temp.path(), options);
         server._temp = Some(temp);
         server
     }
 
     /// A new server with the database and assets in `dir`.
-    pub fn start_in(dir: &Path, per_minute: u32) -> Server {
+    pub fn start_in(dir: &Path, options: Options) -> Server {
         let assets = dir.join("assets");
         std::fs::create_dir_all(assets.join("widget")).unwrap();
         let files: &[(&str, &[u8])] = &[
@@ -56,29 +99,44 @@ impl Server {
         for (name, bytes) in files {
             std::fs::write(assets.join(name), bytes).unwrap();
         }
-        let mut server =
-            Server::launch(dir.join("nearmiss.db"), &assets, String::new(), per_minute);
+        let mut server = Server::launch(dir.join("nearmiss.db"), &assets, String::new(), options);
         server.site = server.add_site("Test Shop", &["https://shop.example"]);
         server
     }
 
     /// A server on the database a stopped server left in `dir`.
-    pub fn reopen(dir: &Path, site: String) -> Server {
-        Server::launch(dir.join("nearmiss.db"), &dir.join("assets"), site, 0)
+    pub fn reopen(dir: &Path, site: String, options: Options) -> Server {
+        Server::launch(dir.join("nearmiss.db"), &dir.join("assets"), site, options)
     }
 
     /// A server for the real built widget in `assets` (`target/widget`).
     pub fn with_widget(dir: &Path, assets: &Path) -> Server {
-        Server::launch(dir.join("nearmiss.db"), assets, String::new(), 0)
+        Server::launch(
+            dir.join("nearmiss.db"),
+            assets,
+            String::new(),
+            Options::default(),
+        )
     }
 
-    fn launch(db: PathBuf, assets: &Path, site: String, per_minute: u32) -> Server {
+    fn launch(db: PathBuf, assets: &Path, site: String, options: Options) -> Server {
         let store = Store::open(&db).expect("opening the test database");
         let assets = Assets::from_dir(assets).expect("reading the assets");
-        let state = AppState::new(store, assets, per_minute);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("an ephemeral port");
-        listener.set_nonblocking(true).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let alerts = Alerts::new(
+            &base,
+            options.smtp_url.clone(),
+            "nearmiss <alerts@shop.example>",
+            !options.refuse_private,
+        );
+        let mut state =
+            AppState::new(store, assets, options.rate_limit).with_alerts(alerts.clone());
+        if let Some(clock) = &options.clock {
+            let clock = clock.clone();
+            state = state.with_clock(Clock::from_fn(move || clock.load(Ordering::SeqCst)));
+        }
+        listener.set_nonblocking(true).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -106,6 +164,8 @@ impl Server {
             base,
             site,
             db,
+            alerts,
+            clock: options.clock,
             agent,
             shutdown: Some(tx),
             thread: Some(thread),
@@ -123,6 +183,57 @@ impl Server {
             .run_now(|conn| store::add_site(conn, &settings, &key, "secret", Clock::system().now()))
             .unwrap();
         key
+    }
+
+    /// Moves the test clock forward and wakes the alert worker.
+    pub fn advance(&self, by: Duration) {
+        let clock = self
+            .clock
+            .as_ref()
+            .expect("a server started with a test clock");
+        clock.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.alerts.wake();
+    }
+
+    /// A new API token.
+    pub fn token(&self, name: &str) -> String {
+        let store = Store::open(&self.db).unwrap();
+        store
+            .run_now(|conn| nearmiss_server::auth::add_token(conn, name, 0))
+            .unwrap()
+    }
+
+    /// Adds an alert endpoint to the test site; returns the webhook secret, if any.
+    pub fn add_endpoint(&self, kind: &str, target: &str, escalation: bool) -> Option<String> {
+        let store = Store::open(&self.db).unwrap();
+        let site = store
+            .run_now(|conn| store::site_by_key(conn, &self.site))
+            .unwrap()
+            .unwrap();
+        let endpoint = nearmiss_server::alerts::NewEndpoint {
+            kind,
+            target,
+            escalation,
+        };
+        store
+            .run_now(|conn| nearmiss_server::alerts::add_endpoint(conn, site.id, &endpoint, 0))
+            .unwrap()
+            .1
+    }
+
+    /// A request with a bearer token.
+    pub fn authed(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
+        let auth = format!("Bearer {token}");
+        let text = body.map(Value::to_string);
+        self.request(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            text.as_deref().map(str::as_bytes),
+        )
     }
 
     /// The integer the SQL query returns, read from the database file.
