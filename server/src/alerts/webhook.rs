@@ -44,3 +44,41 @@ pub fn verify(secret: &str, msg_id: &str, timestamp: i64, body: &str, header: &s
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example from the Standard Webhooks specification.
+    #[test]
+    fn the_specifications_known_answer() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let (id, timestamp, body) = (
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            r#"{"test": 2432232314}"#,
+        );
+        let expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        assert_eq!(
+            signature(secret, id, timestamp, body).as_deref(),
+            Some(expected)
+        );
+        assert!(verify(
+            secret,
+            id,
+            timestamp,
+            body,
+            &format!("v1,bogus {expected}")
+        ));
+        assert!(!verify(secret, id, timestamp + 1, body, expected));
+    }
+
+    #[test]
+    fn new_secrets_decode_to_32_bytes() {
+        let secret = new_secret();
+        let key = STANDARD
+            .decode(secret.strip_prefix("whsec_").unwrap())
+            .unwrap();
+        assert_eq!(key.len(), 32);
+    }
+}

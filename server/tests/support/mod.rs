@@ -95,6 +95,10 @@ impl Server {
                 "demo.html",
                 b"<h1>{{SITE_NAME}}</h1><script data-site=\"{{SITE_KEY}}\"></script>",
             ),
+            (
+                "rerate.html",
+                b"<p>{{CASE_REF}}</p><script data-site=\"{{SITE_KEY}}\" data-rerate=\"{{RERATE}}\"></script>",
+            ),
         ];
         for (name, bytes) in files {
             std::fs::write(assets.join(name), bytes).unwrap();
@@ -234,6 +238,14 @@ impl Server {
             ],
             text.as_deref().map(str::as_bytes),
         )
+    }
+
+    /// The text the SQL query returns, read from the database file.
+    pub fn query_string(&self, sql: &str) -> String {
+        let store = Store::open(&self.db).unwrap();
+        store
+            .run_now(|conn| Ok(conn.query_row(sql, [], |row| row.get(0))?))
+            .unwrap_or_else(|err| panic!("{sql}: {err}"))
     }
 
     /// The integer the SQL query returns, read from the database file.

@@ -1,0 +1,502 @@
+//! Cases and alerts with real parts: webhook receivers and an SMTP server on loopback,
+//! a test clock for deadlines and backoff (never sleeps), and the recovery walk through
+//! the private API.
+
+mod support;
+
+use nearmiss_server::alerts::webhook;
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::receiver::Receiver;
+use support::smtp::SmtpSink;
+use support::{test_clock, wait_for, Options, Server};
+
+fn id(n: u32) -> String {
+    format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}")
+}
+
+fn rate(server: &Server, n: u32, score: i64) -> Value {
+    let reply = server.post_json(
+        "/v1/ratings",
+        &json!({ "id": id(n), "site": server.site, "score": score, "interaction": "order-1042" }),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()
+}
+
+fn verify(secret: &str, delivery: &support::receiver::Delivery) -> bool {
+    let timestamp: i64 = delivery.header("webhook-timestamp").parse().unwrap();
+    webhook::verify(
+        secret,
+        &delivery.header("webhook-id"),
+        timestamp,
+        &delivery.body,
+        &delivery.header("webhook-signature"),
+    )
+}
+
+#[test]
+fn a_flagged_rating_reaches_a_signed_webhook() {
+    let receiver = Receiver::start(&[]);
+    let server = Server::start();
+    let secret = server
+        .add_endpoint("webhook", &receiver.url, false)
+        .unwrap();
+    assert!(secret.starts_with("whsec_"));
+    rate(&server, 1, 5);
+    let answer = rate(&server, 2, 3);
+    wait_for("case.opened", || {
+        !receiver.of_type("case.opened").is_empty()
+    });
+    let deliveries = receiver.deliveries();
+    assert_eq!(deliveries.len(), 1, "a perfect score raises no alert");
+    let delivery = &deliveries[0];
+    assert!(delivery.header("webhook-id").starts_with("msg_"));
+    assert!(verify(&secret, delivery), "the signature verifies");
+    assert!(
+        !verify("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", delivery),
+        "and only with the secret"
+    );
+    let body = delivery.json();
+    assert_eq!(body["data"]["case"]["ref"], answer["case"]["ref"]);
+    assert_eq!(body["data"]["rating"]["score"], 3);
+    assert_eq!(body["data"]["rating"]["interaction"], "order-1042");
+}
+
+#[test]
+fn a_failing_endpoint_is_retried_with_backoff_and_the_same_webhook_id() {
+    let clock = test_clock();
+    let receiver = Receiver::start(&[500, 503]);
+    let server = Server::start_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    });
+    let secret = server
+        .add_endpoint("webhook", &receiver.url, false)
+        .unwrap();
+    rate(&server, 1, 2);
+    wait_for("the first attempt", || receiver.deliveries().len() == 1);
+    // Not retried before its backoff has passed.
+    server.advance(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(receiver.deliveries().len(), 1);
+    server.advance(Duration::from_secs(10));
+    wait_for("the second attempt", || receiver.deliveries().len() == 2);
+    server.advance(Duration::from_secs(20));
+    wait_for("the third attempt", || receiver.deliveries().len() == 3);
+    server.advance(Duration::from_secs(3600));
+    std::thread::sleep(Duration::from_millis(300));
+    let deliveries = receiver.deliveries();
+    assert_eq!(
+        deliveries.len(),
+        3,
+        "delivered once it succeeded, then never again"
+    );
+    let ids: Vec<String> = deliveries.iter().map(|d| d.header("webhook-id")).collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert!(deliveries.iter().all(|d| verify(&secret, d)));
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND attempts = 3"),
+        1
+    );
+}
+
+#[test]
+fn gone_disables_the_endpoint_and_redirects_are_not_followed() {
+    let gone = Receiver::start(&[410]);
+    let moved = Receiver::start(&[302]);
+    let server = Server::start();
+    server.add_endpoint("webhook", &gone.url, false);
+    server.add_endpoint("webhook", &moved.url, false);
+    rate(&server, 1, 1);
+    wait_for("both endpoints tried", || {
+        gone.deliveries().len() == 1 && moved.deliveries().len() == 1
+    });
+    let token = server.token("Sam");
+    wait_for("the states recorded", || {
+        let states = server
+            .authed(
+                "GET",
+                &format!("/v1/alerts?site={}", server.site),
+                &token,
+                None,
+            )
+            .json();
+        states["endpoints"][0]["state"] == "disabled"
+            && states["endpoints"][1]["last_error"].is_string()
+    });
+    let states = server
+        .authed(
+            "GET",
+            &format!("/v1/alerts?site={}", server.site),
+            &token,
+            None,
+        )
+        .json();
+    let endpoints = &states["endpoints"];
+    assert_eq!(
+        endpoints[0]["disabled_reason"],
+        "the endpoint answered 410 Gone"
+    );
+    assert_eq!(endpoints[0]["failed"], 1);
+    assert_eq!(endpoints[1]["state"], "active");
+    assert!(endpoints[1]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("redirects are not followed"));
+    assert_eq!(
+        endpoints[1]["pending"], 1,
+        "a redirect is retried later, visibly"
+    );
+    // A disabled endpoint gets nothing more.
+    rate(&server, 2, 1);
+    wait_for("the next alert", || {
+        moved.deliveries().len() == 2
+            || server.count("SELECT count(*) FROM outbox WHERE attempts > 0") >= 3
+    });
+    assert_eq!(gone.deliveries().len(), 1);
+}
+
+#[test]
+fn private_addresses_are_refused_unless_allowed() {
+    let receiver = Receiver::start(&[]);
+    let server = Server::start_with(Options {
+        refuse_private: true,
+        ..Options::default()
+    });
+    server.add_endpoint("webhook", &receiver.url, false);
+    rate(&server, 1, 2);
+    wait_for("the refusal", || {
+        server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL") == 1
+    });
+    assert!(receiver.deliveries().is_empty());
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE last_error LIKE '%private or loopback%'"),
+        1
+    );
+}
+
+#[test]
+fn slack_and_email_messages_say_what_a_person_needs_to_act() {
+    let slack = Receiver::start(&[]);
+    let smtp = SmtpSink::start();
+    let server = Server::start_with(Options {
+        smtp_url: Some(smtp.url.clone()),
+        ..Options::default()
+    });
+    server.add_endpoint("slack", &slack.url, false);
+    server.add_endpoint("email", "manager@shop.example", false);
+    let answer = rate(&server, 1, 2);
+    let reference = answer["case"]["ref"].as_str().unwrap().to_owned();
+    let details = json!({
+        "site": server.site, "comment": "Fries missing.", "reasons": ["Quality"],
+        "contact": { "email": "ana@example.com", "consent": true }
+    });
+    assert_eq!(
+        server
+            .post_json(&format!("/v1/ratings/{}/details", id(1)), &details)
+            .status,
+        200
+    );
+    wait_for("two slack messages", || slack.deliveries().len() == 2);
+    wait_for("two emails", || smtp.mails().len() == 2);
+    let texts: Vec<String> = slack
+        .deliveries()
+        .iter()
+        .map(|d| d.json()["text"].as_str().unwrap().to_owned())
+        .collect();
+    let updated = texts
+        .iter()
+        .find(|t| t.contains("Fries missing."))
+        .expect("the update carries the comment");
+    for needed in [
+        reference.as_str(),
+        "2/5",
+        "Test Shop",
+        "Reasons: Quality",
+        "ana@example.com",
+        "Acknowledge by",
+        "/v1/cases/",
+    ] {
+        assert!(updated.contains(needed), "{needed} in {updated}");
+    }
+    let mail = smtp
+        .mails()
+        .into_iter()
+        .find(|m| m.data.contains("Fries missing."))
+        .expect("an email with the comment");
+    assert_eq!(mail.to, ["manager@shop.example"]);
+    assert!(
+        mail.data.contains(&format!(
+            "Subject: [nearmiss] Updated {reference}: 2/5 at Test Shop"
+        )),
+        "{}",
+        mail.data
+    );
+}
+
+#[test]
+fn an_unacknowledged_case_becomes_overdue_once_and_escalates() {
+    let clock = test_clock();
+    let staff = Receiver::start(&[]);
+    let escalation = Receiver::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    };
+    let server = Server::start_in(dir.path(), options.clone());
+    server.add_endpoint("webhook", &staff.url, false);
+    server.add_endpoint("webhook", &escalation.url, true);
+    let answer = rate(&server, 1, 2);
+    wait_for("case.opened", || staff.of_type("case.opened").len() == 1);
+    assert!(
+        escalation.deliveries().is_empty(),
+        "escalation contacts get only overdue cases"
+    );
+
+    server.advance(Duration::from_secs(14 * 60));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        escalation.deliveries().is_empty(),
+        "not overdue before 15 minutes"
+    );
+    server.advance(Duration::from_secs(61));
+    wait_for("case.overdue to escalation", || {
+        escalation.of_type("case.overdue").len() == 1
+    });
+    wait_for("case.overdue to staff", || {
+        staff.of_type("case.overdue").len() == 1
+    });
+    let overdue = escalation.of_type("case.overdue")[0].json();
+    assert_eq!(overdue["data"]["case"]["ref"], answer["case"]["ref"]);
+    assert_eq!(overdue["data"]["case"]["overdue"], true);
+    let token = server.token("Sam");
+    let listed = server
+        .authed("GET", "/v1/cases?status=overdue", &token, None)
+        .json();
+    assert_eq!(listed["cases"].as_array().unwrap().len(), 1);
+
+    // Exactly once: neither time nor a restart raises it again.
+    server.advance(Duration::from_secs(600));
+    std::thread::sleep(Duration::from_millis(1500));
+    let site = server.site.clone();
+    drop(server);
+    let server = Server::reopen(dir.path(), site, options);
+    server.advance(Duration::from_secs(600));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(escalation.of_type("case.overdue").len(), 1);
+    assert_eq!(staff.of_type("case.overdue").len(), 1);
+    // The close deadline (2 days) is a second deadline, raised once too.
+    server.advance(Duration::from_secs(2 * 24 * 3600));
+    wait_for("the close deadline", || {
+        escalation.of_type("case.overdue").len() == 2
+    });
+}
+
+#[test]
+fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
+    let webhook = Receiver::start(&[]);
+    let smtp = SmtpSink::start();
+    let server = Server::start_with(Options {
+        smtp_url: Some(smtp.url.clone()),
+        ..Options::default()
+    });
+    server.add_endpoint("webhook", &webhook.url, false);
+    let token = server.token("Sam");
+    let answer = rate(&server, 1, 2);
+    let reference = answer["case"]["ref"].as_str().unwrap().to_owned();
+    let details = json!({
+        "site": server.site, "comment": "The fries were missing.",
+        "contact": { "email": "ana@example.com", "consent": true }
+    });
+    server.post_json(&format!("/v1/ratings/{}/details", id(1)), &details);
+    let steps = format!("/v1/cases/{reference}/steps");
+    let step = |body: Value| server.authed("POST", &steps, &token, Some(&body));
+
+    // The private API needs a token.
+    server
+        .request("GET", "/v1/cases", &[], None)
+        .assert_error(401, "unauthorized", None);
+    server
+        .authed("GET", "/v1/cases", "nm_wrong", None)
+        .assert_error(401, "unauthorized", None);
+    server
+        .authed("GET", "/v1/cases/NM-NONE", &token, None)
+        .assert_error(404, "unknown_case", Some("ref"));
+
+    // The closing rule refuses an early close, naming what is missing.
+    let early = step(json!({ "step": "closed" }));
+    early.assert_error(409, "cannot_close", Some("step"));
+    assert!(early.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("acknowledged, cause_found, customer_told"));
+    step(json!({ "step": "resolved" })).assert_error(422, "unknown_step", Some("step"));
+
+    assert_eq!(step(json!({ "step": "acknowledged" })).status, 201);
+    assert_eq!(
+        step(json!({ "step": "contacted", "note": "Called Ana, apologised.", "actor": "Priya" }))
+            .status,
+        201
+    );
+    assert_eq!(
+        step(json!({ "step": "fixed", "note": "Delivered fresh fries." })).status,
+        201
+    );
+    step(json!({ "step": "made_good" })).assert_error(422, "required", Some("note"));
+    assert_eq!(
+        step(json!({ "step": "made_good", "note": "Refunded the order." })).status,
+        201
+    );
+    step(json!({ "step": "cause_found", "cause": "Bad luck", "action": "x" })).assert_error(
+        422,
+        "unknown_cause",
+        Some("cause"),
+    );
+    step(json!({ "step": "cause_found", "cause": "Process" })).assert_error(
+        422,
+        "required",
+        Some("action"),
+    );
+    let found = step(json!({
+        "step": "cause_found", "cause": "Process",
+        "action": "Every bag is checked against the receipt before it leaves."
+    }));
+    assert_eq!(found.status, 201, "{}", found.body);
+    let prevention = found.json()["steps"][4]["prevention"]["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        step(json!({ "step": "customer_told", "note": "Emailed Ana the new bag check." })).status,
+        201
+    );
+    let closed = step(json!({ "step": "closed" }));
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    let case = closed.json();
+    assert_eq!(case["status"], "closed");
+    let walked: Vec<&str> = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        walked,
+        [
+            "acknowledged",
+            "contacted",
+            "fixed",
+            "made_good",
+            "cause_found",
+            "customer_told",
+            "closed"
+        ]
+    );
+    assert_eq!(case["steps"][0]["actor"], "Sam");
+    assert_eq!(case["steps"][1]["actor"], "Priya");
+    step(json!({ "step": "contacted" })).assert_error(409, "case_closed", None);
+
+    // One prevention, linked to a second case it also explains.
+    let second = rate(&server, 2, 3)["case"]["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let linked = server.authed(
+        "POST",
+        &format!("/v1/cases/{second}/steps"),
+        &token,
+        Some(&json!({ "step": "cause_found", "cause": "Process", "prevention": prevention })),
+    );
+    assert_eq!(linked.json()["steps"][0]["prevention"]["id"], prevention);
+
+    // Every step reached the webhook; the customer got what changed and a re-rating link.
+    wait_for("case.closed", || webhook.of_type("case.closed").len() == 1);
+    assert!(webhook.of_type("case.updated").len() >= 7);
+    wait_for("the customer's email", || {
+        smtp.mails().iter().any(|m| m.to == ["ana@example.com"])
+    });
+    let mail = smtp
+        .mails()
+        .into_iter()
+        .find(|m| m.to == ["ana@example.com"])
+        .unwrap();
+    let text = mail.data.replace("=\r\n", "").replace("=3D", "=");
+    assert!(
+        text.contains("Every bag is checked against the receipt"),
+        "{text}"
+    );
+    assert!(text.contains("Emailed Ana the new bag check."), "{text}");
+    let link_start = text
+        .find(&format!("{}/rerate/", server.base))
+        .expect("a re-rating link");
+    let link: String = text[link_start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let token_part = link.rsplit('/').next().unwrap().to_owned();
+
+    // The link opens the widget in re-rate mode; a perfect score marks the case recovered.
+    let page = server.get(&link[server.base.len()..]);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("data-rerate=\"{token_part}\"")),
+        "{}",
+        page.body
+    );
+    let again = server.post_json(
+        "/v1/ratings",
+        &json!({ "id": id(3), "site": server.site, "score": 5, "rerate": token_part }),
+    );
+    assert_eq!(again.status, 201, "{}", again.body);
+    let case = server
+        .authed("GET", &format!("/v1/cases/{reference}"), &token, None)
+        .json();
+    assert_eq!(
+        (case["recovered"].clone(), case["status"].clone()),
+        (json!(true), json!("closed"))
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM cases"),
+        2,
+        "a re-rating opens no new case"
+    );
+}
+
+#[test]
+fn a_re_rating_below_perfect_reopens_the_case() {
+    let server = Server::start();
+    let token = server.token("Sam");
+    let reference = rate(&server, 1, 2)["case"]["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let steps = format!("/v1/cases/{reference}/steps");
+    for body in [
+        json!({ "step": "acknowledged" }),
+        json!({ "step": "cause_found", "cause": "Training", "action": "New starters shadow a senior." }),
+        json!({ "step": "closed", "note": "No contact details were left." }),
+    ] {
+        let reply = server.authed("POST", &steps, &token, Some(&body));
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let rerate: String = Server::query_string(&server, "SELECT rerate_token FROM cases");
+    let reply = server.post_json(
+        "/v1/ratings",
+        &json!({ "id": id(2), "site": server.site, "score": 3, "rerate": rerate }),
+    );
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.json()["case"]["ref"], reference.as_str());
+    let case = server
+        .authed("GET", &format!("/v1/cases/{reference}"), &token, None)
+        .json();
+    assert_eq!(
+        (case["status"].clone(), case["recovered"].clone()),
+        (json!("open"), json!(false))
+    );
+    let unknown = server.post_json(
+        "/v1/ratings",
+        &json!({ "id": id(3), "site": server.site, "score": 3, "rerate": "nosuchtoken" }),
+    );
+    unknown.assert_error(404, "unknown_case", Some("ref"));
+}
