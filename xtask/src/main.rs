@@ -19,6 +19,7 @@ usage: cargo xtask <command>
   build             build and optimise the widget into target/widget
   size              the widget's bytes (raw, gzip, brotli) against the budget
   dist              one release server binary with the widget embedded (target/dist)
+  bench alerts      time from POST /v1/ratings to the webhook received (p50, p99)
 ";
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("build") => widget::build().map(|_| ()),
         Some("size") => widget::build().and_then(|dir| widget::size_report(&dir)),
         Some("dist") => dist(),
+        Some("bench") => bench(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -158,8 +160,27 @@ fn demo(args: &[String]) -> Result {
             key
         }
     };
+    let token_file = dir.join(format!("api-token-{port}"));
+    let token = match std::fs::read_to_string(&token_file) {
+        Ok(token) => token.trim().to_owned(),
+        Err(_) => {
+            let output = Command::new(&server)
+                .arg("--db")
+                .arg(&db)
+                .args(["token", "add", "--name", "Demo manager"])
+                .output()
+                .map_err(|e| format!("running {}: {e}", server.display()))?;
+            let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            std::fs::write(&token_file, &token)
+                .map_err(|e| format!("writing {}: {e}", token_file.display()))?;
+            token
+        }
+    };
     eprintln!();
     eprintln!("  Demo page:   http://127.0.0.1:{port}/demo/{key}");
+    eprintln!(
+        "  Cases:       curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/cases"
+    );
     eprintln!("  Database:    {}", db.display());
     eprintln!("  Site key:    {key}");
     eprintln!("  Stop with Ctrl-C.");
@@ -245,6 +266,21 @@ impl Counts {
             }
         }
         outcome(&shown, child.wait())
+    }
+}
+
+fn bench(args: &[String]) -> Result {
+    match args.first().map(String::as_str) {
+        Some("alerts") => run(cargo().args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "nearmiss-server",
+            "--example",
+            "bench_alerts",
+        ])),
+        _ => Err("usage: cargo xtask bench alerts".into()),
     }
 }
 
