@@ -49,14 +49,19 @@ fn document() -> web_sys::Document {
 
 /// Boots a widget against the stand-in collector and returns its shadow root.
 async fn boot(trigger: &str, scale: u8) -> ShadowRoot {
+    boot_with(trigger, scale, &[]).await
+}
+
+async fn boot_with(trigger: &str, scale: u8, extra: &[(&str, &str)]) -> ShadowRoot {
     fake_collector(scale);
     let settings = js_sys::Object::new();
-    for (key, value) in [
+    let base = [
         ("site", "s_test"),
         ("trigger", trigger),
         ("endpoint", "https://collector.test"),
-    ] {
-        js_sys::Reflect::set(&settings, &key.into(), &value.into()).unwrap();
+    ];
+    for (key, value) in base.iter().chain(extra) {
+        js_sys::Reflect::set(&settings, &(*key).into(), &(*value).into()).unwrap();
     }
     nearmiss_widget::boot(settings.into());
     for event in ["rated", "flagged", "sent"] {
@@ -336,4 +341,17 @@ async fn manual_waits_for_the_js_api_and_takes_its_interaction() {
         .query_selector("nearmiss-widget")
         .unwrap()
         .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_re_rating_page_links_the_score_to_its_case() {
+    let root = boot_with("open", 5, &[("rerate", "tok3n")]).await;
+    let five = find(&root, "[aria-label='5 of 5']").await;
+    five.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    find(&root, "textarea.comment").await;
+    settle().await;
+    let body = js_sys::Reflect::get(&posts().get(0), &"body".into()).unwrap();
+    let rerate = js_sys::Reflect::get(&body, &"rerate".into()).unwrap();
+    assert_eq!(rerate.as_string().as_deref(), Some("tok3n"));
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
 }

@@ -173,15 +173,23 @@ async fn demo_page(
         .run(move |conn| store::site_by_key(conn, &lookup))
         .await?
         .ok_or(ApiError::UnknownSite)?;
-    let page = String::from_utf8_lossy(template)
-        .replace(SITE_KEY_PLACEHOLDER, &escape_html(&site.key))
-        .replace("{{SITE_NAME}}", &escape_html(&site.settings.name));
-    Ok((
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-cache")],
-        Html(page),
-    )
-        .into_response())
+    Ok(fill(
+        template,
+        &[
+            (SITE_KEY_PLACEHOLDER, &site.key),
+            ("{{SITE_NAME}}", &site.settings.name),
+        ],
+        "no-cache",
+    ))
+}
+
+/// An HTML page from a template, each `{{PLACEHOLDER}}` replaced by escaped text.
+fn fill(template: &[u8], values: &[(&str, &str)], cache: &'static str) -> Response {
+    let mut page = String::from_utf8_lossy(template).into_owned();
+    for (placeholder, value) in values {
+        page = page.replace(placeholder, &escape_html(value));
+    }
+    (StatusCode::OK, [(header::CACHE_CONTROL, cache)], Html(page)).into_response()
 }
 
 /// The one-click re-rating page from the customer's email: the widget opens at once,
@@ -197,17 +205,16 @@ async fn rerate_page(
         .run(move |conn| crate::cases::by_rerate_token(conn, &lookup))
         .await?
         .ok_or(ApiError::UnknownCase)?;
-    let page = String::from_utf8_lossy(template)
-        .replace(SITE_KEY_PLACEHOLDER, &escape_html(&key))
-        .replace("{{SITE_NAME}}", &escape_html(&name))
-        .replace("{{CASE_REF}}", &escape_html(&reference))
-        .replace("{{RERATE}}", &escape_html(&token));
-    Ok((
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(page),
-    )
-        .into_response())
+    Ok(fill(
+        template,
+        &[
+            (SITE_KEY_PLACEHOLDER, &key),
+            ("{{SITE_NAME}}", &name),
+            ("{{CASE_REF}}", &reference),
+            ("{{RERATE}}", &token),
+        ],
+        "no-store",
+    ))
 }
 
 fn escape_html(text: &str) -> String {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cases;
 pub mod deadlines;
 pub mod error;
+pub mod headers;
 pub mod ingest;
 pub mod limits;
 pub mod sites;
@@ -116,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
         .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn(headers::secure))
         .with_state(state)
 }
 

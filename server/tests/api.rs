@@ -368,3 +368,37 @@ fn a_rating_answered_201_survives_a_restart() {
     assert_eq!(server.count("SELECT count(*) FROM ratings"), 1);
     assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
 }
+
+#[test]
+fn every_response_carries_security_headers() {
+    let server = Server::start();
+    let fish = server.add_site("Fish", &["https://fish.example"]);
+    let replies = [
+        server.get("/healthz"),
+        server.get("/nearmiss.js"),
+        server.get("/v1/nothing"),
+        server.post_json("/v1/ratings", &json!({})),
+        server.get(&format!("/demo/{fish}")),
+    ];
+    for reply in &replies {
+        assert_eq!(
+            reply.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(
+            reply.header("referrer-policy").as_deref(),
+            Some("no-referrer")
+        );
+        let csp = reply.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+    let page_csp = replies[4].header("content-security-policy").unwrap();
+    assert!(
+        page_csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{page_csp}"
+    );
+    assert!(replies[0]
+        .header("content-security-policy")
+        .unwrap()
+        .starts_with("default-src 'none'"));
+}
