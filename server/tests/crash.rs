@@ -147,3 +147,121 @@ fn an_alert_committed_before_a_sigkill_is_delivered_after_the_restart() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// A small deterministic generator: the seed is printed, so a failing run can be replayed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// SQLite's crash tests, for us: clients send ratings and details while the server is
+/// SIGKILLed at random moments, round after round; everything a client saw acknowledged
+/// must be on disk exactly once, every flagged rating must have its case, and the
+/// database must be intact.
+#[test]
+fn nothing_acknowledged_is_lost_across_many_sigkills() {
+    const ROUNDS: usize = 25;
+    const CLIENTS: usize = 4;
+    let seed = std::env::var("NEARMISS_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    eprintln!("crash test seed: NEARMISS_CRASH_SEED={seed}");
+    let mut random = Random(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nearmiss.db");
+    let site = cli(&db, &["site", "add", "--name", "Crash Cafe", "--origin", "https://cafe.example"]);
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64, bool)>::new()));
+    let mut sequence = 0u64;
+    for round in 0..ROUNDS {
+        let port = free_port();
+        let mut server = serve(&db, port);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let (site, stop, acknowledged) = (site.clone(), stop.clone(), acknowledged.clone());
+                let first = sequence + (client as u64) * 100_000;
+                std::thread::spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(5)))
+                        .build()
+                        .into();
+                    let base = format!("http://127.0.0.1:{port}");
+                    for n in first.. {
+                        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                            return;
+                        }
+                        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
+                        let score = 1 + (n % 5) as i64;
+                        let body = json!({ "id": id, "site": site, "score": score });
+                        let Ok(reply) = agent.post(format!("{base}/v1/ratings")).send_json(&body) else {
+                            return;
+                        };
+                        if reply.status() != 201 {
+                            continue;
+                        }
+                        let details = json!({ "site": site, "comment": format!("comment {n}") });
+                        let saved = agent
+                            .post(format!("{base}/v1/ratings/{id}/details"))
+                            .send_json(&details)
+                            .is_ok_and(|r| r.status() == 200);
+                        acknowledged.lock().unwrap().push((id, score, saved));
+                    }
+                })
+            })
+            .collect();
+        sequence += 1_000_000;
+        std::thread::sleep(Duration::from_millis(30 + random.next() % 300));
+        server.kill().unwrap(); // SIGKILL, mid-write
+        server.wait().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for client in clients {
+            client.join().unwrap();
+        }
+        eprintln!("round {round}: {} acknowledged so far", acknowledged.lock().unwrap().len());
+    }
+    let acknowledged = acknowledged.lock().unwrap();
+    assert!(acknowledged.len() > ROUNDS * 10, "too few ratings to prove anything: {}", acknowledged.len());
+    let store = nearmiss_server::Store::open(&db).unwrap();
+    let integrity: String = store
+        .run_now(|conn| Ok(conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let mut flagged = 0;
+    for (id, score, details_saved) in acknowledged.iter() {
+        let (ratings, cases, details): (i64, i64, i64) = store
+            .run_now(|conn| {
+                Ok(conn.query_row(
+                    "SELECT (SELECT count(*) FROM ratings WHERE id = ?1 AND score = ?2),
+                            (SELECT count(*) FROM cases WHERE rating_id = ?1),
+                            (SELECT count(*) FROM details WHERE rating_id = ?1)",
+                    rusqlite::params![id, score],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(ratings, 1, "acknowledged rating {id} is missing");
+        assert_eq!(cases, i64::from(*score < 5), "rating {id} (score {score}) and its case");
+        if *details_saved {
+            assert_eq!(details, 1, "acknowledged details of {id} are missing");
+        }
+        flagged += i64::from(*score < 5);
+    }
+    eprintln!(
+        "{ROUNDS} SIGKILL rounds: {} acknowledged ratings checked ({flagged} flagged, each with its case), integrity ok",
+        acknowledged.len()
+    );
+}
