@@ -323,6 +323,36 @@ mod tests {
         assert_eq!(error_of(&deep).0, "malformed");
     }
 
+    proptest::proptest! {
+        /// Fuzzing the collector's front door: any bytes decode to a value or a 400/422,
+        /// and whatever decodes is validated without panicking.
+        #[test]
+        fn any_body_is_answered_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            if let Ok(rating) = parse_json::<Rating>(&bytes) {
+                let _ = rating.validate(nearmiss_core::Scale::Stars5);
+            }
+            if let Ok(details) = parse_json::<Details>(&bytes) {
+                let _ = details.validate(&["Quality"]);
+            }
+        }
+
+        #[test]
+        fn json_shaped_bodies_are_answered_without_panicking(
+            id in "[0-9a-f-]{0,40}", score in proptest::num::f64::ANY, extra in "[ -~]{0,40}",
+            comment in "\\PC{0,50}", email in "[a-z@.]{0,20}", consent in proptest::bool::ANY,
+        ) {
+            let rating = serde_json::json!({ "id": id, "site": "s", "score": score, "page": extra });
+            if let Ok(rating) = parse_json::<Rating>(rating.to_string().as_bytes()) {
+                let _ = rating.validate(nearmiss_core::Scale::Ten);
+            }
+            let details = serde_json::json!({ "site": "s", "comment": comment, "reasons": [extra],
+                "contact": { "email": email, "consent": consent } });
+            if let Ok(details) = parse_json::<Details>(details.to_string().as_bytes()) {
+                let _ = details.validate(&["Quality"]);
+            }
+        }
+    }
+
     #[test]
     fn unknown_fields_are_ignored() {
         let body =

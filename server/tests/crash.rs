@@ -182,8 +182,19 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
     let mut random = Random(seed);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nearmiss.db");
-    let site = cli(&db, &["site", "add", "--name", "Crash Cafe", "--origin", "https://cafe.example"]);
-    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64, bool)>::new()));
+    let site = cli(
+        &db,
+        &[
+            "site",
+            "add",
+            "--name",
+            "Crash Cafe",
+            "--origin",
+            "https://cafe.example",
+        ],
+    );
+    let acknowledged =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64, bool)>::new()));
     let mut sequence = 0u64;
     for round in 0..ROUNDS {
         let port = free_port();
@@ -207,7 +218,8 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
                         let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
                         let score = 1 + (n % 5) as i64;
                         let body = json!({ "id": id, "site": site, "score": score });
-                        let Ok(reply) = agent.post(format!("{base}/v1/ratings")).send_json(&body) else {
+                        let Ok(reply) = agent.post(format!("{base}/v1/ratings")).send_json(&body)
+                        else {
                             return;
                         };
                         if reply.status() != 201 {
@@ -231,10 +243,17 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
         for client in clients {
             client.join().unwrap();
         }
-        eprintln!("round {round}: {} acknowledged so far", acknowledged.lock().unwrap().len());
+        eprintln!(
+            "round {round}: {} acknowledged so far",
+            acknowledged.lock().unwrap().len()
+        );
     }
     let acknowledged = acknowledged.lock().unwrap();
-    assert!(acknowledged.len() > ROUNDS * 10, "too few ratings to prove anything: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() > ROUNDS * 10,
+        "too few ratings to prove anything: {}",
+        acknowledged.len()
+    );
     let store = nearmiss_server::Store::open(&db).unwrap();
     let integrity: String = store
         .run_now(|conn| Ok(conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
@@ -254,7 +273,11 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
             })
             .unwrap();
         assert_eq!(ratings, 1, "acknowledged rating {id} is missing");
-        assert_eq!(cases, i64::from(*score < 5), "rating {id} (score {score}) and its case");
+        assert_eq!(
+            cases,
+            i64::from(*score < 5),
+            "rating {id} (score {score}) and its case"
+        );
         if *details_saved {
             assert_eq!(details, 1, "acknowledged details of {id} are missing");
         }
