@@ -39,6 +39,12 @@ pub enum ApiError {
     /// No rating of this site has this id (404).
     #[error("unknown rating")]
     UnknownRating,
+    /// The signed interaction token is missing, invalid or expired (403).
+    #[error("token refused")]
+    TokenRefused(crate::interactions::Refusal),
+    /// This signed interaction was already rated (409).
+    #[error("interaction already rated")]
+    InteractionRated,
     /// No case has this reference (404).
     #[error("unknown case")]
     UnknownCase,
@@ -122,6 +128,18 @@ impl ApiError {
                 "not_found",
                 None,
                 msg("Nothing is here."),
+            ),
+            TokenRefused(refusal) => (
+                StatusCode::FORBIDDEN,
+                "token_refused",
+                Some("token".into()),
+                msg(refusal.message()),
+            ),
+            InteractionRated => (
+                StatusCode::CONFLICT,
+                "interaction_rated",
+                Some("interaction".into()),
+                msg("This interaction has already been rated."),
             ),
             UnknownCase => (
                 StatusCode::NOT_FOUND,

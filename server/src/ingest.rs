@@ -40,18 +40,20 @@ async fn create_rating(
     let site = find_site(&state, &rating.site).await?;
     rating.validate(site.settings.scale)?;
     check_origin(&site, &headers)?;
+    let now = state.clock.now();
+    let signed = check_token(&site, &rating, now)?;
     // Serialising a struct is deterministic: equal content gives equal text.
     let content = serde_json::to_string(&rating).unwrap_or_default();
-    let now = state.clock.now();
     let recorded = {
         let (site, rating, content) = (site.clone(), rating.clone(), content.clone());
         state
             .store
-            .run(move |conn| store::record_rating(conn, &site, &rating, &content, now))
+            .run(move |conn| store::record_rating(conn, &site, &rating, signed, &content, now))
             .await?
     };
     let stored = match recorded {
         Recorded::UnknownCase => return Err(ApiError::UnknownCase),
+        Recorded::InteractionRated => return Err(ApiError::InteractionRated),
         Recorded::New(stored) => {
             state.alerts.wake();
             tracing::info!(
@@ -65,6 +67,27 @@ async fn create_rating(
         Recorded::Existing(_) => return Err(ApiError::IdConflict),
     };
     Ok((StatusCode::CREATED, Json(rating_answer(&site, &stored))).into_response())
+}
+
+/// Checks the signed interaction token; `true` when the rating carries a valid one.
+/// A re-rating needs none: its link's token is its credential.
+fn check_token(site: &Site, rating: &Rating, now_ms: i64) -> Result<bool, ApiError> {
+    use crate::interactions::{verify, Refusal};
+    if rating.rerate.is_some() {
+        return Ok(false);
+    }
+    let Some(token) = &rating.token else {
+        return match site.settings.require_token {
+            true => Err(ApiError::TokenRefused(Refusal::Missing)),
+            false => Ok(false),
+        };
+    };
+    let interaction = rating
+        .interaction
+        .as_deref()
+        .ok_or(ApiError::TokenRefused(Refusal::NoInteraction))?;
+    verify(&site.secret, interaction, token, now_ms / 1000).map_err(ApiError::TokenRefused)?;
+    Ok(true)
 }
 
 /// The 201 body: the same for the first answer and every replay.

@@ -11,6 +11,7 @@ pub mod deadlines;
 pub mod error;
 pub mod headers;
 pub mod ingest;
+pub mod interactions;
 pub mod limits;
 pub mod sites;
 pub mod store;

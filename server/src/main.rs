@@ -119,6 +119,33 @@ struct ServeArgs {
 enum SiteCommand {
     /// Add a site and print its public key.
     Add(SiteAddArgs),
+    /// Sign an interaction, as the business's server would; prints the token.
+    Sign {
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+        /// The interaction (order, visit, ticket) to sign.
+        #[arg(long)]
+        interaction: String,
+        /// How long the token is valid.
+        #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+        valid_for: Duration,
+    },
+    /// Give a site a new public key; the old one keeps working during the grace period.
+    RotateKey {
+        /// The site's current key.
+        #[arg(long)]
+        site: String,
+        /// How long the old key keeps working (pages and caches still carry it).
+        #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+        grace: Duration,
+    },
+    /// Stop every key of a site at once (its data stays; rotate-key revives it).
+    Revoke {
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+    },
 }
 
 #[derive(Args)]
@@ -153,6 +180,9 @@ struct SiteAddArgs {
     /// A root-cause category staff choose from (repeatable; default: a general set).
     #[arg(long = "cause")]
     causes: Vec<String>,
+    /// Accept only ratings of interactions the business's server signed.
+    #[arg(long)]
+    require_token: bool,
 }
 
 fn main() -> Result<()> {
@@ -167,6 +197,13 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(&cli.db, args),
         Command::Site(SiteCommand::Add(args)) => add_site(&cli.db, args),
+        Command::Site(SiteCommand::Sign {
+            site,
+            interaction,
+            valid_for,
+        }) => sign(&cli.db, &site, &interaction, valid_for),
+        Command::Site(SiteCommand::RotateKey { site, grace }) => rotate_key(&cli.db, &site, grace),
+        Command::Site(SiteCommand::Revoke { site }) => revoke(&cli.db, &site),
         Command::Token(TokenCommand::Add { name }) => add_token(&cli.db, &name),
         Command::Alert(AlertCommand::Add(args)) => add_alert(&cli.db, args),
         Command::Alert(AlertCommand::List { site }) => list_alerts(&cli.db, &site),
@@ -257,6 +294,7 @@ fn add_site(db: &Path, args: SiteAddArgs) -> Result<()> {
     if !args.causes.is_empty() {
         settings.causes = args.causes;
     }
+    settings.require_token = args.require_token;
     settings.review_url = args.review_url;
 
     let store = open_store(db)?;
@@ -267,8 +305,9 @@ fn add_site(db: &Path, args: SiteAddArgs) -> Result<()> {
         .run_now(|conn| store::add_site(conn, &settings, &key, &secret, now))
         .context("adding the site")?;
     eprintln!(
-        "Added site {:?}. Embed the widget with:\n  <script src=\"https://YOUR-NEARMISS-HOST/nearmiss.js\" data-site=\"{}\" async></script>",
-        site.settings.name, site.key
+        "Added site {:?}. Embed the widget with:\n  <script src=\"https://YOUR-NEARMISS-HOST/nearmiss.js\" data-site=\"{}\" async></script>\n\
+         Its secret for signing interactions (keep it on your server): {}",
+        site.settings.name, site.key, site.secret
     );
     println!("{}", site.key);
     Ok(())
@@ -345,5 +384,61 @@ fn list_alerts(db: &Path, key: &str) -> Result<()> {
         .run_now(|conn| nearmiss_server::alerts::endpoint_states(conn, site_id))
         .context("reading the alert endpoints")?;
     println!("{}", serde_json::to_string_pretty(&endpoints)?);
+    Ok(())
+}
+
+fn find_site(store: &Store, key: &str) -> Result<nearmiss_server::sites::Site> {
+    store
+        .run_now(|conn| store::site_by_key(conn, key))
+        .context("reading the site")?
+        .ok_or_else(|| anyhow::anyhow!("no active site has the key {key:?}"))
+}
+
+fn sign(db: &Path, key: &str, interaction: &str, valid_for: Duration) -> Result<()> {
+    let site = find_site(&open_store(db)?, key)?;
+    let expires = Clock::system().now() / 1000 + valid_for.as_secs() as i64;
+    println!(
+        "{}",
+        nearmiss_server::interactions::sign(&site.secret, interaction, expires)
+    );
+    Ok(())
+}
+
+fn rotate_key(db: &Path, key: &str, grace: Duration) -> Result<()> {
+    let store = open_store(db)?;
+    // A revoked site is found by its id through the key it had.
+    let site_id: i64 = store
+        .run_now(|conn| {
+            Ok(conn.query_row(
+                "SELECT id FROM sites WHERE key = ?1 UNION SELECT site_id FROM site_keys WHERE key = ?1",
+                [key],
+                |row| row.get(0),
+            )?)
+        })
+        .with_context(|| format!("no site has the key {key:?}"))?;
+    let new_key = format!("s_{}", sites::random_token(20));
+    let now = Clock::system().now();
+    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX / 2);
+    store
+        .run_now(|conn| store::rotate_key(conn, site_id, &new_key, grace_ms, now))
+        .context("rotating the key")?;
+    eprintln!(
+        "New key; the old one works for {}. Update data-site to:",
+        humantime::format_duration(grace)
+    );
+    println!("{new_key}");
+    Ok(())
+}
+
+fn revoke(db: &Path, key: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, key)?;
+    store
+        .run_now(|conn| store::revoke_site(conn, site.id, Clock::system().now()))
+        .context("revoking the site's keys")?;
+    eprintln!(
+        "Every key of {:?} is revoked; `nearmiss site rotate-key --site {key}` issues a new one.",
+        site.settings.name
+    );
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct Site {
     pub id: i64,
     /// The public key used in `data-site`.
     pub key: String,
+    /// Signs interaction tokens; known to the business's server, never to browsers.
+    pub secret: String,
     /// Everything the business chose.
     pub settings: SiteSettings,
 }
@@ -41,6 +43,8 @@ pub struct SiteSettings {
     pub reasons: Vec<String>,
     /// Root-cause categories staff choose from when a cause is found.
     pub causes: Vec<String>,
+    /// Accept only ratings with a valid signed interaction token.
+    pub require_token: bool,
     /// The apology shown at once after a near miss.
     pub apology: String,
     /// Who will get back to the customer ("The Corner Bistro team").
@@ -72,6 +76,7 @@ impl SiteSettings {
             ]
             .map(String::from)
             .to_vec(),
+            require_token: false,
             apology: "We're sorry. That's not the experience we promised you, and it's on us to put it right.".into(),
             owner: format!("The {name} team"),
             review_url: None,

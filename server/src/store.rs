@@ -144,6 +144,17 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 "#,
+    r#"
+ALTER TABLE sites ADD COLUMN require_token INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sites ADD COLUMN revoked_at INTEGER;
+ALTER TABLE ratings ADD COLUMN signed INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX ratings_signed_interaction ON ratings(site_id, interaction) WHERE signed = 1;
+CREATE TABLE site_keys (
+    key         TEXT PRIMARY KEY,
+    site_id     INTEGER NOT NULL REFERENCES sites(id),
+    valid_until INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The database. Cheap to clone; all clones share one connection.
@@ -206,6 +217,8 @@ pub enum Recorded {
     Existing(StoredRating),
     /// A re-rating whose token names no case of this site.
     UnknownCase,
+    /// A signed interaction that was already rated.
+    InteractionRated,
 }
 
 impl Store {
@@ -274,8 +287,8 @@ pub fn add_site(
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO sites (key, name, scale, ack_within_secs, close_within_secs, reasons,
-                            apology, owner, review_url, secret, created_at, causes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                            apology, owner, review_url, secret, created_at, causes, require_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             key,
             settings.name,
@@ -289,6 +302,7 @@ pub fn add_site(
             secret,
             now,
             serde_json::to_string(&settings.causes).unwrap_or_else(|_| "[]".into()),
+            settings.require_token,
         ],
     )?;
     let site_id = tx.last_insert_rowid();
@@ -302,13 +316,62 @@ pub fn add_site(
     Ok(Site {
         id: site_id,
         key: key.to_owned(),
+        secret: secret.to_owned(),
         settings: settings.clone(),
     })
 }
 
-/// The site with this public key.
+/// Gives a site a new public key; the old one keeps working for `grace` (cached pages
+/// still carry it), and a revoked site works again.
+pub fn rotate_key(
+    conn: &mut Connection,
+    site_id: i64,
+    new_key: &str,
+    grace_ms: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO site_keys (key, site_id, valid_until)
+         SELECT key, id, ?3 FROM sites WHERE id = ?1",
+        params![site_id, new_key, now + grace_ms],
+    )?;
+    tx.execute(
+        "UPDATE sites SET key = ?2, revoked_at = NULL WHERE id = ?1",
+        params![site_id, new_key],
+    )?;
+    tx.execute(
+        "UPDATE site_keys SET valid_until = min(valid_until, ?2) WHERE site_id = ?1 AND key != ?3",
+        params![site_id, now + grace_ms, new_key],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Revokes every key of a site at once; its data stays, and `rotate_key` revives it.
+pub fn revoke_site(conn: &mut Connection, site_id: i64, now: i64) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE sites SET revoked_at = ?2 WHERE id = ?1",
+        params![site_id, now],
+    )?;
+    tx.execute(
+        "UPDATE site_keys SET valid_until = ?2 WHERE site_id = ?1",
+        params![site_id, now],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The site with this public key: its current key, or a rotated-out key still in its
+/// grace period; never a revoked site.
 pub fn site_by_key(conn: &Connection, key: &str) -> Result<Option<Site>, StoreError> {
-    site_where(conn, "key = ?1", &key)
+    site_where(
+        conn,
+        "revoked_at IS NULL AND (key = ?1 OR id = (SELECT site_id FROM site_keys
+             WHERE key = ?1 AND valid_until > CAST(unixepoch('subsec') * 1000 AS INTEGER)))",
+        &key,
+    )
 }
 
 /// The site with this row id.
@@ -323,7 +386,7 @@ fn site_where(
 ) -> Result<Option<Site>, StoreError> {
     let sql = format!(
         "SELECT id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-                apology, owner, review_url, causes
+                apology, owner, review_url, causes, require_token, secret
          FROM sites WHERE {condition}"
     );
     let site = conn
@@ -333,6 +396,7 @@ fn site_where(
             Ok(Site {
                 id: row.get(0)?,
                 key: row.get(1)?,
+                secret: row.get(12)?,
                 settings: SiteSettings {
                     name: row.get(2)?,
                     origins: Vec::new(),
@@ -344,6 +408,7 @@ fn site_where(
                     owner: row.get(8)?,
                     review_url: row.get(9)?,
                     causes: serde_json::from_str(&row.get::<_, String>(10)?).unwrap_or_default(),
+                    require_token: row.get(11)?,
                 },
             })
         })
@@ -378,12 +443,25 @@ pub fn record_rating(
     conn: &mut Connection,
     site: &Site,
     rating: &Rating,
+    signed: bool,
     content: &str,
     now: i64,
 ) -> Result<Recorded, StoreError> {
     let tx = conn.transaction()?;
     if let Some(existing) = rating_by_id(&tx, &rating.id)? {
         return Ok(Recorded::Existing(existing));
+    }
+    if signed {
+        let rated = tx
+            .query_row(
+                "SELECT 1 FROM ratings WHERE site_id = ?1 AND interaction = ?2 AND signed = 1",
+                params![site.id, rating.interaction],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if rated.is_some() {
+            return Ok(Recorded::InteractionRated);
+        }
     }
     let perfect = nearmiss_core::is_perfect(rating.score, site.settings.scale);
     let rerates: Option<i64> = match &rating.rerate {
@@ -402,8 +480,8 @@ pub fn record_rating(
     };
     tx.execute(
         "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale, content,
-                              created_at, rerates_case)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              created_at, rerates_case, signed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             rating.id,
             site.id,
@@ -414,7 +492,8 @@ pub fn record_rating(
             rating.locale,
             content,
             now,
-            rerates
+            rerates,
+            signed
         ],
     )?;
     if let Some(case_id) = rerates {

@@ -402,3 +402,112 @@ fn every_response_carries_security_headers() {
         .unwrap()
         .starts_with("default-src 'none'"));
 }
+
+#[test]
+fn signed_interactions_are_required_checked_and_rated_once() {
+    use nearmiss_server::interactions::sign;
+    let server = Server::start();
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Signed Shop");
+    settings.require_token = true;
+    let site = server.add_site_with(settings);
+    let in_a_day = 1_795_953_600 + 86_400 * 3650; // far in the future
+    let rate = |id: &str, interaction: Option<&str>, token: Option<String>| {
+        server.post_json(
+            "/v1/ratings",
+            &json!({ "id": id, "site": site, "score": 2, "interaction": interaction, "token": token }),
+        )
+    };
+    let id = |n: u32| format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
+    rate(&id(1), Some("order-1"), None).assert_error(403, "token_refused", Some("token"));
+    rate(&id(1), None, Some(sign("secret", "order-1", in_a_day))).assert_error(
+        403,
+        "token_refused",
+        Some("token"),
+    );
+    rate(
+        &id(1),
+        Some("order-2"),
+        Some(sign("secret", "order-1", in_a_day)),
+    )
+    .assert_error(403, "token_refused", Some("token"));
+    rate(
+        &id(1),
+        Some("order-1"),
+        Some(sign("not-the-secret", "order-1", in_a_day)),
+    )
+    .assert_error(403, "token_refused", Some("token"));
+    rate(
+        &id(1),
+        Some("order-1"),
+        Some(sign("secret", "order-1", 1_000)),
+    )
+    .assert_error(403, "token_refused", Some("token"));
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
+
+    let token = sign("secret", "order-1", in_a_day);
+    assert_eq!(
+        rate(&id(1), Some("order-1"), Some(token.clone())).status,
+        201
+    );
+    assert_eq!(
+        rate(&id(1), Some("order-1"), Some(token.clone())).status,
+        201,
+        "a replay is idempotent"
+    );
+    rate(&id(2), Some("order-1"), Some(token)).assert_error(
+        409,
+        "interaction_rated",
+        Some("interaction"),
+    );
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 1);
+    // A site that does not require tokens still checks one that is sent.
+    let open_site = rating(&server, &id(3), 4);
+    assert_eq!(server.post_json("/v1/ratings", &open_site).status, 201);
+    let mut forged = rating(&server, &id(4), 4);
+    forged["token"] = json!("v1.9999999999.forged");
+    server
+        .post_json("/v1/ratings", &forged)
+        .assert_error(403, "token_refused", Some("token"));
+}
+
+#[test]
+fn a_rotated_key_keeps_working_for_its_grace_and_a_revoked_site_stops() {
+    use nearmiss_server::store;
+    let server = Server::start();
+    let old = server.site.clone();
+    let db = nearmiss_server::Store::open(&server.db).unwrap();
+    let site_id = db
+        .run_now(|c| store::site_by_key(c, &old))
+        .unwrap()
+        .unwrap()
+        .id;
+    let now = nearmiss_server::Clock::system().now();
+    let id = |n: u32| format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
+    let rate = |key: &str, n: u32| {
+        server.post_json(
+            "/v1/ratings",
+            &json!({ "id": id(n), "site": key, "score": 5 }),
+        )
+    };
+
+    db.run_now(|c| store::rotate_key(c, site_id, "s_newkey", 60_000, now))
+        .unwrap();
+    assert_eq!(rate("s_newkey", 1).status, 201);
+    assert_eq!(
+        rate(&old, 2).status,
+        201,
+        "the old key works during its grace"
+    );
+    db.run_now(|c| store::rotate_key(c, site_id, "s_newerkey", 0, now))
+        .unwrap();
+    rate(&old, 3).assert_error(404, "unknown_site", Some("site"));
+    rate("s_newkey", 3).assert_error(404, "unknown_site", Some("site"));
+    assert_eq!(rate("s_newerkey", 3).status, 201);
+
+    db.run_now(|c| store::revoke_site(c, site_id, now)).unwrap();
+    rate("s_newerkey", 4).assert_error(404, "unknown_site", Some("site"));
+    db.run_now(|c| store::rotate_key(c, site_id, "s_revived", 0, now))
+        .unwrap();
+    assert_eq!(rate("s_revived", 4).status, 201);
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 4);
+}

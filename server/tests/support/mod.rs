@@ -181,6 +181,11 @@ impl Server {
     pub fn add_site(&self, name: &str, origins: &[&str]) -> String {
         let mut settings = SiteSettings::new(name);
         settings.origins = origins.iter().map(|o| o.to_string()).collect();
+        self.add_site_with(settings)
+    }
+
+    /// Adds a site with these settings and the secret `secret`; returns its key.
+    pub fn add_site_with(&self, settings: SiteSettings) -> String {
         let key = format!("s_{}", nearmiss_server::sites::random_token(20));
         let store = Store::open(&self.db).unwrap();
         store
