@@ -140,7 +140,17 @@ async fn save_details(
     Ok(Json(json!({ "id": id, "case": reference })).into_response())
 }
 
+/// The site with this key, if it is within its own rate limit.
 async fn find_site(state: &AppState, key: &str) -> Result<Site, ApiError> {
+    let site = find_site_unlimited(state, key).await?;
+    state
+        .site_limiter
+        .check(site.id, state.clock.now())
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    Ok(site)
+}
+
+async fn find_site_unlimited(state: &AppState, key: &str) -> Result<Site, ApiError> {
     if key.trim().is_empty() {
         return Err(nearmiss_core::ValidationError {
             kind: nearmiss_core::ErrorKind::Required,

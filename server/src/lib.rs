@@ -64,8 +64,10 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// The time source.
     pub clock: Clock,
-    /// Limits on the public API.
+    /// Limits on the public API per client address.
     pub limiter: Arc<RateLimiter>,
+    /// Limits on the public API per site.
+    pub site_limiter: Arc<RateLimiter<i64>>,
     /// Alert delivery settings, and the worker's wake-up call.
     pub alerts: Arc<Alerts>,
 }
@@ -78,6 +80,7 @@ impl AppState {
             assets: Arc::new(assets),
             clock: Clock::system(),
             limiter: Arc::new(RateLimiter::new(rate_limit_per_minute)),
+            site_limiter: Arc::new(RateLimiter::new(0)),
             alerts: Alerts::new(
                 "http://localhost:8080",
                 None,
@@ -90,6 +93,12 @@ impl AppState {
     /// The same state with these alert settings.
     pub fn with_alerts(mut self, alerts: Arc<Alerts>) -> AppState {
         self.alerts = alerts;
+        self
+    }
+
+    /// The same state with a limit of `per_minute` ratings and details per site (0: none).
+    pub fn with_site_limit(mut self, per_minute: u32) -> AppState {
+        self.site_limiter = Arc::new(RateLimiter::new(per_minute));
         self
     }
 

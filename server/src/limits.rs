@@ -1,5 +1,8 @@
-//! Rate limits on the public API, per client address: a token bucket that refills
-//! continuously. In memory, per process: each `nearmiss serve` limits on its own.
+//! Rate limits on the public API, per client address and per site: token buckets that
+//! refill continuously. In memory, per process: each `nearmiss serve` limits on its own.
+//!
+//! Fail-open: a limiter that cannot decide (its lock poisoned by a panic) lets the
+//! request through. A burst is cheaper than a lost rating.
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -7,13 +10,14 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
-/// Buckets of request tokens by client address.
-pub struct RateLimiter {
+/// Buckets of request tokens by key: a client address, or a site's id.
+pub struct RateLimiter<K = IpAddr> {
     per_minute: u32,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 struct Bucket {
@@ -24,28 +28,31 @@ struct Bucket {
 /// Buckets are forgotten when full and idle, so memory stays bounded by active clients.
 const SWEEP_AT: usize = 10_000;
 
-impl RateLimiter {
-    /// Allows `per_minute` requests a minute per address, in bursts of up to that many.
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// Allows `per_minute` requests a minute per key, in bursts of up to that many.
     /// `0` turns limiting off.
-    pub fn new(per_minute: u32) -> RateLimiter {
+    pub fn new(per_minute: u32) -> RateLimiter<K> {
         RateLimiter {
             per_minute,
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Takes one token for `addr` at `now_ms`; `Err(seconds)` to wait when there is none.
-    pub fn check(&self, addr: IpAddr, now_ms: i64) -> Result<(), u64> {
+    /// Takes one token for `key` at `now_ms`; `Err(seconds)` to wait when there is none.
+    pub fn check(&self, key: K, now_ms: i64) -> Result<(), u64> {
         if self.per_minute == 0 {
             return Ok(());
         }
         let capacity = f64::from(self.per_minute);
         let per_ms = capacity / 60_000.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let Ok(mut buckets) = self.buckets.lock() else {
+            tracing::error!("rate limiter unavailable; failing open");
+            return Ok(());
+        };
         if buckets.len() >= SWEEP_AT {
             buckets.retain(|_, b| b.tokens + (now_ms - b.updated_ms) as f64 * per_ms < capacity);
         }
-        let bucket = buckets.entry(addr).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: capacity,
             updated_ms: now_ms,
         });
@@ -82,7 +89,7 @@ mod tests {
 
     #[test]
     fn a_burst_is_allowed_then_refused_then_refilled() {
-        let limiter = RateLimiter::new(3);
+        let limiter = RateLimiter::<IpAddr>::new(3);
         let addr: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
             assert_eq!(limiter.check(addr, 0), Ok(()));
@@ -95,8 +102,26 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_limiter_fails_open() {
+        let limiter = std::sync::Arc::new(RateLimiter::<i64>::new(1));
+        assert_eq!(limiter.check(7, 0), Ok(()));
+        assert!(limiter.check(7, 0).is_err());
+        let poisoner = limiter.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = poisoner.buckets.lock().unwrap();
+            panic!("poison the limiter's lock");
+        })
+        .join();
+        assert_eq!(
+            limiter.check(7, 0),
+            Ok(()),
+            "fail-open: the request goes through"
+        );
+    }
+
+    #[test]
     fn zero_means_unlimited() {
-        let limiter = RateLimiter::new(0);
+        let limiter = RateLimiter::<IpAddr>::new(0);
         let addr: IpAddr = "192.0.2.1".parse().unwrap();
         assert!((0..1000).all(|_| limiter.check(addr, 0).is_ok()));
     }

@@ -96,6 +96,9 @@ struct ServeArgs {
     /// Requests per minute allowed from one client address on the public API (0: no limit).
     #[arg(long, env = "NEARMISS_RATE_LIMIT", default_value_t = 120)]
     rate_limit: u32,
+    /// Ratings and details per minute allowed for one site, from all clients (0: no limit).
+    #[arg(long, env = "NEARMISS_SITE_RATE_LIMIT", default_value_t = 6000)]
+    site_rate_limit: u32,
     /// This server's public base URL, for links in alerts and emails (default: http://LISTEN).
     #[arg(long, env = "NEARMISS_PUBLIC_URL")]
     public_url: Option<String>,
@@ -237,7 +240,9 @@ fn serve(db: &Path, args: ServeArgs) -> Result<()> {
         &args.mail_from,
         args.allow_private_targets,
     );
-    let state = AppState::new(store, assets, args.rate_limit).with_alerts(alerts);
+    let state = AppState::new(store, assets, args.rate_limit)
+        .with_alerts(alerts)
+        .with_site_limit(args.site_rate_limit);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)

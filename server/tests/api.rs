@@ -282,6 +282,33 @@ fn too_many_requests_from_one_address_get_429_with_retry_after() {
 }
 
 #[test]
+fn one_site_cannot_flood_the_collector_from_many_addresses() {
+    let server = Server::start_with(Options {
+        site_rate_limit: 2,
+        ..Options::default()
+    });
+    let other = server.add_site("Other Shop", &["https://other.example"]);
+    for i in 0..2 {
+        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6{i}");
+        assert_eq!(
+            server
+                .post_json("/v1/ratings", &rating(&server, &id, 5))
+                .status,
+            201
+        );
+    }
+    server
+        .post_json("/v1/ratings", &rating(&server, ID, 5))
+        .assert_error(429, "rate_limited", None);
+    let elsewhere = json!({ "id": ID, "site": other, "score": 5 });
+    assert_eq!(
+        server.post_json("/v1/ratings", &elsewhere).status,
+        201,
+        "other sites are not limited"
+    );
+}
+
+#[test]
 fn unknown_routes_are_json_404s_and_health_is_ok() {
     let server = Server::start();
     server

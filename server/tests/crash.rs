@@ -288,3 +288,121 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
         acknowledged.len()
     );
 }
+
+/// What the server logs about ratings, details and alerts names ids, never the customer's
+/// contact data, comments, tokens or secrets.
+#[test]
+fn logs_hold_no_contact_data_or_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nearmiss.db");
+    let site = cli(
+        &db,
+        &[
+            "site",
+            "add",
+            "--name",
+            "Log Cafe",
+            "--origin",
+            "https://cafe.example",
+        ],
+    );
+    let hook = format!("http://127.0.0.1:{}/hook/s3cr3t-path", free_port());
+    let secret = cli(
+        &db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            &site,
+            "--webhook",
+            &hook,
+            "--allow-private",
+        ],
+    );
+    let token = cli(
+        &db,
+        &["site", "sign", "--site", &site, "--interaction", "order-77"],
+    );
+    let port = free_port();
+    let log = dir.path().join("server.log");
+    let mut server = Command::new(NEARMISS)
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--allow-private-targets",
+        ])
+        .env("NEARMISS_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let base = format!("http://127.0.0.1:{port}");
+    let id = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f";
+    let rating =
+        json!({ "id": id, "site": site, "score": 1, "interaction": "order-77", "token": token });
+    assert_eq!(
+        agent
+            .post(format!("{base}/v1/ratings"))
+            .send_json(&rating)
+            .unwrap()
+            .status(),
+        201
+    );
+    let details = json!({ "site": site, "comment": "Private words about my evening",
+        "contact": { "name": "Ana Private", "email": "ana.private@example.com", "phone": "+44 20 7946 0958", "consent": true } });
+    assert_eq!(
+        agent
+            .post(format!("{base}/v1/ratings/{id}/details"))
+            .send_json(&details)
+            .unwrap()
+            .status(),
+        200
+    );
+    let bad = json!({ "site": site, "contact": { "email": "ana.private@", "consent": true } });
+    assert_eq!(
+        agent
+            .post(format!("{base}/v1/ratings/{id}/details"))
+            .send_json(&bad)
+            .unwrap()
+            .status(),
+        422
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") < 2 {
+        assert!(Instant::now() < deadline, "no delivery attempts");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("rating stored"),
+        "the log is being written: {logged}"
+    );
+    for private in [
+        "ana.private",
+        "Ana Private",
+        "7946",
+        "Private words",
+        token.as_str(),
+        secret.as_str(),
+        "s3cr3t-path",
+    ] {
+        assert!(
+            !logged.contains(private),
+            "{private:?} is in the log:\n{logged}"
+        );
+    }
+}

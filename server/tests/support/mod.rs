@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Requests a minute per client address (0: unlimited).
     pub rate_limit: u32,
+    /// Ratings and details a minute per site (0: unlimited).
+    pub site_rate_limit: u32,
     /// A clock the test moves, in Unix milliseconds; the system clock when `None`.
     pub clock: Option<Arc<AtomicI64>>,
     /// `smtp://127.0.0.1:PORT` of a test SMTP sink.
@@ -134,8 +136,9 @@ impl Server {
             "nearmiss <alerts@shop.example>",
             !options.refuse_private,
         );
-        let mut state =
-            AppState::new(store, assets, options.rate_limit).with_alerts(alerts.clone());
+        let mut state = AppState::new(store, assets, options.rate_limit)
+            .with_alerts(alerts.clone())
+            .with_site_limit(options.site_rate_limit);
         if let Some(clock) = &options.clock {
             let clock = clock.clone();
             state = state.with_clock(Clock::from_fn(move || clock.load(Ordering::SeqCst)));
