@@ -38,8 +38,9 @@ pub fn attrs(el: &Element, pairs: &[(&str, &str)]) {
 /// Moves keyboard focus to `el`, for the next screen or the next radio.
 pub fn focus(el: &Element) {
     use wasm_bindgen::JsCast;
-    if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
-        let _ = el.focus();
+    // Through the property, not web-sys's HtmlElement: one JS shim fewer.
+    if let Ok(focus) = prop(el, "focus").dyn_into::<js_sys::Function>() {
+        let _ = focus.call0(el);
     }
 }
 

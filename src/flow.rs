@@ -15,7 +15,7 @@ use nearmiss_core::{is_perfect, Contact, Details, Rating};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, EventTarget, KeyboardEvent};
+use web_sys::{Element, Event, EventTarget};
 
 // `style.css`, minified by build.rs.
 const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
@@ -89,7 +89,9 @@ impl Widget {
             .ok()?;
         let frame = doc.create_element("div").ok()?;
         frame.set_class_name("frame");
-        dom::add_text(&frame, "style", "", STYLE);
+        if !adopt_style(&root) {
+            dom::add_text(&frame, "style", "", STYLE);
+        }
         let _ = root.append_child(&frame);
         let launcher = (embed.trigger == Trigger::Button)
             .then(|| dom::add_text(&frame, "button", "launcher", text::OPEN_BUTTON));
@@ -259,7 +261,9 @@ impl Widget {
         };
         let Some(site) = site else {
             dom::attrs(&self.screen, &[("aria-busy", "true")]);
-            dom::add_text(&self.screen, "h2", "title", text::QUESTION).set_id("nm-title");
+            dom::add_text(&self.screen, "h2", "title", text::QUESTION)
+                .set_attribute("id", "nm-title")
+                .ok();
             return;
         };
         let _ = self.screen.remove_attribute("aria-busy");
@@ -276,7 +280,9 @@ impl Widget {
     }
 
     fn render_question(self: &Rc<Self>, site: &SiteConfig) -> Element {
-        dom::add_text(&self.screen, "h2", "title", text::QUESTION).set_id("nm-title");
+        dom::add_text(&self.screen, "h2", "title", text::QUESTION)
+            .set_attribute("id", "nm-title")
+            .ok();
         let group = Rc::new(ScoreGroup::build(&self.screen, site.scale, "nm-title"));
         for (index, (score, radio)) in group.radios.iter().enumerate() {
             let (score, g) = (*score, group.clone());
@@ -424,7 +430,7 @@ impl Widget {
         } else {
             dom::add_text(screen, "h2", "title apology", &site.apology)
         };
-        title.set_id("nm-title");
+        title.set_attribute("id", "nm-title").ok();
         dom::attrs(&title, &[("tabindex", "-1")]);
         let prompt = dom::add_text(
             screen,
@@ -436,7 +442,7 @@ impl Widget {
                 text::MISS_PROMPT
             },
         );
-        prompt.set_id("nm-prompt");
+        let _ = prompt.set_attribute("id", "nm-prompt");
         if !perfect && !site.reasons.is_empty() {
             let chips = dom::add(screen, "div", "chips");
             dom::attrs(
@@ -501,7 +507,11 @@ impl Widget {
             let owner = site.owner.clone();
             let minutes = site.ack_within_minutes.to_string();
             let update = move |consented: bool| {
-                let _ = contact_label.toggle_attribute_with_force("hidden", !consented);
+                if consented {
+                    let _ = contact_label.remove_attribute("hidden");
+                } else {
+                    let _ = contact_label.set_attribute("hidden", "");
+                }
                 let mut words = owner.clone();
                 words.push_str(if consented {
                     text::PROMISE_WITHIN
@@ -546,14 +556,27 @@ impl Widget {
         let comment = query(".comment")
             .and_then(|e| dom::prop(&e, "value").as_string())
             .filter(|v| !v.trim().is_empty());
-        let mut reasons = Vec::new();
-        if let Ok(chips) = screen.query_selector_all(".chip[aria-pressed=true]") {
-            for i in 0..chips.length() {
-                if let Some(text) = chips.item(i).and_then(|n| n.text_content()) {
-                    reasons.push(text);
+        let offered = match &*self.site.borrow() {
+            Load::Ready(site) => site.reasons.clone(),
+            _ => return,
+        };
+        let pressed =
+            |chip: &Element| chip.get_attribute("aria-pressed").as_deref() == Some("true");
+        let reasons: Vec<String> = match screen.query_selector(".chips") {
+            Ok(Some(chips)) => {
+                let mut reasons = Vec::new();
+                let mut chip = chips.first_element_child();
+                for reason in &offered {
+                    let Some(element) = chip else { break };
+                    if pressed(&element) {
+                        reasons.push(reason.clone());
+                    }
+                    chip = element.next_element_sibling();
                 }
+                reasons
             }
-        }
+            _ => Vec::new(),
+        };
         let consent =
             query(".consent input").and_then(|e| dom::prop(&e, "checked").as_bool()) == Some(true);
         let contact = consent.then(|| {
@@ -574,10 +597,6 @@ impl Widget {
             comment,
             reasons,
             contact,
-        };
-        let offered = match &*self.site.borrow() {
-            Load::Ready(site) => site.reasons.clone(),
-            _ => return,
         };
         if let Err(err) = details.validate(&offered) {
             if let Some(error) = query(".error") {
@@ -662,7 +681,7 @@ impl Widget {
             }
             None => dom::add_text(&self.screen, "h2", "title", text::DONE_PERFECT),
         };
-        title.set_id("nm-title");
+        title.set_attribute("id", "nm-title").ok();
         dom::attrs(&title, &[("tabindex", "-1")]);
         if let Some(url) = &site.review_url {
             // Offered to every rater, perfect or not: never review gating.
@@ -682,8 +701,29 @@ impl Widget {
     }
 }
 
+/// Styles the shadow root with a constructed stylesheet: unlike a `<style>` element, it
+/// needs no `style-src 'unsafe-inline'` in the host page's CSP. `false` where the
+/// browser cannot (then a `<style>` element is used).
+fn adopt_style(root: &web_sys::ShadowRoot) -> bool {
+    let global = js_sys::global();
+    let Ok(constructor) = dom::prop(&global, "CSSStyleSheet").dyn_into::<js_sys::Function>() else {
+        return false;
+    };
+    let Ok(sheet) = js_sys::Reflect::construct(&constructor, &js_sys::Array::new()) else {
+        return false;
+    };
+    let Ok(replace) = dom::prop(&sheet, "replaceSync").dyn_into::<js_sys::Function>() else {
+        return false;
+    };
+    if replace.call1(&sheet, &JsValue::from_str(STYLE)).is_err() {
+        return false;
+    }
+    let sheets = js_sys::Array::of1(&sheet);
+    js_sys::Reflect::set(root, &JsValue::from_str("adoptedStyleSheets"), &sheets).unwrap_or(false)
+}
+
 fn key(event: &Event) -> Option<String> {
-    event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key)
+    dom::prop(event, "key").as_string()
 }
 
 /// The JSON body of `POST /v1/ratings` (absent fields left out).

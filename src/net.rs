@@ -61,8 +61,8 @@ async fn finish(request: js_sys::Promise) -> Result<JsValue, Failure> {
     let response: Response = JsFuture::from(request)
         .await
         .map_err(|_| Failure::Network)?
-        .dyn_into()
-        .map_err(|_| Failure::Network)?;
+        // fetch resolves only with a Response.
+        .unchecked_into();
     if !response.ok() {
         return Err(Failure::Status(response.status()));
     }

@@ -20,7 +20,7 @@ impl ScoreGroup {
             &[("role", "radiogroup"), ("aria-labelledby", labelled_by)],
         );
         if scale == Scale::Ten {
-            let _ = group.class_list().add_1("ten");
+            group.set_class_name("scores ten");
         }
         let top = scale.max().to_string();
         let radios = (scale.min()..=scale.max())
@@ -70,7 +70,11 @@ impl ScoreGroup {
                     ("tabindex", if on { "0" } else { "-1" }),
                 ],
             );
-            let _ = radio.class_list().toggle_with_force("lit", i <= index);
+            if i <= index {
+                let _ = radio.set_attribute("data-lit", "");
+            } else {
+                let _ = radio.remove_attribute("data-lit");
+            }
         }
         if let Some((_, radio)) = self.radios.get(index) {
             dom::focus(radio);
