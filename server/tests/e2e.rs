@@ -6,6 +6,8 @@
 
 mod support;
 
+use serde_json::json;
+use support::host::HostPage;
 use support::webdriver::Browser;
 use support::Server;
 
@@ -79,5 +81,90 @@ fn wait_for(condition: impl Fn() -> bool) {
     while !condition() {
         assert!(std::time::Instant::now() < deadline, "timed out");
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The CSP a host page needs, and nothing more: no `'unsafe-inline'` anywhere.
+fn strict_csp(collector: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' {collector} 'wasm-unsafe-eval'; \
+         connect-src {collector}; style-src 'self'; base-uri 'none'"
+    )
+}
+
+#[test]
+fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::with_widget(dir.path(), &widget_dir());
+    let host = HostPage::start(&server.base, &strict_csp(&server.base));
+    // The site allows the host page's origin, as a business would configure it.
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/?site={}", host.origin, server.site));
+    let widget = browser.find(None, "nearmiss-widget");
+    let root = browser.shadow_root(&widget);
+    browser.click(&browser.find(Some(&root), "[role=radio][aria-label='2 of 5']"));
+    browser.find(Some(&root), "textarea.comment");
+    let waited = std::time::Instant::now();
+    while server.count("SELECT count(*) FROM cases") == 0 {
+        if waited.elapsed() > std::time::Duration::from_secs(10) {
+            let seen = browser.script("return [window.__violations, window.__console]", json!([]));
+            panic!("the rating did not arrive; violations and console: {seen}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let violations = browser.script("return window.__violations", json!([]));
+    assert_eq!(violations, json!([]), "no CSP violation");
+    let styled = browser.script(
+        "return getComputedStyle(arguments[0].shadowRoot.querySelector('.panel')).borderRadius",
+        json!([{ "element-6066-11e4-a52e-4f735466cecf": widget_id(&widget) }]),
+    );
+    assert_eq!(
+        styled,
+        json!("14px"),
+        "the widget is styled without 'unsafe-inline'"
+    );
+}
+
+#[test]
+fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::with_widget(dir.path(), &widget_dir());
+    let csp = strict_csp(&server.base).replace(" 'wasm-unsafe-eval'", "");
+    let host = HostPage::start(&server.base, &csp);
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/?site={}", host.origin, server.site));
+    wait_for(|| {
+        browser
+            .script("return window.__console.length", json!([]))
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let console = browser.script("return window.__console", json!([]));
+    let messages = console.as_array().unwrap();
+    assert_eq!(messages.len(), 1, "one console message: {console}");
+    assert!(
+        messages[0]
+            .as_str()
+            .unwrap()
+            .contains("nearmiss: the widget could not load"),
+        "{console}"
+    );
+    assert!(browser.find_now(None, "nearmiss-widget").is_none());
+    let heading = browser.find(None, "#host");
+    assert_eq!(
+        browser.text(&heading),
+        "Thanks for your order",
+        "the host page is intact"
+    );
+}
+
+fn widget_id(node: &support::webdriver::Node) -> String {
+    match node {
+        support::webdriver::Node::Element(id) => id.clone(),
+        support::webdriver::Node::Shadow(id) => id.clone(),
     }
 }

@@ -1,0 +1,89 @@
+//! A business's web page on another origin (a small axum server in its own thread),
+//! served with the Content-Security-Policy a test chooses, embedding the widget from the
+//! nearmiss server with the one script tag. `spy.js` records CSP violations and console
+//! messages for the test to read.
+
+use axum::extract::Query;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use std::collections::HashMap;
+
+const SPY: &str = r#"
+window.__violations = [];
+window.__console = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+['log', 'info', 'warn', 'error'].forEach(function (level) {
+  var original = console[level];
+  console[level] = function () {
+    window.__console.push(level + ': ' + Array.prototype.join.call(arguments, ' '));
+    return original.apply(console, arguments);
+  };
+});
+"#;
+
+pub struct HostPage {
+    /// The page's origin, like `http://127.0.0.1:41234`.
+    pub origin: String,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl HostPage {
+    /// Serves `/?site=KEY` with `csp`, embedding `nearmiss.js` from `collector`.
+    pub fn start(collector: &str, csp: &str) -> HostPage {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let (collector, csp) = (collector.to_owned(), csp.to_owned());
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let app = Router::new()
+                    .route(
+                        "/",
+                        get(
+                            move |Query(query): Query<HashMap<String, String>>| async move {
+                                let site = query.get("site").cloned().unwrap_or_default();
+                                let page = format!(
+                                    "<!doctype html><html><head><title>Host shop</title>\
+                                 <script src=\"/spy.js\"></script></head>\
+                                 <body><h1 id=\"host\">Thanks for your order</h1>\
+                                 <script src=\"{collector}/nearmiss.js\" data-site=\"{site}\" \
+                                 data-trigger=\"open\" async></script></body></html>"
+                                );
+                                (
+                                    [
+                                        (
+                                            header::CONTENT_TYPE,
+                                            "text/html; charset=utf-8".to_owned(),
+                                        ),
+                                        (header::CONTENT_SECURITY_POLICY, csp.clone()),
+                                    ],
+                                    page,
+                                )
+                                    .into_response()
+                            },
+                        ),
+                    )
+                    .route(
+                        "/spy.js",
+                        get(|| async {
+                            ([(header::CONTENT_TYPE, "text/javascript")], SPY).into_response()
+                        }),
+                    );
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        HostPage {
+            origin,
+            _thread: thread,
+        }
+    }
+}
