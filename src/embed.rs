@@ -26,6 +26,10 @@ pub struct Embed {
     pub rerate: Option<String>,
     /// The collector's base URL, without a trailing slash.
     pub endpoint: String,
+    /// The loader's outbox.
+    pub outbox: JsValue,
+    /// The loader's fetch of the site's settings: a promise of their JSON.
+    pub config: JsValue,
 }
 
 /// What `nearmiss('open', {...})` may set.
@@ -61,6 +65,8 @@ impl Embed {
             lang: string(value, "lang"),
             rerate: string(value, "rerate"),
             endpoint: endpoint.trim_end_matches('/').to_owned(),
+            outbox: crate::dom::prop(value, "outbox"),
+            config: crate::dom::prop(value, "config"),
         })
     }
 }

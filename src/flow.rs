@@ -7,6 +7,7 @@ use crate::dom;
 use crate::embed::{Embed, OpenOptions, Trigger};
 use crate::events::Events;
 use crate::net::{self, Failure};
+use crate::outbox::Outbox;
 use crate::score::{key_target, ScoreGroup};
 use crate::site::SiteConfig;
 use crate::text;
@@ -26,6 +27,7 @@ type Handler = dyn Fn(&Rc<Widget>, &Event);
 /// One widget on the page.
 pub struct Widget {
     embed: Embed,
+    outbox: Outbox,
     pub events: Events,
     host: Element,
     launcher: Option<Element>,
@@ -57,6 +59,8 @@ struct State {
     error: Option<&'static str>,
     /// The customer left a way to reach them.
     contact_given: bool,
+    /// Something the customer sent is still in the outbox, waiting for the network.
+    waiting: bool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +74,10 @@ enum Stage {
 struct Chosen {
     rating: Rating,
     perfect: bool,
+    /// The rating's outbox key, URL and JSON body.
+    key: String,
+    url: String,
+    body: String,
     answer: Option<Answer>,
 }
 
@@ -114,6 +122,7 @@ impl Widget {
         let _ = parent.append_child(&host);
 
         let widget = Rc::new(Widget {
+            outbox: Outbox(embed.outbox.clone()),
             embed,
             events: Events::default(),
             host,
@@ -144,13 +153,13 @@ impl Widget {
         let weak = Rc::downgrade(&widget);
         wasm_bindgen_futures::spawn_local(async move {
             let Some(w) = weak.upgrade() else { return };
-            let (endpoint, site) = (w.embed.endpoint.clone(), w.embed.site.clone());
+            let config = w.embed.config.clone();
             drop(w);
-            let loaded = SiteConfig::fetch(&endpoint, &site).await;
+            let loaded = SiteConfig::load(config).await;
             let Some(w) = weak.upgrade() else { return };
             *w.site.borrow_mut() = match loaded {
-                Ok(config) => Load::Ready(Rc::new(config)),
-                Err(_) => {
+                Some(config) => Load::Ready(Rc::new(config)),
+                None => {
                     net::warn("nearmiss: could not load the site's settings");
                     Load::Failed
                 }
@@ -339,11 +348,19 @@ impl Widget {
             ("score", (score as f64).into()),
             ("perfect", perfect.into()),
         ]);
+        // Into the outbox before any network call: a customer who walks away now still
+        // raises the flag, from this page or the next one they open.
+        let url = self.url("/v1/ratings");
+        let body = net::json_text(&rating_to_js(&rating));
+        let key = self.outbox.put(&rating.id, "r", &url, &body);
         {
             let mut state = self.state.borrow_mut();
             state.rating = Some(Chosen {
                 rating,
                 perfect,
+                key,
+                url,
+                body,
                 answer: None,
             });
             state.stage = Stage::Details;
@@ -356,36 +373,38 @@ impl Widget {
         self.render();
         let w = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let _ = w.send_rating().await;
+            let _ = w.send_rating(true).await;
         });
     }
 
-    /// Sends the chosen rating, retrying what is worth retrying. Safe to call again: the
-    /// id makes the server answer a repeat with the first answer.
-    async fn send_rating(self: &Rc<Self>) -> Result<Answer, Failure> {
-        let (body, id) = {
+    /// Sends the chosen rating through the outbox; with `keep_trying`, retries what is
+    /// worth retrying while the page is open. Safe to call again: the id makes the
+    /// server answer a repeat with the first answer.
+    async fn send_rating(self: &Rc<Self>, keep_trying: bool) -> Result<Answer, Failure> {
+        let (key, url, body, id) = {
             let state = self.state.borrow();
-            let Some(chosen) = &state.rating else {
+            let Some(c) = &state.rating else {
                 return Err(Failure::Network);
             };
-            if let Some(answer) = &chosen.answer {
+            if let Some(answer) = &c.answer {
                 return Ok(answer.clone());
             }
-            (rating_to_js(&chosen.rating), chosen.rating.id.clone())
+            (
+                c.key.clone(),
+                c.url.clone(),
+                c.body.clone(),
+                c.rating.id.clone(),
+            )
         };
-        let url = self.url("/v1/ratings");
         let mut attempt = 0;
         let reply = loop {
-            match net::post_json(&url, &body).await {
+            match self.outbox.send(&key, &url, &body).await {
                 Ok(reply) => break reply,
-                Err(failure) if failure.is_transient() && attempt < 4 => {
+                Err(failure) if failure.is_transient() && keep_trying => {
                     attempt += 1;
-                    net::sleep(1000 << attempt).await;
+                    net::sleep(1000 << attempt.min(8)).await;
                 }
-                Err(failure) => {
-                    net::warn("nearmiss: the rating was not accepted");
-                    return Err(failure);
-                }
+                Err(failure) => return Err(failure),
             }
         };
         let case = dom::prop(&reply, "case");
@@ -403,6 +422,9 @@ impl Widget {
                 _ => false,
             }
         };
+        if first && self.state.borrow().stage == Stage::Done {
+            self.render();
+        }
         if first {
             let case_ref = answer
                 .case_ref
@@ -617,44 +639,42 @@ impl Widget {
             send.set_text_content(Some(text::SENDING));
             dom::attrs(&send, &[("disabled", "")]);
         }
-        let w = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = w.post_details(&details).await;
-            {
-                let mut state = w.state.borrow_mut();
-                state.sending = false;
-                state.focus = true;
-                match result {
-                    Ok(()) => state.stage = Stage::Done,
-                    Err(_) => state.error = Some(text::NOT_SENT),
-                }
-            }
-            w.render();
-        });
-    }
-
-    async fn post_details(self: &Rc<Self>, details: &Details) -> Result<(), Failure> {
-        self.send_rating().await?;
-        let id = match &self.state.borrow().rating {
-            Some(chosen) => chosen.rating.id.clone(),
-            None => return Err(Failure::Network),
+        let Some(id) = self
+            .state
+            .borrow()
+            .rating
+            .as_ref()
+            .map(|c| c.rating.id.clone())
+        else {
+            return;
         };
         let mut path = String::from("/v1/ratings/");
         path.push_str(&id);
         path.push_str("/details");
-        let body = details_to_js(details);
         let url = self.url(&path);
-        let mut attempt = 0;
-        loop {
-            match net::post_json(&url, &body).await {
-                Ok(_) => return Ok(()),
-                Err(failure) if failure.is_transient() && attempt < 2 => {
-                    attempt += 1;
-                    net::sleep(1000 << attempt).await;
+        let body = net::json_text(&details_to_js(&details));
+        let key = self.outbox.put(&id, "d", &url, &body);
+        let w = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = match w.send_rating(false).await {
+                Ok(_) => w.outbox.send(&key, &url, &body).await.map(|_| ()),
+                Err(failure) => Err(failure),
+            };
+            let waiting = matches!(&result, Err(f) if f.is_transient());
+            {
+                let mut state = w.state.borrow_mut();
+                state.sending = false;
+                state.focus = true;
+                state.waiting = waiting;
+                match result {
+                    Err(failure) if !failure.is_transient() => state.error = Some(text::NOT_SENT),
+                    _ => state.stage = Stage::Done,
                 }
-                Err(failure) => return Err(failure),
             }
-        }
+            // What is still waiting, the outbox keeps sending (on a timer, when the
+            // browser is back online, when the page is hidden, on the next page load).
+            w.render();
+        });
     }
 
     fn render_done(self: &Rc<Self>, site: &SiteConfig) -> Element {
@@ -683,6 +703,10 @@ impl Widget {
         };
         title.set_attribute("id", "nm-title").ok();
         dom::attrs(&title, &[("tabindex", "-1")]);
+        if state.waiting {
+            let note = dom::add_text(&self.screen, "p", "note", text::OFFLINE);
+            dom::attrs(&note, &[("role", "status")]);
+        }
         if let Some(url) = &site.review_url {
             // Offered to every rater, perfect or not: never review gating.
             let link = dom::add_text(&self.screen, "a", "review", text::REVIEW);

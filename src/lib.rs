@@ -11,6 +11,7 @@ mod embed;
 mod events;
 mod flow;
 mod net;
+mod outbox;
 mod score;
 mod site;
 mod text;
@@ -62,9 +63,7 @@ pub fn command(name: &str, a: JsValue, b: JsValue) {
         "close" => widget.close(),
         "on" => match (a.as_string(), b.dyn_into::<js_sys::Function>()) {
             (Some(event), Ok(callback)) => widget.events.add(event, callback),
-            _ => {
-                net::warn("nearmiss('on', event, function): expected an event name and a function")
-            }
+            _ => net::warn("nearmiss: 'on' needs an event name and a function"),
         },
         "destroy" => {
             widget.destroy();

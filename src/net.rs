@@ -1,9 +1,9 @@
-//! Talking to the collector with `fetch`. Bodies are sent as `text/plain` JSON: a CORS
-//! "simple" request, so a phone on a slow network pays no preflight round trip.
+//! What the widget sends and how a send can fail. The loader's outbox does the `fetch`
+//! (bodies as `text/plain` JSON: a CORS "simple" request, so a phone on a slow network
+//! pays no preflight round trip); this module builds the bodies and waits between tries.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, Response};
 
 /// Why a call did not succeed.
 pub enum Failure {
@@ -38,38 +38,11 @@ pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
     object.into()
 }
 
-/// `GET url` and its JSON body.
-pub async fn get_json(url: &str) -> Result<JsValue, Failure> {
-    let window = web_sys::window().ok_or(Failure::Network)?;
-    finish(window.fetch_with_str(url)).await
-}
-
-/// `POST url` with `body` as JSON, and the answer's JSON body.
-pub async fn post_json(url: &str, body: &JsValue) -> Result<JsValue, Failure> {
-    let window = web_sys::window().ok_or(Failure::Network)?;
-    let text = js_sys::JSON::stringify(body).map_err(|_| Failure::Network)?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&text);
-    // Lets a send started just before the page is left still complete.
-    // (web-sys has no setter for it.)
-    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &true.into());
-    finish(window.fetch_with_str_and_init(url, &init)).await
-}
-
-async fn finish(request: js_sys::Promise) -> Result<JsValue, Failure> {
-    let response: Response = JsFuture::from(request)
-        .await
-        .map_err(|_| Failure::Network)?
-        // fetch resolves only with a Response.
-        .unchecked_into();
-    if !response.ok() {
-        return Err(Failure::Status(response.status()));
-    }
-    match response.json() {
-        Ok(promise) => Ok(JsFuture::from(promise).await.unwrap_or(JsValue::NULL)),
-        Err(_) => Ok(JsValue::NULL),
-    }
+/// A value as JSON text.
+pub fn json_text(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 /// Waits `ms` milliseconds without blocking the page.

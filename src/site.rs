@@ -1,10 +1,11 @@
 //! The site's settings for the widget (`GET /v1/sites/{key}/widget`): its scale, reason
-//! chips, apology, who answers, and the public review link.
+//! chips, apology, who answers, and the public review link. The loader starts fetching
+//! them while the wasm downloads, and hands the promise to `boot`.
 
 use crate::dom::prop;
-use crate::net::{self, Failure};
 use nearmiss_core::Scale;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 #[derive(Clone)]
 pub struct SiteConfig {
@@ -17,22 +18,12 @@ pub struct SiteConfig {
 }
 
 impl SiteConfig {
-    pub async fn fetch(endpoint: &str, site: &str) -> Result<SiteConfig, Failure> {
-        let mut url = String::from(endpoint);
-        url.push_str("/v1/sites/");
-        url.push_str(&String::from(js_sys::encode_uri_component(site)));
-        url.push_str("/widget");
-        let mut attempt = 0;
-        loop {
-            match net::get_json(&url).await {
-                Ok(body) => return Ok(SiteConfig::from_js(&body)),
-                Err(failure) if failure.is_transient() && attempt < 3 => {
-                    attempt += 1;
-                    net::sleep(500 << attempt).await;
-                }
-                Err(failure) => return Err(failure),
-            }
-        }
+    /// Waits for the loader's fetch of the settings (a promise of their JSON).
+    pub async fn load(promise: JsValue) -> Option<SiteConfig> {
+        let body = JsFuture::from(js_sys::Promise::resolve(&promise))
+            .await
+            .ok()?;
+        body.is_object().then(|| SiteConfig::from_js(&body))
     }
 
     fn from_js(body: &JsValue) -> SiteConfig {

@@ -1,7 +1,9 @@
 //! The widget in headless Chromium (`cargo xtask test`, via wasm-bindgen-test-runner):
-//! the radio group's keyboard behaviour, the perfect and near-miss branches, and the
-//! shadow root's isolation from a hostile page. The collector is a stand-in `fetch` that
-//! records what the widget sends; the real server is exercised end to end elsewhere.
+//! the radio group's keyboard behaviour, the perfect and near-miss branches, the shadow
+//! root's isolation from a hostile page, and the outbox (`www/outbox.js`, the real one):
+//! stored before sending, kept offline, retried, bounded, locked. The collector is a
+//! stand-in `fetch` that records what is sent; the real server is exercised end to end
+//! elsewhere.
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::prelude::*;
@@ -12,24 +14,54 @@ use web_sys::{Element, KeyboardEvent, KeyboardEventInit, ShadowRoot};
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen(inline_js = r#"
+// The collector's stand-in. `window.__mode`: 'ok', 'offline' (the network fails),
+// 'busy' (429 with Retry-After: 7) or 'refuse' (400). Each POST records whether its item
+// was already in localStorage when the network was asked.
 export function fake_collector(scale) {
+  localStorage.clear();
   window.__posts = [];
   window.__events = [];
+  window.__mode = 'ok';
+  window.__in_flight = 0;
+  window.__most_in_flight = 0;
   window.fetch = async (url, init) => {
-    if (init && init.method === 'POST') {
-      const body = JSON.parse(init.body);
-      window.__posts.push({ url: String(url), body });
-      const flagged = body.score !== scale;
-      const reply = { id: body.id, flagged,
-        case: flagged ? { ref: 'NM-TEST', promise: { who: 'Sam', by: '2026-11-24T13:15:00Z' } } : null };
-      return new Response(JSON.stringify(reply), { status: 201 });
-    }
-    return new Response(JSON.stringify({
-      scale, reasons: ['Cold food', 'Late delivery'], apology: 'Sorry, that is on us.',
-      owner: 'Sam', ack_within_minutes: 15, review_url: null,
-    }), { status: 200 });
+    const body = JSON.parse(init.body);
+    const stored = Object.keys(localStorage).some(
+      (k) => k.startsWith('nearmiss:o:') && localStorage.getItem(k).includes(body.id || body.site));
+    window.__posts.push({ url: String(url), body, stored });
+    if (window.__mode === 'offline') throw new TypeError('Failed to fetch');
+    window.__in_flight++;
+    window.__most_in_flight = Math.max(window.__most_in_flight, window.__in_flight);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    window.__in_flight--;
+    if (window.__mode === 'busy') return new Response('{}', { status: 429, headers: { 'retry-after': '7' } });
+    if (window.__mode === 'refuse') return new Response('{}', { status: 400 });
+    const flagged = body.score !== undefined && body.score !== scale;
+    const reply = { id: body.id, flagged,
+      case: flagged ? { ref: 'NM-TEST', promise: { who: 'Sam', by: '2026-11-24T13:15:00Z' } } : null };
+    return new Response(JSON.stringify(reply), { status: 201 });
   };
 }
+export function site_config(scale) {
+  return Promise.resolve({
+    scale, reasons: ['Cold food', 'Late delivery'], apology: 'Sorry, that is on us.',
+    owner: 'Sam', ack_within_minutes: 15, review_url: null,
+  });
+}
+export function set_mode(mode) { window.__mode = mode; }
+export function stored_keys() { return Object.keys(localStorage).filter((k) => k.startsWith('nearmiss:o:')).sort(); }
+export function stored(key) { return JSON.parse(localStorage.getItem(key)); }
+export function dropped() { return localStorage.getItem('nearmiss:dropped'); }
+export function most_in_flight() { return window.__most_in_flight; }
+export function blocked_window() {
+  return { get localStorage() { throw new Error('blocked'); }, fetch: (u, i) => window.fetch(u, i), navigator: window.navigator };
+}
+export function spy_warnings() {
+  window.__warnings = [];
+  const original = console.warn;
+  console.warn = function () { window.__warnings.push(Array.prototype.join.call(arguments, ' ')); original.apply(console, arguments); };
+}
+export function warnings() { return window.__warnings.join('\n'); }
 export function recorder(name) { return (event) => window.__events.push([name, event]); }
 export function posts() { return window.__posts; }
 export function event_names() { return window.__events.map((e) => e[0]).join(','); }
@@ -37,10 +69,38 @@ export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, 
 "#)]
 extern "C" {
     fn fake_collector(scale: u8);
+    fn site_config(scale: u8) -> JsValue;
+    fn set_mode(mode: &str);
+    fn stored_keys() -> js_sys::Array;
+    fn stored(key: &str) -> JsValue;
+    fn dropped() -> Option<String>;
+    fn most_in_flight() -> u32;
+    fn blocked_window() -> JsValue;
+    fn spy_warnings();
+    fn warnings() -> String;
     fn recorder(name: &str) -> JsValue;
     fn posts() -> js_sys::Array;
     fn event_names() -> String;
     fn sleep(ms: u32) -> js_sys::Promise;
+}
+
+#[wasm_bindgen(module = "/www/outbox.js")]
+extern "C" {
+    /// The loader's outbox, as nearmiss.js inlines it.
+    fn outbox(window: &JsValue) -> JsValue;
+}
+
+fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    let function: js_sys::Function = js_sys::Reflect::get(object, &method.into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let args: js_sys::Array = args.iter().collect();
+    function.apply(object, &args).unwrap()
+}
+
+async fn settled(promise: JsValue) -> Result<JsValue, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise)).await
 }
 
 fn document() -> web_sys::Document {
@@ -63,6 +123,9 @@ async fn boot_with(trigger: &str, scale: u8, extra: &[(&str, &str)]) -> ShadowRo
     for (key, value) in base.iter().chain(extra) {
         js_sys::Reflect::set(&settings, &(*key).into(), &(*value).into()).unwrap();
     }
+    let window: JsValue = web_sys::window().unwrap().into();
+    js_sys::Reflect::set(&settings, &"outbox".into(), &outbox(&window)).unwrap();
+    js_sys::Reflect::set(&settings, &"config".into(), &site_config(scale)).unwrap();
     nearmiss_widget::boot(settings.into());
     for event in ["rated", "flagged", "sent"] {
         nearmiss_widget::command("on", event.into(), recorder(event));
@@ -265,7 +328,7 @@ async fn a_hostile_page_stylesheet_cannot_reach_inside_and_ours_does_not_leak_ou
     let doc = document();
     let style = doc.create_element("style").unwrap();
     style.set_text_content(Some(
-        "* { color: rgb(255, 0, 0) !important; font-size: 40px !important; }
+        "* { all: unset !important; color: rgb(255, 0, 0) !important; font-size: 40px !important; z-index: 2147483647 !important; }
          button, div, h2 { display: none !important; }
          nearmiss-widget { display: none !important; opacity: 0 !important; }",
     ));
@@ -354,4 +417,219 @@ async fn the_re_rating_page_links_the_score_to_its_case() {
     let rerate = js_sys::Reflect::get(&body, &"rerate".into()).unwrap();
     assert_eq!(rerate.as_string().as_deref(), Some("tok3n"));
     nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+fn body_of(post: &JsValue) -> JsValue {
+    js_sys::Reflect::get(post, &"body".into()).unwrap()
+}
+
+fn field(object: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(object, &name.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_score_is_stored_before_it_is_sent_and_removed_after_the_2xx() {
+    let root = boot("open", 5).await;
+    let two = find(&root, "[aria-label='2 of 5']").await;
+    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    find(&root, "textarea.comment").await;
+    settle().await;
+    let sent = posts();
+    assert_eq!(sent.length(), 1);
+    assert_eq!(
+        field(&sent.get(0), "stored").as_bool(),
+        Some(true),
+        "in storage before the network was asked"
+    );
+    assert_eq!(stored_keys().length(), 0, "removed after the server's 2xx");
+    assert_eq!(event_names(), "rated,flagged,sent");
+}
+
+#[wasm_bindgen_test]
+async fn offline_the_customer_is_told_and_the_next_page_sends_it() {
+    let root = boot("open", 5).await;
+    set_mode("offline");
+    let two = find(&root, "[aria-label='2 of 5']").await;
+    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    let comment = find(&root, "textarea.comment").await;
+    js_sys::Reflect::set(&comment, &"value".into(), &"Cold fries".into()).unwrap();
+    let send = root.query_selector(".send").unwrap().unwrap();
+    send.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    let note = find(&root, ".note").await;
+    assert!(
+        note.text_content().unwrap().contains("offline"),
+        "{:?}",
+        note.text_content()
+    );
+    assert_eq!(event_names(), "rated,flagged", "not 'sent' before a 2xx");
+    let keys = stored_keys();
+    assert_eq!(keys.length(), 2, "the rating and its details wait");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+
+    // The next page load: the loader's outbox sends both, the rating first.
+    set_mode("ok");
+    let before = posts().length();
+    let next_page = outbox(&web_sys::window().unwrap().into());
+    settled(call(&next_page, "flush", &[true.into()]))
+        .await
+        .unwrap();
+    let sent = posts();
+    let rating = body_of(&sent.get(before));
+    let details = body_of(&sent.get(before + 1));
+    assert_eq!(field(&rating, "score").as_f64(), Some(2.0));
+    assert_eq!(
+        field(&details, "comment").as_string().as_deref(),
+        Some("Cold fries")
+    );
+    assert_eq!(stored_keys().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn retry_after_is_honoured_and_refusals_are_dropped_with_a_warning() {
+    fake_collector(5);
+    spy_warnings();
+    let outbox = outbox(&web_sys::window().unwrap().into());
+    let body = r#"{"id":"0b8f5c1e-4a7d-4c2b-9e3f-000000000001","site":"s_test","score":3}"#;
+    let key = call(
+        &outbox,
+        "put",
+        &[
+            "0b8f5c1e-4a7d-4c2b-9e3f-000000000001".into(),
+            "r".into(),
+            "https://c.test/v1/ratings".into(),
+            body.into(),
+        ],
+    );
+    let key = key.as_string().unwrap();
+    set_mode("busy");
+    let before = js_sys::Date::now();
+    let failed = settled(call(
+        &outbox,
+        "send",
+        &[
+            key.as_str().into(),
+            "https://c.test/v1/ratings".into(),
+            body.into(),
+        ],
+    ))
+    .await;
+    assert_eq!(failed.unwrap_err().as_f64(), Some(429.0));
+    let item = stored(&key);
+    assert_eq!(field(&item, "a").as_f64(), Some(1.0));
+    assert!(
+        field(&item, "n").as_f64().unwrap() >= before + 7000.0,
+        "waits at least Retry-After"
+    );
+    // Not due yet: a scheduled flush leaves it; a page load sends it anyway.
+    let posted = posts().length();
+    settled(call(&outbox, "flush", &[false.into()]))
+        .await
+        .unwrap();
+    assert_eq!(posts().length(), posted);
+    set_mode("refuse");
+    let refused = settled(call(
+        &outbox,
+        "send",
+        &[
+            key.as_str().into(),
+            "https://c.test/v1/ratings".into(),
+            body.into(),
+        ],
+    ))
+    .await;
+    assert_eq!(refused.unwrap_err().as_f64(), Some(-400.0));
+    assert_eq!(
+        stored_keys().length(),
+        0,
+        "a refusal that will never pass is dropped"
+    );
+    assert!(
+        warnings().contains("nearmiss: dropped a refused submission 400"),
+        "{}",
+        warnings()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn without_storage_the_outbox_keeps_items_in_memory() {
+    fake_collector(5);
+    let outbox = outbox(&blocked_window());
+    let body = r#"{"id":"0b8f5c1e-4a7d-4c2b-9e3f-000000000002","site":"s_test","score":5}"#;
+    set_mode("offline");
+    let key = call(
+        &outbox,
+        "put",
+        &[
+            "0b8f5c1e-4a7d-4c2b-9e3f-000000000002".into(),
+            "r".into(),
+            "https://c.test/v1/ratings".into(),
+            body.into(),
+        ],
+    );
+    assert!(key.as_string().unwrap().starts_with("nearmiss:o:"));
+    settled(call(&outbox, "flush", &[true.into()]))
+        .await
+        .unwrap();
+    assert_eq!(posts().length(), 1, "tried, and kept");
+    assert_eq!(stored_keys().length(), 0, "nothing reached localStorage");
+    set_mode("ok");
+    settled(call(&outbox, "flush", &[true.into()]))
+        .await
+        .unwrap();
+    assert_eq!(posts().length(), 2, "sent from memory");
+    settled(call(&outbox, "flush", &[true.into()]))
+        .await
+        .unwrap();
+    assert_eq!(posts().length(), 2, "and then gone");
+}
+
+#[wasm_bindgen_test]
+async fn the_outbox_is_bounded_and_counts_what_it_dropped() {
+    fake_collector(5);
+    let outbox = outbox(&web_sys::window().unwrap().into());
+    for n in 0..55 {
+        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
+        call(
+            &outbox,
+            "put",
+            &[
+                id.as_str().into(),
+                "r".into(),
+                "https://c.test/v1/ratings".into(),
+                "{}".into(),
+            ],
+        );
+    }
+    assert_eq!(stored_keys().length(), 50);
+    assert_eq!(dropped().as_deref(), Some("5"));
+    let oldest = stored_keys().get(0).as_string().unwrap();
+    assert!(
+        oldest.contains("-000000000005:"),
+        "the oldest were dropped: {oldest}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn two_sends_of_one_item_never_overlap() {
+    fake_collector(5);
+    let first = outbox(&web_sys::window().unwrap().into());
+    let second = outbox(&web_sys::window().unwrap().into());
+    let body = r#"{"id":"0b8f5c1e-4a7d-4c2b-9e3f-000000000003","site":"s_test","score":5}"#;
+    let url = "https://c.test/v1/ratings";
+    let key = call(
+        &first,
+        "put",
+        &[
+            "0b8f5c1e-4a7d-4c2b-9e3f-000000000003".into(),
+            "r".into(),
+            url.into(),
+            body.into(),
+        ],
+    );
+    let a = call(&first, "send", &[key.clone(), url.into(), body.into()]);
+    let b = call(&second, "send", &[key, url.into(), body.into()]);
+    assert!(settled(a).await.is_ok());
+    assert!(settled(b).await.is_ok());
+    assert_eq!(posts().length(), 2, "both sent (idempotent on the server)");
+    assert_eq!(most_in_flight(), 1, "but never at the same time");
 }

@@ -1,20 +1,38 @@
 // nearmiss loader: reads the script tag's data- attributes, keeps nearmiss(...) calls
-// made before the widget is ready, and loads the content-hashed wasm from the origin
-// this script came from. `cargo xtask build` fills in the hashed names and strips
-// these comments.
+// made before the widget is ready, sends what the outbox kept from earlier pages, and
+// loads the content-hashed wasm from the origin this script came from. `cargo xtask
+// build` fills in the hashed names, inlines www/outbox.js, and minifies it.
 (function (w, d) {
   var s = d.currentScript;
   if (!s || w.__nearmiss) return;
   w.__nearmiss = 1;
+  /*OUTBOX*/
+  var box = outbox(w), send = function () { box.flush(true); };
+  send();
+  d.addEventListener('visibilitychange', function () { if (d.visibilityState === 'hidden') send(); });
+  w.addEventListener('online', send);
   var a = s.dataset, q = (w.nearmiss && w.nearmiss.q) || [];
   w.nearmiss = function () { q.push(arguments); };
   var u = function (f) { return new URL('widget/' + f, s.src).href; };
+  var endpoint = a.endpoint || new URL(s.src).origin;
+  // The site's settings download while the wasm does; tried twice on a flaky network.
+  var settings = function () {
+    return fetch(endpoint + '/v1/sites/' + encodeURIComponent(a.site) + '/widget').then(function (r) {
+      if (!r.ok) throw r.status;
+      return r.json();
+    });
+  };
+  var config = settings().catch(function (e) {
+    if (e >= 400 && e < 500) throw e;
+    return new Promise(function (ok) { setTimeout(ok, 1500); }).then(settings);
+  });
+  config.catch(function () {});
   import(u('__NEARMISS_GLUE__')).then(function (m) {
     return m.default({ module_or_path: u('__NEARMISS_WASM__') }).then(function () {
       m.boot({
         site: a.site, trigger: a.trigger, interaction: a.interaction,
-        token: a.interactionToken, lang: a.lang, rerate: a.rerate,
-        endpoint: a.endpoint || new URL(s.src).origin
+        token: a.interactionToken, lang: a.lang, rerate: a.rerate, outbox: box,
+        config: config, endpoint: endpoint
       });
       w.nearmiss = function (c, x, y) { m.command(c, x, y); };
       for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
