@@ -162,6 +162,60 @@ fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
     );
 }
 
+#[test]
+fn a_rating_made_offline_arrives_from_the_next_page_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = widget_dir();
+    let mut server = Server::with_widget(dir.path(), &assets);
+    let port = server.port();
+    let collector = server.base.clone();
+    let host = HostPage::start(&collector, &strict_csp(&collector));
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let site = server.site.clone();
+    let browser = Browser::start();
+    let page = format!("{}/?site={site}", host.origin);
+    browser.goto(&page);
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    let two = browser.find(Some(&root), "[role=radio][aria-label='2 of 5']");
+
+    // The collector goes away (a phone losing its signal looks the same to the page).
+    drop(server);
+    browser.click(&two);
+    browser.type_text(
+        &browser.find(Some(&root), "textarea.comment"),
+        "Sent from a tunnel",
+    );
+    browser.click(&browser.find(Some(&root), ".send"));
+    let note = browser.text(&browser.find(Some(&root), ".note"));
+    assert!(note.contains("offline"), "{note}");
+    let waiting = browser.script(
+        "return Object.keys(localStorage).filter(k => k.startsWith('nearmiss:o:')).length",
+        json!([]),
+    );
+    assert_eq!(
+        waiting,
+        json!(2),
+        "the rating and its details wait in the outbox"
+    );
+
+    // Back, and the customer opens another page of the shop.
+    let server = Server::with_widget_on(dir.path(), &assets, site, port);
+    browser.goto(&page);
+    wait_for(|| {
+        server.count(
+            "SELECT count(*) FROM ratings r JOIN details d ON d.rating_id = r.id
+             WHERE r.score = 2 AND d.comment = 'Sent from a tunnel'",
+        ) == 1
+    });
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
+    wait_for(|| {
+        browser.script(
+            "return Object.keys(localStorage).filter(k => k.startsWith('nearmiss:o:')).length",
+            json!([]),
+        ) == json!(0)
+    });
+}
+
 fn widget_id(node: &support::webdriver::Node) -> String {
     match node {
         support::webdriver::Node::Element(id) => id.clone(),

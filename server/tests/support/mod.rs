@@ -29,6 +29,8 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// Refuse loopback alert targets, as production does.
     pub refuse_private: bool,
+    /// Listen on this port (to come back where a stopped server was); any free one if 0.
+    pub port: u16,
 }
 
 /// A clock for tests, starting at 2026-11-24T12:00:00Z.
@@ -126,10 +128,28 @@ impl Server {
         )
     }
 
+    /// The same, on `port` and the database in `dir`: a restart of a stopped one.
+    pub fn with_widget_on(dir: &Path, assets: &Path, site: String, port: u16) -> Server {
+        let options = Options {
+            port,
+            ..Options::default()
+        };
+        Server::launch(dir.join("nearmiss.db"), assets, site, options)
+    }
+
+    /// The port this server listens on.
+    pub fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port")
+    }
+
     fn launch(db: PathBuf, assets: &Path, site: String, options: Options) -> Server {
         let store = Store::open(&db).expect("opening the test database");
         let assets = Assets::from_dir(assets).expect("reading the assets");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("an ephemeral port");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).expect("a port");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let alerts = Alerts::new(
             &base,
