@@ -34,6 +34,11 @@ fn cli(db: &std::path::Path, args: &[&str]) -> String {
 }
 
 fn serve(db: &std::path::Path, port: u16) -> Child {
+    serve_logging(db, port, Stdio::null(), "info")
+}
+
+/// Starts `nearmiss serve` with its log (stderr) going to `log`, and waits for its port.
+fn serve_logging(db: &std::path::Path, port: u16, log: Stdio, level: &str) -> Child {
     let child = Command::new(NEARMISS)
         .arg("--db")
         .arg(db)
@@ -43,8 +48,9 @@ fn serve(db: &std::path::Path, port: u16) -> Child {
             &format!("127.0.0.1:{port}"),
             "--allow-private-targets",
         ])
+        .env("NEARMISS_LOG", level)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -325,25 +331,8 @@ fn logs_hold_no_contact_data_or_secrets() {
     );
     let port = free_port();
     let log = dir.path().join("server.log");
-    let mut server = Command::new(NEARMISS)
-        .arg("--db")
-        .arg(&db)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--allow-private-targets",
-        ])
-        .env("NEARMISS_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let log_file = std::fs::File::create(&log).unwrap();
+    let mut server = serve_logging(&db, port, log_file.into(), "debug");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
