@@ -95,6 +95,13 @@ fn bad_input_gets_the_documented_error_and_changes_nothing() {
             form.as_bytes(),
         )
         .assert_error(415, "unsupported_media_type", None);
+    let deep = format!(
+        "{{\"id\":\"{ID}\",\"site\":\"{site}\",\"score\":4,\"x\":{}",
+        "[".repeat(5_000)
+    );
+    server
+        .post("/v1/ratings", "application/json", deep.as_bytes())
+        .assert_error(400, "malformed", None);
     let huge = json!({ "id": ID, "site": site, "score": 4, "page": "x".repeat(20_000) });
     server
         .post_json("/v1/ratings", &huge)

@@ -395,3 +395,60 @@ fn logs_hold_no_contact_data_or_secrets() {
         );
     }
 }
+
+/// `nearmiss site rotate-key` and `site revoke`, as an operator runs them.
+#[test]
+fn keys_are_rotated_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nearmiss.db");
+    let old = cli(
+        &db,
+        &[
+            "site",
+            "add",
+            "--name",
+            "Key Cafe",
+            "--origin",
+            "https://cafe.example",
+        ],
+    );
+    let new = cli(
+        &db,
+        &["site", "rotate-key", "--site", &old, "--grace", "1h"],
+    );
+    assert!(new.starts_with("s_") && new != old);
+    let port = free_port();
+    let mut server = serve(&db, port);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let rate = |key: &str, n: u32| {
+        let body =
+            json!({ "id": format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}"), "site": key, "score": 5 });
+        agent
+            .post(format!("http://127.0.0.1:{port}/v1/ratings"))
+            .send_json(&body)
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        (rate(&new, 1), rate(&old, 2)),
+        (201, 201),
+        "the old key works during its grace"
+    );
+    cli(&db, &["site", "revoke", "--site", &new]);
+    assert_eq!(
+        (rate(&new, 3), rate(&old, 4)),
+        (404, 404),
+        "revoked: no key works"
+    );
+    let revived = cli(
+        &db,
+        &["site", "rotate-key", "--site", &new, "--grace", "0s"],
+    );
+    assert_eq!(rate(&revived, 5), 201);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
