@@ -423,6 +423,8 @@ impl Widget {
             }
         };
         if first && self.state.borrow().stage == Stage::Done {
+            // Back online: the reference can be shown, and the offline note goes.
+            self.state.borrow_mut().waiting = false;
             self.render();
         }
         if first {
