@@ -39,6 +39,8 @@ pub struct Widget {
     listeners: RefCell<Vec<EventListener>>,
     /// Listeners that live as long as the widget (launcher, close button).
     fixed: RefCell<Vec<EventListener>>,
+    /// Set by `destroy`: background sends stop (the outbox keeps what they carried).
+    gone: std::cell::Cell<bool>,
 }
 
 enum Load {
@@ -133,6 +135,7 @@ impl Widget {
             state: RefCell::new(State::default()),
             listeners: RefCell::default(),
             fixed: RefCell::default(),
+            gone: std::cell::Cell::new(false),
         });
         let fixed = vec![
             widget.listener(&close, "click", |w, _| w.close()),
@@ -160,7 +163,7 @@ impl Widget {
             *w.site.borrow_mut() = match loaded {
                 Some(config) => Load::Ready(Rc::new(config)),
                 None => {
-                    net::warn("nearmiss: could not load the site's settings");
+                    net::warn("nearmiss: no site settings");
                     Load::Failed
                 }
             };
@@ -207,6 +210,7 @@ impl Widget {
 
     /// Removes the element and every listener.
     pub fn destroy(&self) {
+        self.gone.set(true);
         self.listeners.borrow_mut().clear();
         self.fixed.borrow_mut().clear();
         self.host.remove();
@@ -398,6 +402,9 @@ impl Widget {
         };
         let mut attempt = 0;
         let reply = loop {
+            if self.gone.get() {
+                return Err(Failure::Network);
+            }
             match self.outbox.send(&key, &url, &body).await {
                 Ok(reply) => break reply,
                 Err(failure) if failure.is_transient() && keep_trying => {
@@ -427,7 +434,7 @@ impl Widget {
             self.state.borrow_mut().waiting = false;
             self.render();
         }
-        if first {
+        if first && !self.gone.get() {
             let case_ref = answer
                 .case_ref
                 .as_deref()

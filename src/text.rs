@@ -21,6 +21,5 @@ pub const DONE_LOOK_BY: &str = " will look into it by ";
 pub const DONE_PERFECT: &str = "Thank you for your feedback!";
 pub const REVIEW: &str = "Share a public review";
 pub const NOT_SENT: &str = "We couldn't send this. Please try again.";
-pub const OFFLINE: &str =
-    "You're offline. We saved your feedback and will send it once you're back.";
+pub const OFFLINE: &str = "You're offline. We'll send your feedback once you're back.";
 pub const UNAVAILABLE: &str = "Feedback isn't available right now.";

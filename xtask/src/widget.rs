@@ -15,6 +15,9 @@ const WASM_OPT_FLAGS: &[&str] = &[
     // Rust places data at 1 MiB: the first KiB of memory is never used.
     "--low-memory-unused",
     "--gufa",
+    // wasm-bindgen has read these; the browser does not need them.
+    "--strip-producers",
+    "--strip-target-features",
     "--enable-reference-types",
     "--enable-multivalue",
     "--enable-bulk-memory",
