@@ -97,7 +97,7 @@ fn rating_answer(site: &Site, stored: &StoredRating) -> Value {
             "ref": case.reference,
             "promise": {
                 "who": site.settings.owner,
-                "by": rfc3339(case.ack_due_at),
+                "by": crate::cases::rfc3339(case.ack_due_at),
             },
         })
     });
@@ -313,11 +313,6 @@ fn data_error(path: &str, err: &serde_json::Error) -> ApiError {
         field: (path != ".").then(|| path.to_owned()),
         message,
     }
-}
-
-fn rfc3339(unix_ms: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(unix_ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 #[cfg(test)]

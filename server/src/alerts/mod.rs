@@ -42,9 +42,6 @@ impl Event {
     }
 }
 
-/// Kinds of endpoint.
-pub const KINDS: &[&str] = &["webhook", "slack", "email"];
-
 /// Delivery settings and the worker's wake-up call.
 pub struct Alerts {
     /// Where links in messages point (`https://feedback.example.com`).
