@@ -11,4 +11,4 @@ mod validate;
 
 pub use rating::{Contact, Details, Rating};
 pub use scale::{is_perfect, Scale};
-pub use validate::{ErrorKind, ValidationError, LIMITS};
+pub use validate::{check_line, check_text, ErrorKind, ValidationError, LIMITS};

@@ -24,6 +24,10 @@ pub struct Limits {
     pub site: usize,
     /// A contact name, email or phone number.
     pub contact: usize,
+    /// A staff member's note on a case step, or a prevention action.
+    pub note: usize,
+    /// Who recorded a step.
+    pub actor: usize,
 }
 
 /// The limits the server enforces.
@@ -37,6 +41,8 @@ pub const LIMITS: Limits = Limits {
     locale: 35,
     site: 64,
     contact: 200,
+    note: 2000,
+    actor: 200,
 };
 
 /// What is wrong with a value.
@@ -196,6 +202,17 @@ impl Contact {
         }
         Ok(())
     }
+}
+
+/// Checks free text that staff typed (a note, an action): at most `limit` characters;
+/// newlines and tabs allowed, other control characters not.
+pub fn check_text(value: &str, field: &'static str, limit: usize) -> Result<(), ValidationError> {
+    text(value, field, limit)
+}
+
+/// Checks one line of text (a name): at most `limit` characters, no control characters.
+pub fn check_line(value: &str, field: &'static str, limit: usize) -> Result<(), ValidationError> {
+    line(value, field, limit, false)
 }
 
 /// Multi-line text: newlines and tabs allowed, other control characters not.

@@ -1,8 +1,9 @@
 //! `cargo xtask bench alerts`: the time from `POST /v1/ratings` to the webhook received,
 //! over 1,000 flagged ratings, against a real server and a real receiver on loopback.
 
-use nearmiss_server::sites::SiteSettings;
-use nearmiss_server::{alerts, store, Alerts, AppState, Assets, Clock, Store};
+use nearmiss_server::sites::{self, SiteSettings};
+use nearmiss_server::states::EndpointKind;
+use nearmiss_server::{alerts, AppState, Assets, Clock, ServeConfig, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,31 +16,24 @@ fn main() {
     let receiver = start_receiver(arrivals.clone());
 
     let db = dir.path().join("bench.db");
-    let store = Store::open(&db).expect("the database");
-    let key = "s_bench".to_owned();
+    let store = Store::open_sqlite(&db).expect("the database");
     let mut settings = SiteSettings::new("Bench Bistro");
     settings.origins = vec!["https://bench.example".into()];
-    store
-        .run_now(|conn| {
-            let site = store::add_site(conn, &settings, &key, "secret", Clock::system().now())?;
-            let endpoint = alerts::NewEndpoint {
-                kind: "webhook",
-                target: &receiver,
-                escalation: false,
-            };
-            alerts::add_endpoint(conn, site.id, &endpoint, 0)?;
-            Ok(())
-        })
-        .expect("the bench site");
+    let site = sites::add(&store, settings, Clock::system().now()).expect("the bench site");
+    let key = site.key.clone();
+    alerts::add_endpoint(&store, site.id, EndpointKind::Webhook, &receiver, false, 0)
+        .expect("the bench endpoint");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(store, Assets::default(), 0).with_alerts(Alerts::new(
-        &base,
-        None,
-        "bench <bench@localhost>",
-        true,
-    ));
+    let config = ServeConfig {
+        rate_limit: 0,
+        site_rate_limit: 0,
+        public_url: Some(base.clone()),
+        allow_private_targets: true,
+        ..ServeConfig::default()
+    };
+    let state = AppState::new(store, Assets::default(), &config);
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async move {

@@ -1,57 +1,14 @@
 //! Sites: the businesses' pages that embed the widget, with their scale, deadlines,
-//! reason chips, the apology's words, and the origins allowed to send ratings.
+//! reason chips, the apology's words, the origins allowed to send ratings, and their keys.
 
-use crate::{store, AppState};
-use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use crate::error::Error;
+use crate::store::{Store, StoreError};
+use crate::time::millis;
 use nearmiss_core::Scale;
 use serde::Serialize;
 use std::time::Duration;
 
-use crate::error::ApiError;
-
-/// A site as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Site {
-    /// Row id.
-    pub id: i64,
-    /// The public key used in `data-site`.
-    pub key: String,
-    /// Signs interaction tokens; known to the business's server, never to browsers.
-    pub secret: String,
-    /// Everything the business chose.
-    pub settings: SiteSettings,
-}
-
-/// What a business sets for its site.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SiteSettings {
-    /// The business's name, shown to staff.
-    pub name: String,
-    /// Origins (`https://shop.example`) allowed to send ratings from a browser.
-    pub origins: Vec<String>,
-    /// The rating scale.
-    pub scale: Scale,
-    /// A case must be acknowledged within this.
-    pub ack_within: Duration,
-    /// A case must be closed within this.
-    pub close_within: Duration,
-    /// Reason chips offered after a near miss.
-    pub reasons: Vec<String>,
-    /// Root-cause categories staff choose from when a cause is found.
-    pub causes: Vec<String>,
-    /// Accept only ratings with a valid signed interaction token.
-    pub require_token: bool,
-    /// The apology shown at once after a near miss.
-    pub apology: String,
-    /// Who will get back to the customer ("The Corner Bistro team").
-    pub owner: String,
-    /// A public review link, offered to every rater or to none.
-    pub review_url: Option<String>,
-}
+pub use crate::store::{Site, SiteSettings};
 
 impl SiteSettings {
     /// Settings with the product's defaults for a business called `name`.
@@ -84,6 +41,68 @@ impl SiteSettings {
     }
 }
 
+impl Site {
+    /// Whether a browser page on `origin` may send this site's ratings.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.settings.origins.iter().any(|o| o == origin)
+    }
+}
+
+/// A new site's public key.
+pub fn new_key() -> String {
+    format!("s_{}", crate::random::token(20))
+}
+
+/// Adds a site with a new key and signing secret.
+pub fn add(store: &Store, settings: SiteSettings, now: i64) -> Result<Site, StoreError> {
+    let key = new_key();
+    let secret = crate::random::token(40);
+    store.write_now(move |tx| {
+        let id = tx.insert_site(&settings, &key, &secret, now)?;
+        Ok(Site {
+            id,
+            key,
+            secret,
+            settings,
+        })
+    })
+}
+
+/// The active site with this key (a rotated-out key works during its grace).
+pub async fn find(store: &Store, key: &str, now: i64) -> Result<Site, Error> {
+    if key.trim().is_empty() {
+        return Err(nearmiss_core::ValidationError {
+            kind: nearmiss_core::ErrorKind::Required,
+            field: "site",
+        }
+        .into());
+    }
+    let key = key.to_owned();
+    store
+        .read(move |tx| tx.site_by_key(&key, now))
+        .await?
+        .ok_or(Error::UnknownSite)
+}
+
+/// Gives the site that has or had `key` a new key; the old one works for `grace`, and a
+/// revoked site works again. Returns the new key.
+pub fn rotate_key(store: &Store, key: &str, grace: Duration, now: i64) -> Result<String, Error> {
+    let key = key.to_owned();
+    let new_key = new_key();
+    let answer = new_key.clone();
+    store.write_now(move |tx| {
+        let site_id = tx.site_id_by_any_key(&key)?.ok_or(Error::UnknownSite)?;
+        tx.rotate_key(site_id, &new_key, now.saturating_add(millis(grace)))?;
+        Ok::<_, Error>(())
+    })?;
+    Ok(answer)
+}
+
+/// Stops every key of a site at once; its data stays, and `rotate_key` revives it.
+pub fn revoke(store: &Store, site_id: i64, now: i64) -> Result<(), StoreError> {
+    store.write_now(move |tx| tx.revoke_site(site_id, now))
+}
+
 /// Turns `https://Shop.Example:443/path` into `https://shop.example`: the form browsers
 /// send in the `Origin` header. `None` when it is not an http(s) origin.
 pub fn normalize_origin(input: &str) -> Option<String> {
@@ -103,59 +122,36 @@ pub fn normalize_origin(input: &str) -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
-/// A random token of `len` characters from an alphabet without look-alikes.
-pub fn random_token(len: usize) -> String {
-    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    bytes
-        .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
-}
-
-/// What the widget needs to render a site's questions (public, cacheable).
+/// What the widget needs to render a site's questions (`GET /v1/sites/{key}/widget`).
 #[derive(Serialize)]
-struct WidgetConfig<'a> {
-    scale: u8,
-    reasons: &'a [String],
-    apology: &'a str,
-    owner: &'a str,
-    ack_within_minutes: u64,
-    review_url: Option<&'a str>,
+pub struct WidgetSettings<'a> {
+    /// 5 or 10.
+    pub scale: u8,
+    /// Reason chips.
+    pub reasons: &'a [String],
+    /// The apology after a near miss.
+    pub apology: &'a str,
+    /// Who will get back to the customer.
+    pub owner: &'a str,
+    /// The acknowledge deadline, in whole minutes.
+    pub ack_within_minutes: u64,
+    /// The public review link.
+    pub review_url: Option<&'a str>,
 }
 
-/// `GET /v1/sites/{key}/widget`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/sites/{key}/widget", get(widget_config))
-}
-
-async fn widget_config(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let site = state
-        .store
-        .run(move |conn| store::site_by_key(conn, &key))
-        .await?
-        .ok_or(ApiError::UnknownSite)?;
-    let s = &site.settings;
-    let body = Json(WidgetConfig {
-        scale: s.scale.into(),
-        reasons: &s.reasons,
-        apology: &s.apology,
-        owner: &s.owner,
-        ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
-        review_url: s.review_url.as_deref(),
-    })
-    .into_response();
-    Ok((
-        [
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-            (header::CACHE_CONTROL, "public, max-age=60"),
-        ],
-        body,
-    ))
+impl<'a> WidgetSettings<'a> {
+    /// The widget's settings for `site`.
+    pub fn of(site: &'a Site) -> WidgetSettings<'a> {
+        let s = &site.settings;
+        WidgetSettings {
+            scale: s.scale.into(),
+            reasons: &s.reasons,
+            apology: &s.apology,
+            owner: &s.owner,
+            ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
+            review_url: s.review_url.as_deref(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,14 +175,5 @@ mod tests {
         assert_eq!(normalize_origin("ftp://shop.example"), None);
         assert_eq!(normalize_origin("shop.example"), None);
         assert_eq!(normalize_origin("https://"), None);
-    }
-
-    #[test]
-    fn tokens_use_the_alphabet() {
-        let token = random_token(20);
-        assert_eq!(token.len(), 20);
-        assert!(token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() && !"01ilo".contains(c)));
     }
 }

@@ -9,17 +9,13 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use support::receiver::Receiver;
 use support::smtp::SmtpSink;
-use support::{test_clock, wait_for, Options, Server};
+use support::{id, test_clock, wait_for, Server};
 
-fn id(n: u32) -> String {
-    format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}")
-}
-
-fn rate(server: &Server, n: u32, score: i64) -> Value {
-    let reply = server.post_json(
-        "/v1/ratings",
-        &json!({ "id": id(n), "site": server.site, "score": score, "interaction": "order-1042" }),
-    );
+fn rate(server: &Server, n: u64, score: i64) -> Value {
+    let body = support::rating(&server.site, score)
+        .id(&id(n))
+        .interaction("order-1042");
+    let reply = server.post_json("/v1/ratings", &body.json());
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.json()
 }
@@ -67,10 +63,7 @@ fn a_flagged_rating_reaches_a_signed_webhook() {
 fn a_failing_endpoint_is_retried_with_backoff_and_the_same_webhook_id() {
     let clock = test_clock();
     let receiver = Receiver::start(&[500, 503]);
-    let server = Server::start_with(Options {
-        clock: Some(clock.clone()),
-        ..Options::default()
-    });
+    let server = Server::builder().clock(clock.clone()).start();
     let secret = server
         .add_endpoint("webhook", &receiver.url, false)
         .unwrap();
@@ -160,10 +153,7 @@ fn gone_disables_the_endpoint_and_redirects_are_not_followed() {
 #[test]
 fn private_addresses_are_refused_unless_allowed() {
     let receiver = Receiver::start(&[]);
-    let server = Server::start_with(Options {
-        refuse_private: true,
-        ..Options::default()
-    });
+    let server = Server::builder().refuse_private().start();
     server.add_endpoint("webhook", &receiver.url, false);
     rate(&server, 1, 2);
     wait_for("the refusal", || {
@@ -180,10 +170,7 @@ fn private_addresses_are_refused_unless_allowed() {
 fn slack_and_email_messages_say_what_a_person_needs_to_act() {
     let slack = Receiver::start(&[]);
     let smtp = SmtpSink::start();
-    let server = Server::start_with(Options {
-        smtp_url: Some(smtp.url.clone()),
-        ..Options::default()
-    });
+    let server = Server::builder().smtp(&smtp.url).start();
     server.add_endpoint("slack", &slack.url, false);
     server.add_endpoint("email", "manager@shop.example", false);
     let answer = rate(&server, 1, 2);
@@ -241,11 +228,8 @@ fn an_unacknowledged_case_becomes_overdue_once_and_escalates() {
     let staff = Receiver::start(&[]);
     let escalation = Receiver::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let options = Options {
-        clock: Some(clock.clone()),
-        ..Options::default()
-    };
-    let server = Server::start_in(dir.path(), options.clone());
+    let builder = Server::builder().clock(clock.clone()).in_dir(dir.path());
+    let server = builder.clone().start();
     server.add_endpoint("webhook", &staff.url, false);
     server.add_endpoint("webhook", &escalation.url, true);
     let answer = rate(&server, 1, 2);
@@ -282,7 +266,7 @@ fn an_unacknowledged_case_becomes_overdue_once_and_escalates() {
     std::thread::sleep(Duration::from_millis(1500));
     let site = server.site.clone();
     drop(server);
-    let server = Server::reopen(dir.path(), site, options);
+    let server = builder.site(&site).start();
     server.advance(Duration::from_secs(600));
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(escalation.of_type("case.overdue").len(), 1);
@@ -298,10 +282,7 @@ fn an_unacknowledged_case_becomes_overdue_once_and_escalates() {
 fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
     let webhook = Receiver::start(&[]);
     let smtp = SmtpSink::start();
-    let server = Server::start_with(Options {
-        smtp_url: Some(smtp.url.clone()),
-        ..Options::default()
-    });
+    let server = Server::builder().smtp(&smtp.url).start();
     server.add_endpoint("webhook", &webhook.url, false);
     let token = server.token("Sam");
     let answer = rate(&server, 1, 2);

@@ -4,10 +4,13 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::{Options, Server, ID};
+use support::{Server, ID};
 
 fn rating(server: &Server, id: &str, score: i64) -> Value {
-    json!({ "id": id, "site": server.site, "score": score, "interaction": "order-1042" })
+    support::rating(&server.site, score)
+        .id(id)
+        .interaction("order-1042")
+        .json()
 }
 
 #[test]
@@ -271,7 +274,7 @@ fn cors_answers_only_the_sites_origins() {
 
 #[test]
 fn too_many_requests_from_one_address_get_429_with_retry_after() {
-    let server = Server::start_with_rate_limit(3);
+    let server = Server::builder().rate_limit(3).start();
     for i in 0..3 {
         let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6{i}");
         assert_eq!(
@@ -290,10 +293,7 @@ fn too_many_requests_from_one_address_get_429_with_retry_after() {
 
 #[test]
 fn one_site_cannot_flood_the_collector_from_many_addresses() {
-    let server = Server::start_with(Options {
-        site_rate_limit: 2,
-        ..Options::default()
-    });
+    let server = Server::builder().site_rate_limit(2).start();
     let other = server.add_site("Other Shop", &["https://other.example"]);
     for i in 0..2 {
         let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6{i}");
@@ -385,13 +385,13 @@ fn widget_files_are_served_with_the_right_caching() {
 #[test]
 fn a_rating_answered_201_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_in(dir.path(), Options::default());
+    let server = Server::builder().in_dir(dir.path()).start();
     let first = server.post_json("/v1/ratings", &rating(&server, ID, 1));
     assert_eq!(first.status, 201);
     let site = server.site.clone();
     drop(server);
 
-    let server = Server::reopen(dir.path(), site, Options::default());
+    let server = Server::builder().in_dir(dir.path()).site(&site).start();
     let again = server.post_json("/v1/ratings", &rating(&server, ID, 1));
     assert_eq!(again.status, 201);
     assert_eq!(
@@ -506,42 +506,39 @@ fn signed_interactions_are_required_checked_and_rated_once() {
 
 #[test]
 fn a_rotated_key_keeps_working_for_its_grace_and_a_revoked_site_stops() {
-    use nearmiss_server::store;
+    use nearmiss_server::sites;
+    use std::time::Duration;
     let server = Server::start();
     let old = server.site.clone();
-    let db = nearmiss_server::Store::open(&server.db).unwrap();
-    let site_id = db
-        .run_now(|c| store::site_by_key(c, &old))
-        .unwrap()
-        .unwrap()
-        .id;
     let now = nearmiss_server::Clock::system().now();
-    let id = |n: u32| format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
-    let rate = |key: &str, n: u32| {
+    let rate = |key: &str, n: u64| {
         server.post_json(
             "/v1/ratings",
-            &json!({ "id": id(n), "site": key, "score": 5 }),
+            &support::rating(key, 5).id(&support::id(n)).json(),
         )
     };
 
-    db.run_now(|c| store::rotate_key(c, site_id, "s_newkey", 60_000, now))
-        .unwrap();
-    assert_eq!(rate("s_newkey", 1).status, 201);
+    let new = sites::rotate_key(&server.store, &old, Duration::from_secs(60), now).unwrap();
+    assert_eq!(rate(&new, 1).status, 201);
     assert_eq!(
         rate(&old, 2).status,
         201,
         "the old key works during its grace"
     );
-    db.run_now(|c| store::rotate_key(c, site_id, "s_newerkey", 0, now))
-        .unwrap();
+    let newer = sites::rotate_key(&server.store, &new, Duration::ZERO, now).unwrap();
     rate(&old, 3).assert_error(404, "unknown_site", Some("site"));
-    rate("s_newkey", 3).assert_error(404, "unknown_site", Some("site"));
-    assert_eq!(rate("s_newerkey", 3).status, 201);
+    rate(&new, 3).assert_error(404, "unknown_site", Some("site"));
+    assert_eq!(rate(&newer, 3).status, 201);
 
-    db.run_now(|c| store::revoke_site(c, site_id, now)).unwrap();
-    rate("s_newerkey", 4).assert_error(404, "unknown_site", Some("site"));
-    db.run_now(|c| store::rotate_key(c, site_id, "s_revived", 0, now))
-        .unwrap();
-    assert_eq!(rate("s_revived", 4).status, 201);
+    let site_id = server
+        .store
+        .read_now(|tx| tx.site_by_key(&newer, now))
+        .unwrap()
+        .unwrap()
+        .id;
+    sites::revoke(&server.store, site_id, now).unwrap();
+    rate(&newer, 4).assert_error(404, "unknown_site", Some("site"));
+    let revived = sites::rotate_key(&server.store, &old, Duration::ZERO, now).unwrap();
+    assert_eq!(rate(&revived, 4).status, 201);
     assert_eq!(server.count("SELECT count(*) FROM ratings"), 4);
 }

@@ -62,10 +62,7 @@ fn serve_logging(db: &std::path::Path, port: u16, log: Stdio, level: &str) -> Ch
 }
 
 fn count(db: &std::path::Path, sql: &str) -> i64 {
-    let store = nearmiss_server::Store::open(db).unwrap();
-    store
-        .run_now(|conn| Ok(conn.query_row(sql, [], |row| row.get(0))?))
-        .unwrap()
+    support::query(db, sql)
 }
 
 #[test]
@@ -260,23 +257,19 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
         "too few ratings to prove anything: {}",
         acknowledged.len()
     );
-    let store = nearmiss_server::Store::open(&db).unwrap();
-    let integrity: String = store
-        .run_now(|conn| Ok(conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
-        .unwrap();
+    let integrity: String = support::query(&db, "PRAGMA integrity_check");
+    let conn = rusqlite::Connection::open(&db).unwrap();
     assert_eq!(integrity, "ok");
     let mut flagged = 0;
     for (id, score, details_saved) in acknowledged.iter() {
-        let (ratings, cases, details): (i64, i64, i64) = store
-            .run_now(|conn| {
-                Ok(conn.query_row(
-                    "SELECT (SELECT count(*) FROM ratings WHERE id = ?1 AND score = ?2),
-                            (SELECT count(*) FROM cases WHERE rating_id = ?1),
-                            (SELECT count(*) FROM details WHERE rating_id = ?1)",
-                    rusqlite::params![id, score],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )?)
-            })
+        let (ratings, cases, details): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM ratings WHERE id = ?1 AND score = ?2),
+                        (SELECT count(*) FROM cases WHERE rating_id = ?1),
+                        (SELECT count(*) FROM details WHERE rating_id = ?1)",
+                rusqlite::params![id, score],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
             .unwrap();
         assert_eq!(ratings, 1, "acknowledged rating {id} is missing");
         assert_eq!(

@@ -9,7 +9,7 @@ mod support;
 use serde_json::json;
 use support::host::HostPage;
 use support::webdriver::Browser;
-use support::Server;
+use support::{wait_for, Server};
 
 fn widget_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("NEARMISS_WIDGET_DIR")
@@ -28,7 +28,10 @@ fn widget_dir() -> std::path::PathBuf {
 #[test]
 fn a_customer_rates_4_stars_and_gets_a_case_reference() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::with_widget(dir.path(), &widget_dir());
+    let mut server = Server::builder()
+        .in_dir(dir.path())
+        .widget(&widget_dir())
+        .start();
     server.site = server.add_site("Corner Bistro", &[&server.base.clone()]);
     let browser = Browser::start();
     browser.goto(&format!("{}/demo/{}", server.base, server.site));
@@ -40,7 +43,9 @@ fn a_customer_rates_4_stars_and_gets_a_case_reference() {
 
     // The score was sent the moment it was chosen, before any details.
     let comment = browser.find(Some(&root), "textarea.comment");
-    wait_for(|| server.count("SELECT count(*) FROM ratings WHERE score = 4 AND perfect = 0") == 1);
+    wait_for("the 4-star rating stored", || {
+        server.count("SELECT count(*) FROM ratings WHERE score = 4 AND perfect = 0") == 1
+    });
     assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
 
     browser.type_text(&comment, "The fries were missing from my order.");
@@ -76,14 +81,6 @@ fn a_customer_rates_4_stars_and_gets_a_case_reference() {
     assert_eq!(server.count(interaction), 1);
 }
 
-fn wait_for(condition: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !condition() {
-        assert!(std::time::Instant::now() < deadline, "timed out");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
 /// The CSP a host page needs, and nothing more: no `'unsafe-inline'` anywhere.
 fn strict_csp(collector: &str) -> String {
     format!(
@@ -95,7 +92,10 @@ fn strict_csp(collector: &str) -> String {
 #[test]
 fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::with_widget(dir.path(), &widget_dir());
+    let mut server = Server::builder()
+        .in_dir(dir.path())
+        .widget(&widget_dir())
+        .start();
     let host = HostPage::start(&server.base, &strict_csp(&server.base));
     // The site allows the host page's origin, as a business would configure it.
     server.site = server.add_site("Host Shop", &[&host.origin]);
@@ -129,13 +129,16 @@ fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
 #[test]
 fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::with_widget(dir.path(), &widget_dir());
+    let mut server = Server::builder()
+        .in_dir(dir.path())
+        .widget(&widget_dir())
+        .start();
     let csp = strict_csp(&server.base).replace(" 'wasm-unsafe-eval'", "");
     let host = HostPage::start(&server.base, &csp);
     server.site = server.add_site("Host Shop", &[&host.origin]);
     let browser = Browser::start();
     browser.goto(&format!("{}/?site={}", host.origin, server.site));
-    wait_for(|| {
+    wait_for("the page's outcome", || {
         browser
             .script("return window.__console.length", json!([]))
             .as_u64()
@@ -166,7 +169,7 @@ fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
 fn a_rating_made_offline_arrives_from_the_next_page_load() {
     let dir = tempfile::tempdir().unwrap();
     let assets = widget_dir();
-    let mut server = Server::with_widget(dir.path(), &assets);
+    let mut server = Server::builder().in_dir(dir.path()).widget(&assets).start();
     let port = server.port();
     let collector = server.base.clone();
     let host = HostPage::start(&collector, &strict_csp(&collector));
@@ -199,16 +202,21 @@ fn a_rating_made_offline_arrives_from_the_next_page_load() {
     );
 
     // Back, and the customer opens another page of the shop.
-    let server = Server::with_widget_on(dir.path(), &assets, site, port);
+    let server = Server::builder()
+        .in_dir(dir.path())
+        .widget(&assets)
+        .site(&site)
+        .port(port)
+        .start();
     browser.goto(&page);
-    wait_for(|| {
+    wait_for("the page's outcome", || {
         server.count(
             "SELECT count(*) FROM ratings r JOIN details d ON d.rating_id = r.id
              WHERE r.score = 2 AND d.comment = 'Sent from a tunnel'",
         ) == 1
     });
     assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
-    wait_for(|| {
+    wait_for("the page's outcome", || {
         browser.script(
             "return Object.keys(localStorage).filter(k => k.startsWith('nearmiss:o:')).length",
             json!([]),

@@ -3,11 +3,11 @@
 //! a crash in between sends it again, with the same `webhook-id`.
 
 use super::{message, target, webhook, Alerts};
-use crate::store::StoreError;
-use crate::AppState;
-use rusqlite::{params, Connection};
-use serde_json::Value;
-
+use crate::bodies::WebhookBody;
+use crate::states::MessageKind;
+use crate::store::{Attempt, AttemptResult, Message, Store, StoreError};
+use crate::time::Clock;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A claimed message is not claimed again for this long (a send's worst case).
@@ -17,19 +17,6 @@ pub const GIVE_UP_MS: i64 = 3 * 24 * 60 * 60 * 1000;
 const FIRST_RETRY_MS: i64 = 5_000;
 const LONGEST_RETRY_MS: i64 = 60 * 60 * 1000;
 const BATCH: i64 = 32;
-
-struct Message {
-    id: i64,
-    msg_id: String,
-    endpoint_id: Option<i64>,
-    kind: String,
-    target: String,
-    secret: Option<String>,
-    case_id: Option<i64>,
-    payload: String,
-    attempts: i64,
-    created_at: i64,
-}
 
 /// What happened when a message was sent.
 #[derive(Debug)]
@@ -45,29 +32,35 @@ enum Outcome {
 
 /// Runs the worker until the process ends: delivers what is due, then waits for a wake-up
 /// or a second, whichever comes first.
-pub async fn run(state: AppState) {
+pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     loop {
-        match deliver_due(&state).await {
+        match deliver_due(&store, &clock, &alerts).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "alert delivery failed"),
         }
         tokio::select! {
-            _ = state.alerts.woken() => {}
+            _ = alerts.woken() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
 }
 
 /// Sends every message that is due now; returns how many were attempted.
-pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
-    let now = state.clock.now();
-    let messages = state.store.run(move |conn| claim(conn, now)).await?;
+pub async fn deliver_due(
+    store: &Store,
+    clock: &Clock,
+    alerts: &Arc<Alerts>,
+) -> Result<usize, StoreError> {
+    let now = clock.now();
+    let messages = store
+        .write(move |tx| tx.claim_messages(now, now + LEASE_MS, BATCH))
+        .await?;
     let count = messages.len();
     let mut sends = tokio::task::JoinSet::new();
     for message in messages {
-        let alerts = state.alerts.clone();
-        let store = state.store.clone();
+        let alerts = alerts.clone();
+        let store = store.clone();
         let timestamp = now / 1000;
         sends.spawn_blocking(move || {
             let outcome = send(&alerts, &store, &message, timestamp);
@@ -78,7 +71,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
         let Ok((message, outcome)) = joined else {
             continue;
         };
-        let now = state.clock.now();
+        let now = clock.now();
         match &outcome {
             Outcome::Delivered => {
                 tracing::info!(msg = %message.msg_id, kind = %message.kind, "alert delivered")
@@ -87,48 +80,28 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, StoreError> {
                 tracing::warn!(msg = %message.msg_id, kind = %message.kind, outcome = ?other, "alert not delivered")
             }
         }
-        state
-            .store
-            .run(move |conn| record(conn, &message, &outcome, now))
+        store
+            .write(move |tx| {
+                let result = match &outcome {
+                    Outcome::Delivered => AttemptResult::Delivered,
+                    Outcome::Gone => AttemptResult::EndpointGone("the endpoint answered 410 Gone"),
+                    Outcome::Refused(error) => AttemptResult::Failed(error),
+                    Outcome::Retry(error) if now - message.created_at >= GIVE_UP_MS => {
+                        AttemptResult::Failed(error)
+                    }
+                    Outcome::Retry(error) => {
+                        AttemptResult::RetryAt(now + backoff_ms(message.attempts + 1), error)
+                    }
+                };
+                tx.record_attempt(&Attempt {
+                    message: &message,
+                    now,
+                    result,
+                })
+            })
             .await?;
     }
     Ok(count)
-}
-
-fn claim(conn: &mut Connection, now: i64) -> Result<Vec<Message>, StoreError> {
-    let tx = conn.transaction()?;
-    let messages = {
-        let mut stmt = tx.prepare(
-            "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
-                    o.payload, o.attempts, o.created_at
-             FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
-             WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
-             ORDER BY o.next_attempt_at, o.id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now, BATCH], |row| {
-            Ok(Message {
-                id: row.get(0)?,
-                msg_id: row.get(1)?,
-                endpoint_id: row.get(2)?,
-                kind: row.get(3)?,
-                target: row.get(4)?,
-                secret: row.get(5)?,
-                case_id: row.get(6)?,
-                payload: row.get(7)?,
-                attempts: row.get(8)?,
-                created_at: row.get(9)?,
-            })
-        })?;
-        rows.collect::<Result<Vec<_>, _>>()?
-    };
-    for message in &messages {
-        tx.execute(
-            "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1",
-            params![message.id, now + LEASE_MS],
-        )?;
-    }
-    tx.commit()?;
-    Ok(messages)
 }
 
 /// The wait before the next try: doubling from 5 s up to an hour, with ±25% jitter so
@@ -144,67 +117,13 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (base as f64 * jitter) as i64
 }
 
-fn record(
-    conn: &mut Connection,
-    message: &Message,
-    outcome: &Outcome,
-    now: i64,
-) -> Result<(), StoreError> {
-    let tx = conn.transaction()?;
-    let attempts = message.attempts + 1;
-    match outcome {
-        Outcome::Delivered => {
-            tx.execute(
-                "UPDATE outbox SET delivered_at = ?2, attempts = ?3, last_error = NULL WHERE id = ?1",
-                params![message.id, now, attempts],
-            )?;
-            tx.execute(
-                "UPDATE endpoints SET last_success_at = ?2 WHERE id = ?1",
-                params![message.endpoint_id, now],
-            )?;
-        }
-        Outcome::Retry(error) | Outcome::Refused(error) => {
-            let give_up =
-                matches!(outcome, Outcome::Refused(_)) || now - message.created_at >= GIVE_UP_MS;
-            if give_up {
-                tx.execute(
-                    "UPDATE outbox SET failed_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1",
-                    params![message.id, now, attempts, error],
-                )?;
-            } else {
-                tx.execute(
-                    "UPDATE outbox SET next_attempt_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1",
-                    params![message.id, now + backoff_ms(attempts), attempts, error],
-                )?;
-            }
-            tx.execute(
-                "UPDATE endpoints SET last_failure_at = ?2, last_error = ?3 WHERE id = ?1",
-                params![message.endpoint_id, now, error],
-            )?;
-        }
-        Outcome::Gone => {
-            let reason = "the endpoint answered 410 Gone";
-            tx.execute(
-                "UPDATE endpoints SET disabled_at = ?2, disabled_reason = ?3, last_failure_at = ?2,
-                        last_error = ?3
-                 WHERE id = ?1",
-                params![message.endpoint_id, now, reason],
-            )?;
-            tx.execute(
-                "UPDATE outbox SET failed_at = ?2, last_error = ?3,
-                        attempts = attempts + (id = ?4)
-                 WHERE endpoint_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
-                params![message.endpoint_id, now, reason, message.id],
-            )?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-fn send(alerts: &Alerts, store: &crate::Store, message: &Message, timestamp: i64) -> Outcome {
-    match message.kind.as_str() {
-        "webhook" => {
+fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Outcome {
+    let body = || {
+        serde_json::from_str::<WebhookBody>(&message.payload)
+            .map_err(|_| Outcome::Refused("unreadable payload".into()))
+    };
+    match message.kind {
+        MessageKind::Webhook => {
             let Some(secret) = &message.secret else {
                 return Outcome::Refused("the webhook has no secret".into());
             };
@@ -220,35 +139,35 @@ fn send(alerts: &Alerts, store: &crate::Store, message: &Message, timestamp: i64
             ];
             post(alerts, &message.target, &message.payload, &headers)
         }
-        "slack" => {
-            let Ok(body) = serde_json::from_str::<Value>(&message.payload) else {
-                return Outcome::Refused("unreadable payload".into());
+        MessageKind::Slack => match body() {
+            Ok(body) => {
+                let text = message::slack(&body, &alerts.public_url).to_string();
+                post(alerts, &message.target, &text, &[])
+            }
+            Err(refused) => refused,
+        },
+        MessageKind::Email => match body() {
+            Ok(body) => {
+                let (subject, text) = message::staff_email(&body, &alerts.public_url);
+                mail(alerts, &message.target, &subject, &text)
+            }
+            Err(refused) => refused,
+        },
+        MessageKind::CustomerEmail => {
+            let body = match body() {
+                Ok(body) => body,
+                Err(refused) => return refused,
             };
-            let text = message::slack(&body, &alerts.public_url).to_string();
-            post(alerts, &message.target, &text, &[])
-        }
-        "email" | "customer_email" => {
-            let Ok(body) = serde_json::from_str::<Value>(&message.payload) else {
-                return Outcome::Refused("unreadable payload".into());
+            let token = message
+                .case_id
+                .and_then(|id| store.read_now(|tx| tx.rerate_token(id)).ok().flatten());
+            let Some(token) = token else {
+                return Outcome::Refused("the case has no re-rating link".into());
             };
-            let (subject, text) = if message.kind == "email" {
-                message::staff_email(&body, &alerts.public_url)
-            } else {
-                let token = message.case_id.and_then(|id| {
-                    store
-                        .run_now(|conn| super::rerate_token(conn, id))
-                        .ok()
-                        .flatten()
-                });
-                let Some(token) = token else {
-                    return Outcome::Refused("the case has no re-rating link".into());
-                };
-                let url = format!("{}/rerate/{token}", alerts.public_url);
-                message::customer_email(&body, &url)
-            };
+            let url = format!("{}/rerate/{token}", alerts.public_url);
+            let (subject, text) = message::customer_email(&body, &url);
             mail(alerts, &message.target, &subject, &text)
         }
-        other => Outcome::Refused(format!("unknown kind {other}")),
     }
 }
 

@@ -1,72 +1,67 @@
 //! What people read: the Slack message and the staff email for a case event, and the
-//! customer's email when their case is closed. Built from the webhook body, so every
+//! customer's email when their case is closed. Made from the typed webhook body, so every
 //! channel says the same thing.
 
-use serde_json::Value;
+use crate::bodies::WebhookBody;
+use crate::states::{Event, Status, Step};
 
-fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or("")
-}
-
-fn headline(body: &Value) -> String {
-    let case = &body["data"]["case"];
-    let rating = &body["data"]["rating"];
-    let what = match text(&body["type"]) {
-        "case.opened" => "New near miss",
-        "case.overdue" => "OVERDUE near miss",
-        "case.closed" => "Closed",
-        _ => "Updated",
+fn headline(body: &WebhookBody) -> String {
+    let case = &body.data.case;
+    let rating = &body.data.rating;
+    let what = match body.event {
+        Event::Opened => "New near miss",
+        Event::Overdue => "OVERDUE near miss",
+        Event::Closed => "Closed",
+        Event::Updated => "Updated",
     };
     format!(
         "{what} {}: {}/{} at {}",
-        text(&case["ref"]),
-        rating["score"],
-        rating["scale"],
-        text(&case["site_name"])
+        case.reference, rating.score, rating.scale, case.site_name
     )
 }
 
 /// The lines every staff message carries: comment, reasons, contact, deadline, link.
-fn lines(body: &Value, public_url: &str) -> Vec<String> {
-    let case = &body["data"]["case"];
-    let details = &body["data"]["rating"]["details"];
+fn lines(body: &WebhookBody, public_url: &str) -> Vec<String> {
+    let case = &body.data.case;
+    let rating = &body.data.rating;
+    let details = rating.details.as_ref();
     let mut lines = Vec::new();
-    if let Some(comment) = details["comment"].as_str() {
+    if let Some(comment) = details.and_then(|d| d.comment.as_deref()) {
         lines.push(format!("Comment: \"{comment}\""));
     }
-    if let Some(reasons) = details["reasons"].as_array().filter(|r| !r.is_empty()) {
-        let reasons: Vec<&str> = reasons.iter().map(text).collect();
+    if let Some(reasons) = details.map(|d| &d.reasons).filter(|r| !r.is_empty()) {
         lines.push(format!("Reasons: {}", reasons.join(", ")));
     }
-    let contact = &details["contact"];
-    let reach: Vec<&str> = ["name", "email", "phone"]
-        .iter()
-        .filter_map(|k| contact[*k].as_str())
-        .collect();
+    let reach: Vec<&str> = details
+        .and_then(|d| d.contact.as_ref())
+        .map(|c| {
+            [&c.name, &c.email, &c.phone]
+                .into_iter()
+                .filter_map(|v| v.as_deref())
+                .collect()
+        })
+        .unwrap_or_default();
     lines.push(if reach.is_empty() {
         "Contact: the customer left no way to reach them".into()
     } else {
         format!("Contact (consented): {}", reach.join(", "))
     });
-    if let Some(interaction) = body["data"]["rating"]["interaction"].as_str() {
+    if let Some(interaction) = &rating.interaction {
         lines.push(format!("Interaction: {interaction}"));
     }
-    if text(&case["status"]) == "open" {
+    if case.status == Status::Open {
         lines.push(format!(
             "Acknowledge by {}; close by {}",
-            text(&case["ack_due_at"]),
-            text(&case["close_due_at"])
+            case.ack_due_at.rfc3339(),
+            case.close_due_at.rfc3339()
         ));
     }
-    lines.push(format!(
-        "Case: {public_url}/v1/cases/{}",
-        text(&case["ref"])
-    ));
+    lines.push(format!("Case: {public_url}/v1/cases/{}", case.reference));
     lines
 }
 
 /// A Slack-compatible incoming-webhook body.
-pub fn slack(body: &Value, public_url: &str) -> Value {
+pub fn slack(body: &WebhookBody, public_url: &str) -> serde_json::Value {
     let mut text = format!("*{}*", headline(body));
     for line in lines(body, public_url) {
         text.push('\n');
@@ -76,7 +71,7 @@ pub fn slack(body: &Value, public_url: &str) -> Value {
 }
 
 /// Subject and plain-text body of the staff email.
-pub fn staff_email(body: &Value, public_url: &str) -> (String, String) {
+pub fn staff_email(body: &WebhookBody, public_url: &str) -> (String, String) {
     let subject = format!("[nearmiss] {}", headline(body));
     let mut text = lines(body, public_url).join("\n");
     text.push('\n');
@@ -85,27 +80,26 @@ pub fn staff_email(body: &Value, public_url: &str) -> (String, String) {
 
 /// Subject and body of the email telling the customer what changed, with a one-click
 /// re-rating link.
-pub fn customer_email(body: &Value, rerate_url: &str) -> (String, String) {
-    let case = &body["data"]["case"];
-    let site = text(&case["site_name"]);
-    let steps = case["steps"].as_array().cloned().unwrap_or_default();
-    let note_of = |step: &str| {
-        steps
-            .iter()
-            .rev()
-            .find(|s| s["step"] == step)
-            .and_then(|s| s["note"].as_str().map(str::to_owned))
-    };
-    let prevention = steps
+pub fn customer_email(body: &WebhookBody, rerate_url: &str) -> (String, String) {
+    let case = &body.data.case;
+    let site = &case.site_name;
+    let told = case
+        .steps
         .iter()
         .rev()
-        .find_map(|s| s["prevention"]["action"].as_str().map(str::to_owned));
+        .find(|s| s.step == Step::CustomerTold)
+        .and_then(|s| s.note.as_deref());
+    let prevention = case
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| s.prevention.as_ref().map(|p| p.action.as_str()));
     let mut text = format!(
         "Hello,\n\nYou told us your experience at {site} was not what it should have been \
          (reference {}). Thank you: we looked into it.\n\n",
-        self::text(&case["ref"])
+        case.reference
     );
-    if let Some(told) = note_of("customer_told") {
+    if let Some(told) = told {
         text.push_str(&format!("What we did: {told}\n"));
     }
     if let Some(action) = prevention {

@@ -8,32 +8,16 @@ pub mod receiver;
 pub mod smtp;
 pub mod webdriver;
 
-use nearmiss_server::sites::SiteSettings;
-use nearmiss_server::{store, Alerts, AppState, Assets, Clock, Store};
-use serde_json::Value;
+use nearmiss_server::sites::{self, SiteSettings};
+use nearmiss_server::states::EndpointKind;
+use nearmiss_server::{alerts, tokens, Alerts, AppState, Assets, Clock, ServeConfig, Store};
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How a test server is set up.
-#[derive(Clone, Default)]
-pub struct Options {
-    /// Requests a minute per client address (0: unlimited).
-    pub rate_limit: u32,
-    /// Ratings and details a minute per site (0: unlimited).
-    pub site_rate_limit: u32,
-    /// A clock the test moves, in Unix milliseconds; the system clock when `None`.
-    pub clock: Option<Arc<AtomicI64>>,
-    /// `smtp://127.0.0.1:PORT` of a test SMTP sink.
-    pub smtp_url: Option<String>,
-    /// Refuse loopback alert targets, as production does.
-    pub refuse_private: bool,
-    /// Listen on this port (to come back where a stopped server was); any free one if 0.
-    pub port: u16,
-}
-
-/// A clock for tests, starting at 2026-11-24T12:00:00Z.
+/// A clock for tests, starting at 2026-11-29T12:00:00Z.
 pub fn test_clock() -> Arc<AtomicI64> {
     Arc::new(AtomicI64::new(1_795_953_600_000))
 }
@@ -51,11 +35,170 @@ pub fn wait_for(what: &str, condition: impl Fn() -> bool) {
 /// A rating id for tests.
 pub const ID: &str = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f";
 
+/// The `n`th rating id of a test.
+pub fn id(n: u64) -> String {
+    format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}")
+}
+
+/// A `POST /v1/ratings` body: `rating(&site, 4).id(&id(2)).interaction("order-7").json()`.
+#[derive(Clone)]
+pub struct RatingBody(Value);
+
+/// A rating of `score` for `site`, with the id [`ID`].
+pub fn rating(site: &str, score: i64) -> RatingBody {
+    RatingBody(json!({ "id": ID, "site": site, "score": score }))
+}
+
+impl RatingBody {
+    /// With this id.
+    pub fn id(self, id: &str) -> RatingBody {
+        self.with("id", json!(id))
+    }
+
+    /// With this interaction.
+    pub fn interaction(self, interaction: &str) -> RatingBody {
+        self.with("interaction", json!(interaction))
+    }
+
+    /// With `field` set to `value` (or removed, for `Value::Null`).
+    pub fn with(mut self, field: &str, value: Value) -> RatingBody {
+        let body = self.0.as_object_mut().expect("an object");
+        match value {
+            Value::Null => body.remove(field),
+            value => body.insert(field.to_owned(), value),
+        };
+        self
+    }
+
+    /// The body.
+    pub fn json(&self) -> Value {
+        self.0.clone()
+    }
+}
+
+/// How a test server is set up: `Server::builder().rate_limit(3).start()`.
+#[derive(Clone, Default)]
+pub struct Builder {
+    config: ServeConfig,
+    clock: Option<Arc<AtomicI64>>,
+    dir: Option<PathBuf>,
+    widget: Option<PathBuf>,
+    site: Option<String>,
+    port: u16,
+}
+
+impl Builder {
+    /// Requests a minute per client address (default: unlimited).
+    pub fn rate_limit(mut self, per_minute: u32) -> Builder {
+        self.config.rate_limit = per_minute;
+        self
+    }
+
+    /// Ratings and details a minute per site (default: unlimited).
+    pub fn site_rate_limit(mut self, per_minute: u32) -> Builder {
+        self.config.site_rate_limit = per_minute;
+        self
+    }
+
+    /// A clock the test moves, in Unix milliseconds.
+    pub fn clock(mut self, clock: Arc<AtomicI64>) -> Builder {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Email alerts through this `smtp://127.0.0.1:PORT` sink.
+    pub fn smtp(mut self, url: &str) -> Builder {
+        self.config.smtp_url = Some(url.to_owned());
+        self
+    }
+
+    /// Refuse loopback alert targets, as production does.
+    pub fn refuse_private(mut self) -> Builder {
+        self.config.allow_private_targets = false;
+        self
+    }
+
+    /// The database (and stand-in widget files) in `dir`, kept after the server stops;
+    /// a server started in the same `dir` again is a restart.
+    pub fn in_dir(mut self, dir: &Path) -> Builder {
+        self.dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Serve the real built widget in `assets` (`target/widget`), with no site added.
+    pub fn widget(mut self, assets: &Path) -> Builder {
+        self.widget = Some(assets.to_path_buf());
+        self
+    }
+
+    /// The test site is this existing one (a restart), instead of a new "Test Shop".
+    pub fn site(mut self, key: &str) -> Builder {
+        self.site = Some(key.to_owned());
+        self
+    }
+
+    /// Listen on this port (to come back where a stopped server was).
+    pub fn port(mut self, port: u16) -> Builder {
+        self.port = port;
+        self
+    }
+
+    /// Starts the server.
+    pub fn start(self) -> Server {
+        let (dir, temp) = match &self.dir {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let temp = tempfile::tempdir().expect("a temporary folder");
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let assets = match &self.widget {
+            Some(assets) => assets.clone(),
+            None => stand_in_assets(&dir),
+        };
+        let mut server = Server::launch(dir.join("nearmiss.db"), &assets, &self);
+        server._temp = temp;
+        server.site = match (&self.site, &self.widget) {
+            (Some(site), _) => site.clone(),
+            (None, None) => server.add_site("Test Shop", &["https://shop.example"]),
+            (None, Some(_)) => String::new(),
+        };
+        server
+    }
+}
+
+/// Widget files that are not the widget: enough for the asset and page routes.
+fn stand_in_assets(dir: &Path) -> PathBuf {
+    let assets = dir.join("assets");
+    std::fs::create_dir_all(assets.join("widget")).unwrap();
+    let files: &[(&str, &[u8])] = &[
+        ("nearmiss.js", b"/* loader */"),
+        ("widget/nearmiss-0123456789.wasm", b"wasm"),
+        ("widget/nearmiss-0123456789.wasm.gz", b"gzipped"),
+        (
+            "demo.html",
+            b"<h1>{{SITE_NAME}}</h1><script data-site=\"{{SITE_KEY}}\"></script>",
+        ),
+        (
+            "rerate.html",
+            b"<p>{{CASE_REF}}</p><script data-site=\"{{SITE_KEY}}\" data-rerate=\"{{RERATE}}\"></script>",
+        ),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(assets.join(name), bytes).unwrap();
+    }
+    assets
+}
+
+/// A real `nearmiss` server: its own runtime thread, an ephemeral port on loopback, an
+/// SQLite file, and a plain HTTP client. Stops when dropped.
 pub struct Server {
     pub base: String,
-    /// The key of the site "Test Shop" (origin https://shop.example).
+    /// The key of the test site ("Test Shop", origin https://shop.example, unless the
+    /// builder named another).
     pub site: String,
     pub db: PathBuf,
+    pub store: Store,
     pub alerts: Arc<Alerts>,
     pub clock: Option<Arc<AtomicI64>>,
     agent: ureq::Agent,
@@ -67,74 +210,21 @@ pub struct Server {
 impl Server {
     /// A server on a fresh database with the site "Test Shop" and stand-in widget files.
     pub fn start() -> Server {
-        let temp = tempfile::tempdir().expect("a temporary folder");
-        let mut server = Server::start_in(temp.path(), Options::default());
-        server._temp = Some(temp);
-        server
+        Server::builder().start()
     }
 
-    pub fn start_with_rate_limit(per_minute: u32) -> Server {
-        Server::start_with(Options {
-            rate_limit: per_minute,
-            ..Options::default()
-        })
-    }
-
-    /// A server on a fresh database, set up as `options` say.
-    pub fn start_with(options: Options) -> Server {
-        let temp = tempfile::tempdir().expect("a temporary folder");
-        let mut server = Server::start_in(temp.path(), options);
-        server._temp = Some(temp);
-        server
-    }
-
-    /// A new server with the database and assets in `dir`.
-    pub fn start_in(dir: &Path, options: Options) -> Server {
-        let assets = dir.join("assets");
-        std::fs::create_dir_all(assets.join("widget")).unwrap();
-        let files: &[(&str, &[u8])] = &[
-            ("nearmiss.js", b"/* loader */"),
-            ("widget/nearmiss-0123456789.wasm", b"wasm"),
-            ("widget/nearmiss-0123456789.wasm.gz", b"gzipped"),
-            (
-                "demo.html",
-                b"<h1>{{SITE_NAME}}</h1><script data-site=\"{{SITE_KEY}}\"></script>",
-            ),
-            (
-                "rerate.html",
-                b"<p>{{CASE_REF}}</p><script data-site=\"{{SITE_KEY}}\" data-rerate=\"{{RERATE}}\"></script>",
-            ),
-        ];
-        for (name, bytes) in files {
-            std::fs::write(assets.join(name), bytes).unwrap();
+    /// A server set up step by step; no rate limits, private alert targets allowed.
+    pub fn builder() -> Builder {
+        Builder {
+            config: ServeConfig {
+                rate_limit: 0,
+                site_rate_limit: 0,
+                allow_private_targets: true,
+                mail_from: "nearmiss <alerts@shop.example>".into(),
+                ..ServeConfig::default()
+            },
+            ..Builder::default()
         }
-        let mut server = Server::launch(dir.join("nearmiss.db"), &assets, String::new(), options);
-        server.site = server.add_site("Test Shop", &["https://shop.example"]);
-        server
-    }
-
-    /// A server on the database a stopped server left in `dir`.
-    pub fn reopen(dir: &Path, site: String, options: Options) -> Server {
-        Server::launch(dir.join("nearmiss.db"), &dir.join("assets"), site, options)
-    }
-
-    /// A server for the real built widget in `assets` (`target/widget`).
-    pub fn with_widget(dir: &Path, assets: &Path) -> Server {
-        Server::launch(
-            dir.join("nearmiss.db"),
-            assets,
-            String::new(),
-            Options::default(),
-        )
-    }
-
-    /// The same, on `port` and the database in `dir`: a restart of a stopped one.
-    pub fn with_widget_on(dir: &Path, assets: &Path, site: String, port: u16) -> Server {
-        let options = Options {
-            port,
-            ..Options::default()
-        };
-        Server::launch(dir.join("nearmiss.db"), assets, site, options)
     }
 
     /// The port this server listens on.
@@ -146,24 +236,21 @@ impl Server {
             .expect("a port")
     }
 
-    fn launch(db: PathBuf, assets: &Path, site: String, options: Options) -> Server {
-        let store = Store::open(&db).expect("opening the test database");
+    fn launch(db: PathBuf, assets: &Path, builder: &Builder) -> Server {
+        let store = Store::open_sqlite(&db).expect("opening the test database");
         let assets = Assets::from_dir(assets).expect("reading the assets");
-        let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).expect("a port");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", builder.port)).expect("a port");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let alerts = Alerts::new(
-            &base,
-            options.smtp_url.clone(),
-            "nearmiss <alerts@shop.example>",
-            !options.refuse_private,
-        );
-        let mut state = AppState::new(store, assets, options.rate_limit)
-            .with_alerts(alerts.clone())
-            .with_site_limit(options.site_rate_limit);
-        if let Some(clock) = &options.clock {
+        let config = ServeConfig {
+            public_url: Some(base.clone()),
+            ..builder.config.clone()
+        };
+        let mut state = AppState::new(store.clone(), assets, &config);
+        if let Some(clock) = &builder.clock {
             let clock = clock.clone();
             state = state.with_clock(Clock::from_fn(move || clock.load(Ordering::SeqCst)));
         }
+        let alerts = state.alerts.clone();
         listener.set_nonblocking(true).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -190,10 +277,11 @@ impl Server {
             .into();
         Server {
             base,
-            site,
+            site: String::new(),
             db,
+            store,
             alerts,
-            clock: options.clock,
+            clock: builder.clock.clone(),
             agent,
             shutdown: Some(tx),
             thread: Some(thread),
@@ -208,14 +296,14 @@ impl Server {
         self.add_site_with(settings)
     }
 
-    /// Adds a site with these settings and the secret `secret`; returns its key.
+    /// Adds a site with these settings (its secret is "secret"); returns its key.
     pub fn add_site_with(&self, settings: SiteSettings) -> String {
-        let key = format!("s_{}", nearmiss_server::sites::random_token(20));
-        let store = Store::open(&self.db).unwrap();
-        store
-            .run_now(|conn| store::add_site(conn, &settings, &key, "secret", Clock::system().now()))
+        let key = sites::new_key();
+        let answer = key.clone();
+        self.store
+            .write_now(move |tx| tx.insert_site(&settings, &key, "secret", Clock::system().now()))
             .unwrap();
-        key
+        answer
     }
 
     /// Moves the test clock forward and wakes the alert worker.
@@ -230,26 +318,18 @@ impl Server {
 
     /// A new API token.
     pub fn token(&self, name: &str) -> String {
-        let store = Store::open(&self.db).unwrap();
-        store
-            .run_now(|conn| nearmiss_server::auth::add_token(conn, name, 0))
-            .unwrap()
+        tokens::add(&self.store, name, 0).unwrap()
     }
 
     /// Adds an alert endpoint to the test site; returns the webhook secret, if any.
     pub fn add_endpoint(&self, kind: &str, target: &str, escalation: bool) -> Option<String> {
-        let store = Store::open(&self.db).unwrap();
-        let site = store
-            .run_now(|conn| store::site_by_key(conn, &self.site))
+        let site = self
+            .store
+            .read_now(|tx| tx.site_by_key(&self.site, Clock::system().now()))
             .unwrap()
-            .unwrap();
-        let endpoint = nearmiss_server::alerts::NewEndpoint {
-            kind,
-            target,
-            escalation,
-        };
-        store
-            .run_now(|conn| nearmiss_server::alerts::add_endpoint(conn, site.id, &endpoint, 0))
+            .expect("the test site");
+        let kind = EndpointKind::parse(kind).expect("webhook, slack or email");
+        alerts::add_endpoint(&self.store, site.id, kind, target, escalation, 0)
             .unwrap()
             .1
     }
@@ -271,18 +351,12 @@ impl Server {
 
     /// The text the SQL query returns, read from the database file.
     pub fn query_string(&self, sql: &str) -> String {
-        let store = Store::open(&self.db).unwrap();
-        store
-            .run_now(|conn| Ok(conn.query_row(sql, [], |row| row.get(0))?))
-            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        query(&self.db, sql)
     }
 
     /// The integer the SQL query returns, read from the database file.
     pub fn count(&self, sql: &str) -> i64 {
-        let store = Store::open(&self.db).unwrap();
-        store
-            .run_now(|conn| Ok(conn.query_row(sql, [], |row| row.get(0))?))
-            .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        query(&self.db, sql)
     }
 
     pub fn request(
@@ -329,6 +403,14 @@ impl Server {
     pub fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.post(path, "application/json", body.to_string())
     }
+}
+
+/// The value an SQL query returns, read straight from the SQLite file.
+#[track_caller]
+pub fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
+    let conn = rusqlite::Connection::open(db).expect("opening the database file");
+    conn.query_row(sql, [], |row| row.get(0))
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
 }
 
 impl Drop for Server {

@@ -4,8 +4,9 @@
 //! They come from a folder (`--assets`) or are embedded in the binary by `cargo xtask
 //! dist`. Pre-compressed `.br` and `.gz` siblings are served when the client accepts them.
 
-use crate::error::ApiError;
-use crate::{store, AppState};
+use super::error::ApiError;
+use super::AppState;
+use crate::sites;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -167,12 +168,7 @@ async fn demo_page(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let template = state.assets.get("demo.html").ok_or(ApiError::NotFound)?;
-    let lookup = key.clone();
-    let site = state
-        .store
-        .run(move |conn| store::site_by_key(conn, &lookup))
-        .await?
-        .ok_or(ApiError::UnknownSite)?;
+    let site = sites::find(&state.store, &key, state.clock.now()).await?;
     Ok(fill(
         template,
         &[
@@ -202,9 +198,9 @@ async fn rerate_page(
     let lookup = token.clone();
     let (key, name, reference) = state
         .store
-        .run(move |conn| crate::cases::by_rerate_token(conn, &lookup))
+        .read(move |tx| tx.rerate_page(&lookup))
         .await?
-        .ok_or(ApiError::UnknownCase)?;
+        .ok_or(crate::error::Error::UnknownCase)?;
     Ok(fill(
         template,
         &[

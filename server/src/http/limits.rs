@@ -4,8 +4,8 @@
 //! Fail-open: a limiter that cannot decide (its lock poisoned by a panic) lets the
 //! request through. A burst is cheaper than a lost rating.
 
-use crate::error::ApiError;
-use crate::AppState;
+use super::error::ApiError;
+use super::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};

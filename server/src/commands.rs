@@ -1,0 +1,200 @@
+//! The `nearmiss` commands: each opens the database, does one thing, and says what it
+//! did on standard error; what a script needs (a key, a token, a secret) goes to
+//! standard output.
+
+use crate::{AlertAddArgs, SiteAddArgs};
+use anyhow::{anyhow, bail, Context, Result};
+use nearmiss_core::Scale;
+use nearmiss_server::sites::{self, Site, SiteSettings};
+use nearmiss_server::states::EndpointKind;
+use nearmiss_server::{alerts, tokens, AppState, Assets, Clock, ServeConfig, Store};
+use std::time::Duration;
+
+fn open_store(db: &str) -> Result<Store> {
+    Store::open(db).with_context(|| format!("opening the database at {db}"))
+}
+
+fn now() -> i64 {
+    Clock::system().now()
+}
+
+pub fn serve(db: &str, config: ServeConfig) -> Result<()> {
+    let store = open_store(db)?;
+    let assets = match &config.assets {
+        Some(dir) => Assets::from_dir(dir)
+            .with_context(|| format!("reading the widget assets in {}", dir.display()))?,
+        None => Assets::embedded().unwrap_or_else(|| {
+            tracing::warn!(
+                "no widget assets: pass --assets target/widget (after `cargo xtask build`) \
+                 or use a binary from `cargo xtask dist`; the API works without them"
+            );
+            Assets::default()
+        }),
+    };
+    let state = AppState::new(store, assets, &config);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(db = %db, "nearmiss listening on http://{addr}");
+        nearmiss_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("serving HTTP")
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
+    if args.name.trim().is_empty() {
+        bail!("--name must not be empty");
+    }
+    let mut settings = SiteSettings::new(&args.name);
+    settings.scale = Scale::try_from(args.scale)
+        .map_err(|_| anyhow!("--scale must be 5 or 10, not {}", args.scale))?;
+    for origin in &args.origins {
+        match sites::normalize_origin(origin) {
+            Some(normalized) => settings.origins.push(normalized),
+            None => bail!("--origin {origin:?} is not an origin like https://shop.example"),
+        }
+    }
+    settings.ack_within = args.ack_within;
+    settings.close_within = args.close_within;
+    if !args.reasons.is_empty() {
+        settings.reasons = args.reasons;
+    }
+    if let Some(apology) = args.apology {
+        settings.apology = apology;
+    }
+    if let Some(owner) = args.owner {
+        settings.owner = owner;
+    }
+    if !args.causes.is_empty() {
+        settings.causes = args.causes;
+    }
+    settings.require_token = args.require_token;
+    settings.review_url = args.review_url;
+
+    let store = open_store(db)?;
+    let site = sites::add(&store, settings, now()).context("adding the site")?;
+    eprintln!(
+        "Added site {:?}. Embed the widget with:\n  <script src=\"https://YOUR-NEARMISS-HOST/nearmiss.js\" data-site=\"{}\" async></script>\n\
+         Its secret for signing interactions (keep it on your server): {}",
+        site.settings.name, site.key, site.secret
+    );
+    println!("{}", site.key);
+    Ok(())
+}
+
+pub fn add_token(db: &str, name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        bail!("--name must not be empty");
+    }
+    let store = open_store(db)?;
+    let token = tokens::add(&store, name, now()).context("adding the token")?;
+    eprintln!(
+        "API token for {name:?}; it is shown only now. Use it as: Authorization: Bearer <token>"
+    );
+    println!("{token}");
+    Ok(())
+}
+
+fn find_site(store: &Store, key: &str) -> Result<Site> {
+    store
+        .read_now(|tx| tx.site_by_key(key, now()))
+        .context("reading the site")?
+        .ok_or_else(|| anyhow!("no active site has the key {key:?}"))
+}
+
+pub fn add_alert(db: &str, args: AlertAddArgs) -> Result<()> {
+    let (kind, target) = match (&args.webhook, &args.slack, &args.email) {
+        (Some(url), _, _) => (EndpointKind::Webhook, url.as_str()),
+        (_, Some(url), _) => (EndpointKind::Slack, url.as_str()),
+        (_, _, Some(address)) => (EndpointKind::Email, address.as_str()),
+        _ => bail!("give --webhook, --slack or --email"),
+    };
+    if kind == EndpointKind::Email {
+        let contact = nearmiss_core::Contact {
+            email: Some(target.to_owned()),
+            consent: true,
+            ..Default::default()
+        };
+        contact
+            .validate()
+            .map_err(|_| anyhow!("--email {target:?} is not an email address"))?;
+    } else {
+        alerts::target::check_url(target, args.allow_private)
+            .with_context(|| format!("--{kind} {target}"))?;
+    }
+    let store = open_store(db)?;
+    let site = find_site(&store, &args.site)?;
+    let (id, secret) = alerts::add_endpoint(&store, site.id, kind, target, args.escalation, now())
+        .context("adding the alert endpoint")?;
+    eprintln!("Added {kind} alert endpoint {id} for {target}.");
+    if let Some(secret) = secret {
+        eprintln!("Verify deliveries with this Standard Webhooks signing secret:");
+        println!("{secret}");
+    }
+    Ok(())
+}
+
+pub fn list_alerts(db: &str, key: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, key)?;
+    let endpoints = store
+        .read_now(|tx| tx.endpoint_states(site.id))
+        .context("reading the alert endpoints")?;
+    println!("{}", serde_json::to_string_pretty(&endpoints)?);
+    Ok(())
+}
+
+pub fn sign(db: &str, key: &str, interaction: &str, valid_for: Duration) -> Result<()> {
+    let site = find_site(&open_store(db)?, key)?;
+    let expires = now() / 1000 + valid_for.as_secs() as i64;
+    println!(
+        "{}",
+        nearmiss_server::interactions::sign(&site.secret, interaction, expires)
+    );
+    Ok(())
+}
+
+pub fn rotate_key(db: &str, key: &str, grace: Duration) -> Result<()> {
+    let store = open_store(db)?;
+    let new_key = sites::rotate_key(&store, key, grace, now()).map_err(|err| match err {
+        nearmiss_server::error::Error::UnknownSite => anyhow!("no site has the key {key:?}"),
+        other => anyhow::Error::new(other).context("rotating the key"),
+    })?;
+    eprintln!(
+        "New key; the old one works for {}. Update data-site to:",
+        humantime::format_duration(grace)
+    );
+    println!("{new_key}");
+    Ok(())
+}
+
+pub fn revoke(db: &str, key: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, key)?;
+    sites::revoke(&store, site.id, now()).context("revoking the site's keys")?;
+    eprintln!(
+        "Every key of {:?} is revoked; `nearmiss site rotate-key --site {key}` issues a new one.",
+        site.settings.name
+    );
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! How `nearmiss serve` is set up: every flag also readable from the environment, and a
+//! `Default` with the same values, for tests and embedders.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// `nearmiss serve`'s settings.
+#[derive(Args, Clone, Debug)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "NEARMISS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Folder with the built widget (`target/widget`); default: the files embedded by
+    /// `cargo xtask dist`.
+    #[arg(long, env = "NEARMISS_ASSETS")]
+    pub assets: Option<PathBuf>,
+    /// Requests per minute allowed from one client address on the public API (0: no limit).
+    #[arg(long, env = "NEARMISS_RATE_LIMIT", default_value_t = 120)]
+    pub rate_limit: u32,
+    /// Ratings and details per minute allowed for one site, from all clients (0: no limit).
+    #[arg(long, env = "NEARMISS_SITE_RATE_LIMIT", default_value_t = 6000)]
+    pub site_rate_limit: u32,
+    /// This server's public base URL, for links in alerts and emails (default: http://LISTEN).
+    #[arg(long, env = "NEARMISS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// SMTP server for email alerts: smtp://host:port, smtps://user:pass@host, or
+    /// smtp://host?tls=required.
+    #[arg(long, env = "NEARMISS_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The From: address of emails.
+    #[arg(
+        long,
+        env = "NEARMISS_MAIL_FROM",
+        default_value = "nearmiss <nearmiss@localhost>"
+    )]
+    pub mail_from: String,
+    /// Deliver alerts to loopback and private addresses (development only).
+    #[arg(long, env = "NEARMISS_ALLOW_PRIVATE_TARGETS")]
+    pub allow_private_targets: bool,
+}
+
+impl Default for ServeConfig {
+    fn default() -> ServeConfig {
+        ServeConfig {
+            listen: "127.0.0.1:8080".into(),
+            assets: None,
+            rate_limit: 120,
+            site_rate_limit: 6000,
+            public_url: None,
+            smtp_url: None,
+            mail_from: "nearmiss <nearmiss@localhost>".into(),
+            allow_private_targets: false,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Where links in alerts point: `--public-url`, or this server's own address.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeConfig,
+    }
+
+    #[test]
+    fn the_default_is_what_the_command_line_gives_without_flags() {
+        let parsed = Cli::try_parse_from(["nearmiss"]).unwrap().serve;
+        let default = ServeConfig::default();
+        assert_eq!(parsed.listen, default.listen);
+        assert_eq!(parsed.rate_limit, default.rate_limit);
+        assert_eq!(parsed.site_rate_limit, default.site_rate_limit);
+        assert_eq!(parsed.mail_from, default.mail_from);
+        assert_eq!(parsed.public_url(), "http://127.0.0.1:8080");
+    }
+}

@@ -1,0 +1,236 @@
+//! The one error type of the HTTP API, and its JSON body:
+//! `{"error": {"code": "…", "message": "…", "field": "…"}}`.
+//!
+//! Internal failures are logged with their cause and shown to the client only as a
+//! generic 500: internals never leak.
+
+use crate::error::Error;
+use crate::store::StoreError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// Everything an API call can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The product refused, or storage failed.
+    #[error(transparent)]
+    Product(#[from] Error),
+    /// The body is not JSON (400).
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// A value in the body has the wrong type or is missing (422).
+    #[error("invalid value: {message}")]
+    InvalidValue {
+        /// Machine-readable code.
+        code: &'static str,
+        /// The field's path.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// No valid API token (401).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// No such route (404).
+    #[error("not found")]
+    NotFound,
+    /// The body is larger than allowed (413).
+    #[error("body too large")]
+    TooLarge,
+    /// The body is not JSON by its media type (415).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// Too many requests; try again after this many seconds (429).
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        ApiError::Product(Error::Store(err))
+    }
+}
+
+/// The `error` of the body.
+#[derive(Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Envelope {
+    error: ErrorBody,
+}
+
+fn body(code: &'static str, field: Option<&str>, message: &str) -> ErrorBody {
+    ErrorBody {
+        code,
+        message: message.to_owned(),
+        field: field.map(str::to_owned),
+    }
+}
+
+fn product(err: &Error) -> (StatusCode, ErrorBody) {
+    use Error::*;
+    match err {
+        Validation(err) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            body(err.code(), Some(err.field), err.message()),
+        ),
+        Invalid {
+            code,
+            field,
+            message,
+        } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            body(code, Some(field), message),
+        ),
+        OriginRefused => (
+            StatusCode::FORBIDDEN,
+            body(
+                "origin_refused",
+                None,
+                "This page's origin is not allowed to send ratings for this site.",
+            ),
+        ),
+        UnknownSite => (
+            StatusCode::NOT_FOUND,
+            body("unknown_site", Some("site"), "No site has this key."),
+        ),
+        UnknownRating => (
+            StatusCode::NOT_FOUND,
+            body(
+                "unknown_rating",
+                Some("id"),
+                "This site has no rating with this id.",
+            ),
+        ),
+        TokenRefused(refusal) => (
+            StatusCode::FORBIDDEN,
+            body("token_refused", Some("token"), refusal.message()),
+        ),
+        InteractionRated => (
+            StatusCode::CONFLICT,
+            body(
+                "interaction_rated",
+                Some("interaction"),
+                "This interaction has already been rated.",
+            ),
+        ),
+        UnknownCase => (
+            StatusCode::NOT_FOUND,
+            body("unknown_case", Some("ref"), "No case has this reference."),
+        ),
+        CaseClosed => (
+            StatusCode::CONFLICT,
+            body("case_closed", None, "The case is closed."),
+        ),
+        CannotClose(missing) => (
+            StatusCode::CONFLICT,
+            body(
+                "cannot_close",
+                Some("step"),
+                &format!("A case can be closed only after: {missing}."),
+            ),
+        ),
+        IdConflict => (
+            StatusCode::CONFLICT,
+            body(
+                "id_conflict",
+                Some("id"),
+                "A different rating was already sent with this id.",
+            ),
+        ),
+        DetailsClosed => (
+            StatusCode::CONFLICT,
+            body(
+                "details_closed",
+                None,
+                "Details can be changed for 24 hours after the rating.",
+            ),
+        ),
+        Store(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            body(
+                "internal",
+                None,
+                "Something went wrong on our side; please try again.",
+            ),
+        ),
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, ErrorBody) {
+        match self {
+            ApiError::Product(err) => product(err),
+            ApiError::Malformed(detail) => {
+                (StatusCode::BAD_REQUEST, body("malformed", None, detail))
+            }
+            ApiError::InvalidValue {
+                code,
+                field,
+                message,
+            } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                body(code, field.as_deref(), message),
+            ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                body(
+                    "unauthorized",
+                    None,
+                    "Send a valid API token as Authorization: Bearer <token>.",
+                ),
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                body("not_found", None, "Nothing is here."),
+            ),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                body("too_large", None, "The request body is too large."),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                body(
+                    "unsupported_media_type",
+                    None,
+                    "Send JSON with Content-Type: application/json.",
+                ),
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                body(
+                    "rate_limited",
+                    None,
+                    "Too many requests; please try again shortly.",
+                ),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Product(Error::Store(err)) = &self {
+            tracing::error!(error = %err, "request failed");
+        }
+        let (status, error) = self.parts();
+        let mut response = (status, Json(Envelope { error })).into_response();
+        if let ApiError::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.max(1).into());
+        }
+        response
+    }
+}

@@ -1,0 +1,145 @@
+//! The public collector API, called by the widget from the business's pages:
+//! `POST /v1/ratings` and `POST /v1/ratings/{id}/details`, with their CORS rules.
+//!
+//! A rating is answered 201 only after its transaction (rating + case) is committed.
+
+use super::error::ApiError;
+use super::json::JsonBody;
+use super::AppState;
+use crate::ratings;
+use crate::sites::{self, Site};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use nearmiss_core::{Details, Rating};
+
+/// The collector routes, with CORS answered per site.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/ratings", post(create_rating))
+        .route("/v1/ratings/{id}/details", post(save_details))
+        .layer(middleware::from_fn_with_state(state, cors))
+}
+
+async fn create_rating(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(rating): JsonBody<Rating>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let site = find_site(&state, &rating.site, now).await?;
+    let key = site.key.clone();
+    let recorded =
+        ratings::record(&state.store, site, rating, foreign_origin(&headers), now).await?;
+    if recorded.new {
+        state.alerts.wake();
+        let answer = &recorded.answer;
+        tracing::info!(
+            id = %answer.id, site = %key, flagged = answer.flagged,
+            case = answer.case.as_ref().map(|c| c.reference.as_str()).unwrap_or("-"),
+            "rating stored"
+        );
+    }
+    Ok((StatusCode::CREATED, Json(recorded.answer)).into_response())
+}
+
+async fn save_details(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(details): JsonBody<Details>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let site = find_site(&state, &details.site, now).await?;
+    let key = site.key.clone();
+    let (answer, has_case) = ratings::add_details(
+        &state.store,
+        site,
+        id,
+        details,
+        foreign_origin(&headers),
+        now,
+    )
+    .await?;
+    if has_case {
+        state.alerts.wake();
+    }
+    tracing::info!(id = %answer.id, site = %key, "details stored");
+    Ok(Json(answer).into_response())
+}
+
+/// The site with this key, if it is within its own rate limit.
+async fn find_site(state: &AppState, key: &str, now: i64) -> Result<Site, ApiError> {
+    let site = sites::find(&state.store, key, now).await?;
+    state
+        .site_limiter
+        .check(site.id, now)
+        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
+    Ok(site)
+}
+
+/// The request's `Origin`, unless there is none or it is this server's own.
+fn foreign_origin(headers: &HeaderMap) -> Option<&str> {
+    let origin = headers.get(header::ORIGIN)?;
+    // An origin that is not text cannot be one of the site's: it is refused.
+    let text = origin.to_str().unwrap_or("\u{0}");
+    (!is_same_host(text, headers)).then_some(text)
+}
+
+fn is_same_host(origin: &str, headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let authority = origin.split_once("://").map(|(_, rest)| rest);
+    matches!((host, authority), (Some(h), Some(a)) if h.eq_ignore_ascii_case(a))
+}
+
+/// CORS for the collector: preflights carry no site key, so they are allowed for an
+/// origin that any site allows; the handler then checks the origin against the site.
+async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
+        return next.run(request).await;
+    };
+    let allowed = match origin.to_str() {
+        Ok(text) if is_same_host(text, request.headers()) => true,
+        Ok(text) => {
+            let text = text.to_owned();
+            let known = state.store.read(move |tx| tx.origin_is_known(&text)).await;
+            match known {
+                Ok(known) => known,
+                Err(err) => return ApiError::from(err).into_response(),
+            }
+        }
+        Err(_) => false,
+    };
+    if request.method() == Method::OPTIONS {
+        if !allowed {
+            return ApiError::from(crate::error::Error::OriginRefused).into_response();
+        }
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        return response;
+    }
+    let mut response = next.run(request).await;
+    if allowed {
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}

@@ -1,0 +1,102 @@
+//! HTTP: the routes, their extractors and middleware, and the mapping of the product's
+//! answers and refusals to statuses and JSON bodies. The top layer: it calls the
+//! product's modules, which call storage; nothing below imports it.
+
+pub mod assets;
+pub mod auth;
+pub mod cases;
+pub mod error;
+pub mod headers;
+pub mod ingest;
+pub mod json;
+pub mod limits;
+pub mod sites;
+
+use crate::alerts::Alerts;
+use crate::config::ServeConfig;
+use crate::store::Store;
+use crate::time::Clock;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Router};
+use std::sync::Arc;
+
+pub use assets::Assets;
+pub use limits::RateLimiter;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The widget's files.
+    pub assets: Arc<Assets>,
+    /// The time source.
+    pub clock: Clock,
+    /// Limits on the public API per client address.
+    pub limiter: Arc<RateLimiter>,
+    /// Limits on the public API per site.
+    pub site_limiter: Arc<RateLimiter<i64>>,
+    /// Alert delivery settings, and the worker's wake-up call.
+    pub alerts: Arc<Alerts>,
+}
+
+impl AppState {
+    /// State for `config`, with the system clock.
+    pub fn new(store: Store, assets: Assets, config: &ServeConfig) -> AppState {
+        AppState {
+            store,
+            assets: Arc::new(assets),
+            clock: Clock::system(),
+            limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            site_limiter: Arc::new(RateLimiter::new(config.site_rate_limit)),
+            alerts: Alerts::new(
+                &config.public_url(),
+                config.smtp_url.clone(),
+                &config.mail_from,
+                config.allow_private_targets,
+            ),
+        }
+    }
+
+    /// The same state with this clock.
+    pub fn with_clock(mut self, clock: Clock) -> AppState {
+        self.clock = clock;
+        self
+    }
+}
+
+/// The whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    let public_api = ingest::router(state.clone())
+        .merge(sites::router())
+        .layer(middleware::from_fn_with_state(state.clone(), limits::limit));
+    let private_api =
+        cases::router()
+            .merge(sites::alerts_router())
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_token,
+            ));
+    Router::new()
+        .merge(public_api)
+        .merge(private_api)
+        .merge(assets::router())
+        .route("/healthz", get(healthz))
+        .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
+        .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn(headers::secure))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.read(|tx| tx.ping()).await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}

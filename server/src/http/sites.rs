@@ -1,0 +1,59 @@
+//! `GET /v1/sites/{key}/widget`: what the widget needs to render a site's questions
+//! (public, cacheable), and `GET /v1/alerts?site=KEY` (private): each alert endpoint's
+//! delivery state.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::sites::{self, WidgetSettings};
+use crate::store::EndpointState;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+/// The public widget-settings route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/sites/{key}/widget", get(widget_settings))
+}
+
+/// The private alert-state route.
+pub fn alerts_router() -> Router<AppState> {
+    Router::new().route("/v1/alerts", get(alert_states))
+}
+
+async fn widget_settings(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let site = sites::find(&state.store, &key, state.clock.now()).await?;
+    let body = Json(WidgetSettings::of(&site)).into_response();
+    Ok((
+        [
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        body,
+    ))
+}
+
+#[derive(Deserialize)]
+struct AlertQuery {
+    site: String,
+}
+
+/// `GET /v1/alerts`.
+#[derive(Serialize)]
+struct AlertStates {
+    endpoints: Vec<EndpointState>,
+}
+
+async fn alert_states(
+    State(state): State<AppState>,
+    Query(query): Query<AlertQuery>,
+) -> Result<Json<AlertStates>, ApiError> {
+    let site = sites::find(&state.store, &query.site, state.clock.now()).await?;
+    let endpoints = crate::alerts::endpoint_states(&state.store, site.id).await?;
+    Ok(Json(AlertStates { endpoints }))
+}

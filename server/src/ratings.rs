@@ -1,0 +1,190 @@
+//! Ratings: a score is stored the moment the widget sends it and, when it is not
+//! perfect, its case is opened in the same transaction. Then the customer's details.
+
+use crate::bodies::{CaseAnswer, DetailsAnswer, Promise, RatingAnswer};
+use crate::error::Error;
+use crate::interactions::{verify, Refusal};
+use crate::store::{NewDetails, NewRating, Site, Store, StoredRating, Tx};
+use crate::time::Timestamp;
+use nearmiss_core::{Details, Rating};
+
+/// Details may be added or replaced for this long after the rating.
+const DETAILS_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What storing a rating did.
+pub struct Recorded {
+    /// The answer for the widget: the same for the first call and every replay.
+    pub answer: RatingAnswer,
+    /// Newly stored (not a replay): its alerts are waiting.
+    pub new: bool,
+}
+
+/// Stores `rating` for `site`, sent from a page on `foreign_origin` (`None`: no
+/// `Origin`, or this server's own pages). Answers after the commit is on disk.
+pub async fn record(
+    store: &Store,
+    site: Site,
+    rating: Rating,
+    foreign_origin: Option<&str>,
+    now: i64,
+) -> Result<Recorded, Error> {
+    rating.validate(site.settings.scale)?;
+    check_origin(&site, foreign_origin)?;
+    let signed = check_token(&site, &rating, now)?;
+    // Serialising a struct is deterministic: equal content gives equal text.
+    let content = serde_json::to_string(&rating).unwrap_or_default();
+    let owner = site.settings.owner.clone();
+    let (stored, new) = store
+        .write(move |tx| store_rating(tx, &site, &rating, signed, &content, now))
+        .await?;
+    Ok(Recorded {
+        answer: answer(&owner, &stored),
+        new,
+    })
+}
+
+fn store_rating(
+    tx: &mut dyn Tx,
+    site: &Site,
+    rating: &Rating,
+    signed: bool,
+    content: &str,
+    now: i64,
+) -> Result<(StoredRating, bool), Error> {
+    if let Some(existing) = tx.rating_by_id(&rating.id)? {
+        return match existing.content == content {
+            true => Ok((existing, false)),
+            false => Err(Error::IdConflict),
+        };
+    }
+    if let (true, Some(interaction)) = (signed, &rating.interaction) {
+        if tx.signed_interaction_rated(site.id, interaction)? {
+            return Err(Error::InteractionRated);
+        }
+    }
+    let rerates = match &rating.rerate {
+        Some(token) => Some(
+            tx.case_id_by_rerate_token(site.id, token)?
+                .ok_or(Error::UnknownCase)?,
+        ),
+        None => None,
+    };
+    let perfect = nearmiss_core::is_perfect(rating.score, site.settings.scale);
+    tx.insert_rating(&NewRating {
+        id: &rating.id,
+        site_id: site.id,
+        score: rating.score,
+        perfect,
+        interaction: rating.interaction.as_deref(),
+        page: rating.page.as_deref(),
+        locale: rating.locale.as_deref(),
+        content,
+        created_at: now,
+        rerates_case: rerates,
+        signed,
+    })?;
+    match rerates {
+        Some(case_id) => crate::cases::rerated(tx, case_id, site, perfect, now)?,
+        None if !perfect => {
+            crate::cases::open(tx, site, &rating.id, now)?;
+        }
+        None => {}
+    }
+    let stored = tx.rating_by_id(&rating.id)?.ok_or(Error::UnknownRating)?;
+    Ok((stored, true))
+}
+
+fn answer(owner: &str, stored: &StoredRating) -> RatingAnswer {
+    RatingAnswer {
+        id: stored.id.clone(),
+        flagged: stored.flagged,
+        case: stored.case.as_ref().map(|case| CaseAnswer {
+            reference: case.reference.clone(),
+            promise: Promise {
+                who: owner.to_owned(),
+                by: Timestamp(case.ack_due_at),
+            },
+        }),
+    }
+}
+
+/// A browser page must be on one of the site's origins. Requests without `Origin` are
+/// not from a browser page; tokens guard those.
+/// The text, unless it is missing or blank.
+fn present(value: Option<&String>) -> Option<&str> {
+    value.map(String::as_str).filter(|s| !s.trim().is_empty())
+}
+
+fn check_origin(site: &Site, foreign_origin: Option<&str>) -> Result<(), Error> {
+    match foreign_origin {
+        Some(origin) if !site.allows_origin(origin) => Err(Error::OriginRefused),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the signed interaction token; `true` when the rating carries a valid one.
+/// A re-rating needs none: its link's token is its credential.
+fn check_token(site: &Site, rating: &Rating, now_ms: i64) -> Result<bool, Error> {
+    if rating.rerate.is_some() {
+        return Ok(false);
+    }
+    let Some(token) = &rating.token else {
+        return match site.settings.require_token {
+            true => Err(Error::TokenRefused(Refusal::Missing)),
+            false => Ok(false),
+        };
+    };
+    let interaction = rating
+        .interaction
+        .as_deref()
+        .ok_or(Error::TokenRefused(Refusal::NoInteraction))?;
+    verify(&site.secret, interaction, token, now_ms / 1000).map_err(Error::TokenRefused)?;
+    Ok(true)
+}
+
+/// Stores the details of rating `id` (last wins, for 24 hours); contact data only with
+/// consent. Returns the answer and whether the rating has a case (alerts are waiting).
+pub async fn add_details(
+    store: &Store,
+    site: Site,
+    id: String,
+    details: Details,
+    foreign_origin: Option<&str>,
+    now: i64,
+) -> Result<(DetailsAnswer, bool), Error> {
+    details.validate(&site.settings.reasons)?;
+    check_origin(&site, foreign_origin)?;
+    let site_id = site.id;
+    store
+        .write(move |tx| {
+            let rating = match tx.rating_by_id(&id)? {
+                Some(rating) if rating.site_id == site_id => rating,
+                _ => return Err(Error::UnknownRating),
+            };
+            if now - rating.created_at > DETAILS_WINDOW_MS {
+                return Err(Error::DetailsClosed);
+            }
+            let contact = details.contact.as_ref().filter(|c| c.consent);
+            tx.save_details(&NewDetails {
+                rating_id: &rating.id,
+                comment: present(details.comment.as_ref()),
+                reasons: &details.reasons,
+                contact_name: contact.and_then(|c| present(c.name.as_ref())),
+                contact_email: contact.and_then(|c| present(c.email.as_ref())),
+                contact_phone: contact.and_then(|c| present(c.phone.as_ref())),
+                consent: contact.is_some(),
+                now,
+            })?;
+            crate::cases::details_arrived(tx, &rating.id, now)?;
+            let reference = rating.case.map(|c| c.reference);
+            let has_case = reference.is_some();
+            Ok((
+                DetailsAnswer {
+                    id: rating.id,
+                    case: reference,
+                },
+                has_case,
+            ))
+        })
+        .await
+}

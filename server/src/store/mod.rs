@@ -1,0 +1,644 @@
+//! Storage: the records the product keeps, and the interface the product's modules use
+//! to read and write them ([`Tx`]), so that they never see an engine's connection.
+//!
+//! One engine today: SQLite ([`sqlite`]), in WAL mode with `synchronous=FULL`. Reads
+//! run on their own connections beside the writer; every write goes through one writer
+//! thread that commits whatever arrived together in one transaction (group commit), and
+//! answers each caller only after that commit is on disk.
+
+mod sqlite;
+
+use crate::states::{EndpointKind, Event, MessageKind, Status, Step};
+use crate::time::Timestamp;
+use nearmiss_core::Scale;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A storage failure. Never shown to clients; logged with its chain.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused or failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The transaction this write was part of could not be committed.
+    #[error("commit failed: {0}")]
+    Commit(String),
+    /// A schema migration failed.
+    #[error("migration {name} failed: {source}")]
+    Migration {
+        /// The migration's file name.
+        name: &'static str,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The database URL names no engine this build has.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The writer or a blocking task is gone (the process is shutting down, or it panicked).
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// The database: cheap to clone, all clones share the engine.
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<sqlite::Sqlite>,
+}
+
+impl Store {
+    /// Opens the database `url` (a file path or `sqlite://PATH`), creating it if needed,
+    /// and brings its schema up to date.
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Store::open_sqlite(std::path::Path::new(path));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Err(StoreError::Unsupported(
+                "PostgreSQL is not supported yet: use an SQLite file".into(),
+            ));
+        }
+        Store::open_sqlite(std::path::Path::new(url))
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path`.
+    pub fn open_sqlite(path: &std::path::Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            engine: Arc::new(sqlite::Sqlite::open(path)?),
+        })
+    }
+
+    /// Runs `work` in a read transaction on a reader connection, off the async workers.
+    /// Reads never wait behind writes.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || engine.read(work))
+            .await
+            .map_err(|err| E::from(StoreError::Task(err.to_string())))?
+    }
+
+    /// Runs `work` in the writer's next transaction. Its changes are committed together
+    /// with whatever else arrived meanwhile; an `Err` from `work` undoes its own changes
+    /// only. Answers after the commit is on disk.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.engine.submit(work, move |result| {
+            let _ = reply.send(result);
+        });
+        answer
+            .await
+            .map_err(|_| E::from(StoreError::Task("the database writer stopped".into())))?
+    }
+
+    /// [`Store::read`] in the current thread (command-line tools, tests).
+    pub fn read_now<T, E>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.engine.read(work)
+    }
+
+    /// [`Store::write`] from the current thread, waiting for the commit (command-line
+    /// tools, tests, the delivery worker's blocking sends). Not from async code.
+    pub fn write_now<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.engine.submit(work, move |result| {
+            let _ = reply.send(result);
+        });
+        answer
+            .recv()
+            .map_err(|_| E::from(StoreError::Task("the database writer stopped".into())))?
+    }
+}
+
+/// Everything the product reads and writes, inside one transaction. Implemented by each
+/// engine; the product's modules hold a `&mut dyn Tx` and never an engine's connection.
+pub trait Tx {
+    /// Answers when the database does.
+    fn ping(&mut self) -> Result<(), StoreError>;
+
+    // Sites.
+    /// Adds a site with its origins; returns its id.
+    fn insert_site(
+        &mut self,
+        settings: &SiteSettings,
+        key: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+    /// The active site with this key: its current key, or a rotated-out key whose grace
+    /// has not ended at `now`; never a revoked site.
+    fn site_by_key(&mut self, key: &str, now: i64) -> Result<Option<Site>, StoreError>;
+    /// The site with this id, revoked or not.
+    fn site_by_id(&mut self, id: i64) -> Result<Option<Site>, StoreError>;
+    /// The id of the site that has or had this key, revoked or not.
+    fn site_id_by_any_key(&mut self, key: &str) -> Result<Option<i64>, StoreError>;
+    /// Makes `new_key` the site's key; older keys work until `old_valid_until`; a revoked
+    /// site is active again.
+    fn rotate_key(
+        &mut self,
+        site_id: i64,
+        new_key: &str,
+        old_valid_until: i64,
+    ) -> Result<(), StoreError>;
+    /// Stops every key of the site at `now`.
+    fn revoke_site(&mut self, site_id: i64, now: i64) -> Result<(), StoreError>;
+    /// Whether any site allows `origin`.
+    fn origin_is_known(&mut self, origin: &str) -> Result<bool, StoreError>;
+
+    // Ratings and details.
+    /// The rating with this id, with its case.
+    fn rating_by_id(&mut self, id: &str) -> Result<Option<StoredRating>, StoreError>;
+    /// Whether this signed interaction of the site was rated already.
+    fn signed_interaction_rated(
+        &mut self,
+        site_id: i64,
+        interaction: &str,
+    ) -> Result<bool, StoreError>;
+    /// Stores a rating.
+    fn insert_rating(&mut self, rating: &NewRating<'_>) -> Result<(), StoreError>;
+    /// Stores a rating's details, replacing earlier ones.
+    fn save_details(&mut self, details: &NewDetails<'_>) -> Result<(), StoreError>;
+    /// The details of a rating.
+    fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError>;
+
+    // Cases.
+    /// Opens a case; `None` when its reference is taken (the caller picks another).
+    fn insert_case(&mut self, case: &NewCase<'_>) -> Result<Option<i64>, StoreError>;
+    /// A case with what its view needs of its site and rating.
+    fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError>;
+    /// The id of the case with this reference.
+    fn case_id_by_ref(&mut self, reference: &str) -> Result<Option<i64>, StoreError>;
+    /// The case a rating opened, or the case it re-rates.
+    fn case_id_for_rating(&mut self, rating_id: &str) -> Result<Option<i64>, StoreError>;
+    /// The case of this site whose re-rating link carries `token`.
+    fn case_id_by_rerate_token(
+        &mut self,
+        site_id: i64,
+        token: &str,
+    ) -> Result<Option<i64>, StoreError>;
+    /// The case a re-rating link belongs to: (site key, site name, reference).
+    fn rerate_page(&mut self, token: &str) -> Result<Option<(String, String, String)>, StoreError>;
+    /// Writes a case's state and deadlines; `overdue_from` is when it becomes overdue.
+    fn save_case(&mut self, case: &CaseRecord, overdue_from: i64) -> Result<(), StoreError>;
+    /// Case ids matching the filter, newest first.
+    fn case_ids(&mut self, filter: &CaseFilter<'_>) -> Result<Vec<i64>, StoreError>;
+    /// Open cases with a deadline passed by `now` whose `case.overdue` was not raised yet.
+    fn cases_to_raise(&mut self, now: i64) -> Result<Vec<CaseRecord>, StoreError>;
+    /// A case's steps, oldest first.
+    fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError>;
+    /// Records a step.
+    fn insert_step(&mut self, step: &NewStep<'_>) -> Result<(), StoreError>;
+    /// A prevention action of the site.
+    fn prevention(&mut self, site_id: i64, id: i64) -> Result<Option<Prevention>, StoreError>;
+    /// Adds a prevention action; returns its id.
+    fn insert_prevention(
+        &mut self,
+        site_id: i64,
+        cause: &str,
+        action: &str,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    // API tokens.
+    /// Stores a token's hash.
+    fn insert_token(&mut self, name: &str, hash: &str, now: i64) -> Result<(), StoreError>;
+    /// The name of the token with this hash.
+    fn token_name(&mut self, hash: &str) -> Result<Option<String>, StoreError>;
+
+    // Alert endpoints and the outbox.
+    /// Adds an endpoint; returns its id.
+    fn insert_endpoint(&mut self, endpoint: &NewEndpoint<'_>) -> Result<i64, StoreError>;
+    /// The site's active endpoints; escalation ones only when `escalation` is true.
+    fn active_endpoints(
+        &mut self,
+        site_id: i64,
+        escalation: bool,
+    ) -> Result<Vec<Endpoint>, StoreError>;
+    /// Each endpoint of a site with its delivery state.
+    fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError>;
+    /// Queues a message.
+    fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError>;
+    /// Up to `limit` messages due at `now`, leased until `lease_until`.
+    fn claim_messages(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// Records a delivery attempt's outcome.
+    fn record_attempt(&mut self, attempt: &Attempt<'_>) -> Result<(), StoreError>;
+    /// The re-rating token of a case.
+    fn rerate_token(&mut self, case_id: i64) -> Result<Option<String>, StoreError>;
+}
+
+/// A site as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// Row id.
+    pub id: i64,
+    /// The public key used in `data-site`.
+    pub key: String,
+    /// Signs interaction tokens; known to the business's server, never to browsers.
+    pub secret: String,
+    /// Everything the business chose.
+    pub settings: SiteSettings,
+}
+
+/// What a business sets for its site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteSettings {
+    /// The business's name, shown to staff.
+    pub name: String,
+    /// Origins (`https://shop.example`) allowed to send ratings from a browser.
+    pub origins: Vec<String>,
+    /// The rating scale.
+    pub scale: Scale,
+    /// A case must be acknowledged within this.
+    pub ack_within: Duration,
+    /// A case must be closed within this.
+    pub close_within: Duration,
+    /// Reason chips offered after a near miss.
+    pub reasons: Vec<String>,
+    /// Root-cause categories staff choose from when a cause is found.
+    pub causes: Vec<String>,
+    /// Accept only ratings with a valid signed interaction token.
+    pub require_token: bool,
+    /// The apology shown at once after a near miss.
+    pub apology: String,
+    /// Who will get back to the customer ("The Corner Bistro team").
+    pub owner: String,
+    /// A public review link, offered to every rater or to none.
+    pub review_url: Option<String>,
+}
+
+/// A stored rating with its case, enough to answer a replay or a details call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRating {
+    /// The rating's id.
+    pub id: String,
+    /// The site it belongs to.
+    pub site_id: i64,
+    /// The score.
+    pub score: i64,
+    /// Not perfect.
+    pub flagged: bool,
+    /// The canonical JSON of what was submitted, to tell a replay from a conflict.
+    pub content: String,
+    /// When it was received, in Unix milliseconds.
+    pub created_at: i64,
+    /// Its case (opened by it, or re-rated by it).
+    pub case: Option<CaseSummary>,
+}
+
+/// What the customer is told about their case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// The human reference, like `NM-4F7Q`.
+    pub reference: String,
+    /// The acknowledge deadline, in Unix milliseconds.
+    pub ack_due_at: i64,
+}
+
+/// A rating to store.
+pub struct NewRating<'a> {
+    /// The widget's UUID.
+    pub id: &'a str,
+    /// Its site.
+    pub site_id: i64,
+    /// The score.
+    pub score: i64,
+    /// The top of the scale.
+    pub perfect: bool,
+    /// The business's reference for what was rated.
+    pub interaction: Option<&'a str>,
+    /// The page it came from.
+    pub page: Option<&'a str>,
+    /// The customer's language.
+    pub locale: Option<&'a str>,
+    /// The canonical JSON of what was submitted.
+    pub content: &'a str,
+    /// Received at, Unix milliseconds.
+    pub created_at: i64,
+    /// The case it re-rates.
+    pub rerates_case: Option<i64>,
+    /// It carried a valid signed interaction token.
+    pub signed: bool,
+}
+
+/// Details to store; contact fields only with consent (the caller filters).
+pub struct NewDetails<'a> {
+    /// The rating.
+    pub rating_id: &'a str,
+    /// Free text.
+    pub comment: Option<&'a str>,
+    /// Reasons picked.
+    pub reasons: &'a [String],
+    /// Contact name.
+    pub contact_name: Option<&'a str>,
+    /// Contact email.
+    pub contact_email: Option<&'a str>,
+    /// Contact phone.
+    pub contact_phone: Option<&'a str>,
+    /// The customer agreed to be contacted.
+    pub consent: bool,
+    /// When, Unix milliseconds.
+    pub now: i64,
+}
+
+/// The details stored for a rating.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredDetails {
+    /// Free text.
+    pub comment: Option<String>,
+    /// Reasons picked.
+    pub reasons: Vec<String>,
+    /// Contact name, kept only with consent.
+    pub contact_name: Option<String>,
+    /// Contact email, kept only with consent.
+    pub contact_email: Option<String>,
+    /// Contact phone, kept only with consent.
+    pub contact_phone: Option<String>,
+    /// The customer agreed to be contacted.
+    pub consent: bool,
+}
+
+/// A case to open.
+pub struct NewCase<'a> {
+    /// `NM-…`.
+    pub reference: &'a str,
+    /// Its site.
+    pub site_id: i64,
+    /// The rating that opened it.
+    pub rating_id: &'a str,
+    /// Opened at, Unix milliseconds.
+    pub opened_at: i64,
+    /// Acknowledge by.
+    pub ack_due_at: i64,
+    /// Close by.
+    pub close_due_at: i64,
+    /// When it becomes overdue.
+    pub overdue_from: i64,
+    /// The customer's re-rating link token.
+    pub rerate_token: &'a str,
+}
+
+/// A case, with what its view needs of its site and rating. All times Unix milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRecord {
+    /// Row id.
+    pub id: i64,
+    /// `NM-…`.
+    pub reference: String,
+    /// Its site's id.
+    pub site_id: i64,
+    /// Its site's current key.
+    pub site_key: String,
+    /// Its site's name.
+    pub site_name: String,
+    /// Its site's scale.
+    pub scale: Scale,
+    /// Open or closed.
+    pub status: Status,
+    /// Opened at.
+    pub opened_at: i64,
+    /// Acknowledge by.
+    pub ack_due_at: i64,
+    /// Close by.
+    pub close_due_at: i64,
+    /// First acknowledged at.
+    pub acknowledged_at: Option<i64>,
+    /// Closed at.
+    pub closed_at: Option<i64>,
+    /// A re-rating came back perfect (true) or not (false).
+    pub recovered: Option<bool>,
+    /// When `case.overdue` was raised for the acknowledge deadline.
+    pub ack_overdue_at: Option<i64>,
+    /// When `case.overdue` was raised for the close deadline.
+    pub close_overdue_at: Option<i64>,
+    /// The rating that opened it.
+    pub rating: RatingRecord,
+}
+
+/// What a case view shows of its rating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatingRecord {
+    /// The widget's UUID.
+    pub id: String,
+    /// The score.
+    pub score: i64,
+    /// The business's reference.
+    pub interaction: Option<String>,
+    /// The page.
+    pub page: Option<String>,
+    /// The customer's language.
+    pub locale: Option<String>,
+    /// Received at.
+    pub created_at: i64,
+}
+
+/// Which cases to list.
+pub struct CaseFilter<'a> {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only open cases overdue at `now`.
+    pub overdue_at: Option<i64>,
+    /// Only this site's (by key).
+    pub site_key: Option<&'a str>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// A recorded step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepRecord {
+    /// Which step.
+    pub step: Step,
+    /// Who.
+    pub actor: String,
+    /// What was done.
+    pub note: Option<String>,
+    /// For `cause_found`: the category.
+    pub cause: Option<String>,
+    /// For `cause_found`: the prevention action.
+    pub prevention: Option<Prevention>,
+    /// When, Unix milliseconds.
+    pub at: i64,
+}
+
+/// An action that prevents a cause happening again; may be linked to many cases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Prevention {
+    /// Row id, to link it to other cases.
+    pub id: i64,
+    /// The root-cause category.
+    pub cause: String,
+    /// What was changed.
+    pub action: String,
+}
+
+/// A step to record.
+pub struct NewStep<'a> {
+    /// The case.
+    pub case_id: i64,
+    /// Which step.
+    pub step: Step,
+    /// Who.
+    pub actor: &'a str,
+    /// What was done.
+    pub note: Option<&'a str>,
+    /// For `cause_found`.
+    pub cause: Option<&'a str>,
+    /// For `cause_found`.
+    pub prevention_id: Option<i64>,
+    /// When.
+    pub at: i64,
+}
+
+/// An endpoint to add.
+pub struct NewEndpoint<'a> {
+    /// Its site.
+    pub site_id: i64,
+    /// Webhook, Slack or email.
+    pub kind: EndpointKind,
+    /// A URL, or an email address.
+    pub target: &'a str,
+    /// The webhook signing secret.
+    pub secret: Option<&'a str>,
+    /// Receives only `case.overdue`.
+    pub escalation: bool,
+    /// Added at.
+    pub now: i64,
+}
+
+/// An active endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Row id.
+    pub id: i64,
+    /// Webhook, Slack or email.
+    pub kind: EndpointKind,
+    /// A URL, or an email address.
+    pub target: String,
+}
+
+/// Whether an endpoint still receives alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointStatus {
+    /// It does.
+    Active,
+    /// It was disabled (it answered 410 Gone).
+    Disabled,
+}
+
+/// An endpoint with its delivery state (`GET /v1/alerts`, `nearmiss alert list`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EndpointState {
+    /// Row id.
+    pub id: i64,
+    /// Webhook, Slack or email.
+    pub kind: EndpointKind,
+    /// A URL, or an email address.
+    pub target: String,
+    /// Receives only `case.overdue`.
+    pub escalation: bool,
+    /// Active or disabled.
+    pub state: EndpointStatus,
+    /// Why it was disabled.
+    pub disabled_reason: Option<String>,
+    /// The last delivery.
+    pub last_success_at: Option<Timestamp>,
+    /// The last failed attempt.
+    pub last_failure_at: Option<Timestamp>,
+    /// What went wrong last.
+    pub last_error: Option<String>,
+    /// Messages delivered.
+    pub delivered: i64,
+    /// Messages waiting.
+    pub pending: i64,
+    /// Messages given up on.
+    pub failed: i64,
+}
+
+/// A message to queue.
+pub struct NewMessage<'a> {
+    /// `msg_…`: the `webhook-id`, the same on every retry.
+    pub msg_id: &'a str,
+    /// Its endpoint (none for the customer's email).
+    pub endpoint_id: Option<i64>,
+    /// What it is.
+    pub kind: MessageKind,
+    /// A URL, or an email address.
+    pub target: &'a str,
+    /// The case event.
+    pub event: Event,
+    /// The case.
+    pub case_id: i64,
+    /// The webhook body, as JSON.
+    pub payload: &'a str,
+    /// Queued at.
+    pub now: i64,
+}
+
+/// A claimed message, ready to send.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// Row id.
+    pub id: i64,
+    /// The `webhook-id`.
+    pub msg_id: String,
+    /// Its endpoint.
+    pub endpoint_id: Option<i64>,
+    /// What it is.
+    pub kind: MessageKind,
+    /// A URL, or an email address.
+    pub target: String,
+    /// The endpoint's signing secret (webhooks).
+    pub secret: Option<String>,
+    /// The case.
+    pub case_id: Option<i64>,
+    /// The webhook body, as JSON.
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Queued at.
+    pub created_at: i64,
+}
+
+/// The outcome of one delivery attempt, to record.
+pub struct Attempt<'a> {
+    /// The message.
+    pub message: &'a Message,
+    /// When.
+    pub now: i64,
+    /// What happened.
+    pub result: AttemptResult<'a>,
+}
+
+/// What happened to one attempt.
+pub enum AttemptResult<'a> {
+    /// Delivered.
+    Delivered,
+    /// Failed; try again at this time.
+    RetryAt(i64, &'a str),
+    /// Failed for good.
+    Failed(&'a str),
+    /// The endpoint is gone: disable it and fail everything it had waiting.
+    EndpointGone(&'a str),
+}

@@ -1,0 +1,1001 @@
+//! The SQLite engine: one file in WAL mode with `synchronous=FULL`, so a committed
+//! transaction (and so every 201) is on disk before the client hears about it.
+//!
+//! One writer thread owns the only writing connection. It takes every write that is
+//! waiting, runs each inside its own savepoint of one transaction, commits once (one
+//! fsync for the lot) and only then answers each caller. Readers use their own
+//! connections, which WAL lets run beside the writer.
+
+use super::*;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+/// The schema, applied in order and recorded in `schema_migrations`. Never edit one
+/// that was released: add the next.
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_ratings_and_cases.sql",
+        include_str!("../../migrations/sqlite/0001_ratings_and_cases.sql"),
+    ),
+    (
+        "0002_steps_tokens_alerts.sql",
+        include_str!("../../migrations/sqlite/0002_steps_tokens_alerts.sql"),
+    ),
+    (
+        "0003_signed_interactions_and_keys.sql",
+        include_str!("../../migrations/sqlite/0003_signed_interactions_and_keys.sql"),
+    ),
+    (
+        "0004_overdue_from.sql",
+        include_str!("../../migrations/sqlite/0004_overdue_from.sql"),
+    ),
+];
+
+/// Most writes committed together; more wait for the next commit.
+const MAX_BATCH: usize = 512;
+/// Reader connections kept open between reads.
+const IDLE_READERS: usize = 8;
+
+/// Called with the commit's outcome once the batch a write was part of is committed.
+type Done = Box<dyn FnOnce(Result<(), &str>) + Send>;
+/// A write: runs in the batch's transaction; says whether it succeeded (else its
+/// savepoint is rolled back) and what to do after the commit.
+type Job = Box<dyn FnOnce(&mut SqliteTx<'_>) -> (bool, Done) + Send>;
+
+pub(super) struct Sqlite {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<mpsc::Sender<Job>>,
+}
+
+impl Sqlite {
+    pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let mut conn = Connection::open(path)?;
+        // WAL lets readers run beside the writer; FULL syncs the WAL on every commit.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let (send, jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("nearmiss-db-writer".into())
+            .spawn(move || write_batches(conn, jobs))
+            .map_err(|err| StoreError::Task(format!("starting the database writer: {err}")))?;
+        Ok(Sqlite {
+            path: path.to_path_buf(),
+            readers: Mutex::new(Vec::new()),
+            writer: Mutex::new(send),
+        })
+    }
+
+    pub(super) fn read<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.open_reader().map_err(E::from)?,
+        };
+        conn.execute_batch("BEGIN").map_err(|e| E::from(e.into()))?;
+        let result = work(&mut SqliteTx { conn: &conn });
+        // A read changes nothing: ending it either way releases its snapshot.
+        let ended = conn.execute_batch("COMMIT");
+        if ended.is_ok() {
+            let mut idle = self
+                .readers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        result
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open(&self.path)?;
+        configure(&conn)?;
+        Ok(conn)
+    }
+
+    pub(super) fn submit<T, E, F>(&self, work: F, reply: impl FnOnce(Result<T, E>) + Send + 'static)
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let job: Job = Box::new(move |tx| {
+            let result = work(tx);
+            let ok = result.is_ok();
+            let done: Done = Box::new(move |commit| {
+                reply(match commit {
+                    Ok(()) => result,
+                    Err(why) => Err(E::from(StoreError::Commit(why.to_owned()))),
+                })
+            });
+            (ok, done)
+        });
+        let sent = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .send(job);
+        // The writer only stops when every sender is gone, so this cannot fail while
+        // `self` lives; if it ever did, the dropped reply tells the caller.
+        drop(sent);
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at INTEGER NOT NULL
+         )",
+    )?;
+    // Databases from before the migration files counted them in `user_version`.
+    let counted: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let now = crate::time::Clock::system().now();
+    for (version, (name, sql)) in MIGRATIONS.iter().enumerate() {
+        let version = version as i64 + 1;
+        let applied = conn
+            .query_row(
+                "SELECT 1 FROM schema_migrations WHERE version = ?1",
+                [version],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if applied {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        if version as usize > counted {
+            tx.execute_batch(sql)
+                .map_err(|source| StoreError::Migration { name, source })?;
+        }
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![version, name, now],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The writer thread: batches until every `Store` is dropped.
+fn write_batches(conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Dropping the jobs drops their replies: each caller hears of the failure.
+        tracing::error!(error = %err, writes = batch.len(), "could not start a write transaction");
+        return;
+    }
+    let finished: Vec<Done> = batch.into_iter().map(|job| run_job(conn, job)).collect();
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => finished.into_iter().for_each(|done| done(Ok(()))),
+        Err(err) => {
+            let why = err.to_string();
+            tracing::error!(error = %why, "commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            finished.into_iter().for_each(|done| done(Err(&why)));
+        }
+    }
+}
+
+/// Runs one write inside its own savepoint, so that its failure (or panic) undoes only
+/// its own changes.
+fn run_job(conn: &Connection, job: Job) -> Done {
+    if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+        tracing::error!(error = %err, "savepoint failed");
+    }
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
+    match outcome {
+        Ok((true, done)) => {
+            let _ = conn.execute_batch("RELEASE job");
+            done
+        }
+        Ok((false, done)) => {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            done
+        }
+        Err(_) => {
+            tracing::error!("a database write panicked; its changes were undone");
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            // Its reply went with the panic: the caller hears that the write failed.
+            Box::new(|_| {})
+        }
+    }
+}
+
+/// One transaction on an SQLite connection.
+pub(super) struct SqliteTx<'c> {
+    conn: &'c Connection,
+}
+
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+fn read_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn secs(value: i64) -> Duration {
+    Duration::from_secs(value.max(0) as u64)
+}
+
+fn status_of(text: &str) -> rusqlite::Result<Status> {
+    Status::parse(text).ok_or_else(|| unknown_name("status", text))
+}
+
+fn unknown_name(what: &str, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {text:?}").into(),
+    )
+}
+
+const SITE_COLUMNS: &str = "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
+     apology, owner, review_url, causes, require_token, secret";
+
+fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
+    let scale: u8 = row.get(3)?;
+    Ok(Site {
+        id: row.get(0)?,
+        key: row.get(1)?,
+        secret: row.get(12)?,
+        settings: SiteSettings {
+            name: row.get(2)?,
+            origins: Vec::new(),
+            scale: Scale::try_from(scale).unwrap_or_default(),
+            ack_within: secs(row.get(4)?),
+            close_within: secs(row.get(5)?),
+            reasons: read_list(&row.get::<_, String>(6)?),
+            apology: row.get(7)?,
+            owner: row.get(8)?,
+            review_url: row.get(9)?,
+            causes: read_list(&row.get::<_, String>(10)?),
+            require_token: row.get(11)?,
+        },
+    })
+}
+
+const CASE_COLUMNS: &str = "c.id, c.ref, c.site_id, s.key, s.name, s.scale, c.status, c.opened_at,
+     c.ack_due_at, c.close_due_at, c.acknowledged_at, c.closed_at, c.recovered,
+     c.ack_overdue_at, c.close_overdue_at,
+     r.id, r.score, r.interaction, r.page, r.locale, r.created_at";
+const CASE_JOIN: &str =
+    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id";
+
+fn case_row(row: &Row<'_>) -> rusqlite::Result<CaseRecord> {
+    let scale: u8 = row.get(5)?;
+    Ok(CaseRecord {
+        id: row.get(0)?,
+        reference: row.get(1)?,
+        site_id: row.get(2)?,
+        site_key: row.get(3)?,
+        site_name: row.get(4)?,
+        scale: Scale::try_from(scale).unwrap_or_default(),
+        status: status_of(&row.get::<_, String>(6)?)?,
+        opened_at: row.get(7)?,
+        ack_due_at: row.get(8)?,
+        close_due_at: row.get(9)?,
+        acknowledged_at: row.get(10)?,
+        closed_at: row.get(11)?,
+        recovered: row.get(12)?,
+        ack_overdue_at: row.get(13)?,
+        close_overdue_at: row.get(14)?,
+        rating: RatingRecord {
+            id: row.get(15)?,
+            score: row.get(16)?,
+            interaction: row.get(17)?,
+            page: row.get(18)?,
+            locale: row.get(19)?,
+            created_at: row.get(20)?,
+        },
+    })
+}
+
+impl SqliteTx<'_> {
+    fn site_where(
+        &mut self,
+        condition: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<Site>, StoreError> {
+        let sql = format!("SELECT {SITE_COLUMNS} FROM sites WHERE {condition}");
+        let site = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(values, site_row)
+            .optional()?;
+        let Some(mut site) = site else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT origin FROM site_origins WHERE site_id = ?1 ORDER BY origin")?;
+        site.settings.origins = stmt
+            .query_map([site.id], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(site))
+    }
+
+    fn exists(&mut self, sql: &str, values: &[&dyn rusqlite::ToSql]) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(values, |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn one_id(
+        &mut self,
+        sql: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(values, |row| row.get(0))
+            .optional()?)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn ping(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.query_row("SELECT 1", [], |_| Ok(()))?)
+    }
+
+    fn insert_site(
+        &mut self,
+        settings: &SiteSettings,
+        key: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO sites (key, name, scale, ack_within_secs, close_within_secs, reasons,
+                                apology, owner, review_url, secret, created_at, causes, require_token)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                key,
+                settings.name,
+                u8::from(settings.scale),
+                settings.ack_within.as_secs(),
+                settings.close_within.as_secs(),
+                json_list(&settings.reasons),
+                settings.apology,
+                settings.owner,
+                settings.review_url,
+                secret,
+                now,
+                json_list(&settings.causes),
+                settings.require_token,
+            ],
+        )?;
+        let site_id = self.conn.last_insert_rowid();
+        for origin in &settings.origins {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO site_origins (site_id, origin) VALUES (?1, ?2)",
+                params![site_id, origin],
+            )?;
+        }
+        Ok(site_id)
+    }
+
+    fn site_by_key(&mut self, key: &str, now: i64) -> Result<Option<Site>, StoreError> {
+        self.site_where(
+            "revoked_at IS NULL AND (key = ?1 OR id = (SELECT site_id FROM site_keys
+                 WHERE key = ?1 AND valid_until > ?2))",
+            &[&key, &now],
+        )
+    }
+
+    fn site_by_id(&mut self, id: i64) -> Result<Option<Site>, StoreError> {
+        self.site_where("id = ?1", &[&id])
+    }
+
+    fn site_id_by_any_key(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        self.one_id(
+            "SELECT id FROM sites WHERE key = ?1 UNION SELECT site_id FROM site_keys WHERE key = ?1",
+            &[&key],
+        )
+    }
+
+    fn rotate_key(
+        &mut self,
+        site_id: i64,
+        new_key: &str,
+        old_valid_until: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO site_keys (key, site_id, valid_until)
+             SELECT key, id, ?2 FROM sites WHERE id = ?1",
+            params![site_id, old_valid_until],
+        )?;
+        self.conn.execute(
+            "UPDATE sites SET key = ?2, revoked_at = NULL WHERE id = ?1",
+            params![site_id, new_key],
+        )?;
+        self.conn.execute(
+            "UPDATE site_keys SET valid_until = min(valid_until, ?2) WHERE site_id = ?1 AND key != ?3",
+            params![site_id, old_valid_until, new_key],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_site(&mut self, site_id: i64, now: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE sites SET revoked_at = ?2 WHERE id = ?1",
+            params![site_id, now],
+        )?;
+        self.conn.execute(
+            "UPDATE site_keys SET valid_until = ?2 WHERE site_id = ?1",
+            params![site_id, now],
+        )?;
+        Ok(())
+    }
+
+    fn origin_is_known(&mut self, origin: &str) -> Result<bool, StoreError> {
+        self.exists(
+            "SELECT 1 FROM site_origins WHERE origin = ?1 LIMIT 1",
+            &[&origin],
+        )
+    }
+
+    fn rating_by_id(&mut self, id: &str) -> Result<Option<StoredRating>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at, c.ref, c.ack_due_at
+                 FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id OR c.id = r.rerates_case
+                 WHERE r.id = ?1",
+            )?
+            .query_row([id], |row| {
+                let perfect: bool = row.get(3)?;
+                let reference: Option<String> = row.get(6)?;
+                Ok(StoredRating {
+                    id: row.get(0)?,
+                    site_id: row.get(1)?,
+                    score: row.get(2)?,
+                    flagged: !perfect,
+                    content: row.get(4)?,
+                    created_at: row.get(5)?,
+                    case: match reference {
+                        Some(reference) => Some(CaseSummary {
+                            reference,
+                            ack_due_at: row.get(7)?,
+                        }),
+                        None => None,
+                    },
+                })
+            })
+            .optional()?)
+    }
+
+    fn signed_interaction_rated(
+        &mut self,
+        site_id: i64,
+        interaction: &str,
+    ) -> Result<bool, StoreError> {
+        self.exists(
+            "SELECT 1 FROM ratings WHERE site_id = ?1 AND interaction = ?2 AND signed = 1",
+            &[&site_id, &interaction],
+        )
+    }
+
+    fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
+                                      content, created_at, rerates_case, signed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                r.id,
+                r.site_id,
+                r.score,
+                r.perfect,
+                r.interaction,
+                r.page,
+                r.locale,
+                r.content,
+                r.created_at,
+                r.rerates_case,
+                r.signed
+            ])?;
+        Ok(())
+    }
+
+    fn save_details(&mut self, d: &NewDetails<'_>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO details (rating_id, comment, reasons, contact_name, contact_email,
+                                      contact_phone, consent, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (rating_id) DO UPDATE SET
+                    comment = excluded.comment, reasons = excluded.reasons,
+                    contact_name = excluded.contact_name, contact_email = excluded.contact_email,
+                    contact_phone = excluded.contact_phone, consent = excluded.consent,
+                    updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                d.rating_id,
+                d.comment,
+                json_list(d.reasons),
+                d.contact_name,
+                d.contact_email,
+                d.contact_phone,
+                d.consent,
+                d.now,
+            ])?;
+        Ok(())
+    }
+
+    fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT comment, reasons, contact_name, contact_email, contact_phone, consent
+                 FROM details WHERE rating_id = ?1",
+            )?
+            .query_row([rating_id], |row| {
+                Ok(StoredDetails {
+                    comment: row.get(0)?,
+                    reasons: read_list(&row.get::<_, String>(1)?),
+                    contact_name: row.get(2)?,
+                    contact_email: row.get(3)?,
+                    contact_phone: row.get(4)?,
+                    consent: row.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO cases (ref, site_id, rating_id, opened_at, ack_due_at, close_due_at,
+                                    overdue_from, rerate_token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (ref) DO NOTHING",
+            )?
+            .execute(params![
+                c.reference,
+                c.site_id,
+                c.rating_id,
+                c.opened_at,
+                c.ack_due_at,
+                c.close_due_at,
+                c.overdue_from,
+                c.rerate_token
+            ])?;
+        Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
+    }
+
+    fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.id = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id], case_row)
+            .optional()?)
+    }
+
+    fn case_id_by_ref(&mut self, reference: &str) -> Result<Option<i64>, StoreError> {
+        self.one_id("SELECT id FROM cases WHERE ref = ?1", &[&reference])
+    }
+
+    fn case_id_for_rating(&mut self, rating_id: &str) -> Result<Option<i64>, StoreError> {
+        self.one_id(
+            "SELECT c.id FROM cases c JOIN ratings r ON c.rating_id = r.id OR c.id = r.rerates_case
+             WHERE r.id = ?1",
+            &[&rating_id],
+        )
+    }
+
+    fn case_id_by_rerate_token(
+        &mut self,
+        site_id: i64,
+        token: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.one_id(
+            "SELECT id FROM cases WHERE rerate_token = ?1 AND site_id = ?2",
+            &[&token, &site_id],
+        )
+    }
+
+    fn rerate_page(&mut self, token: &str) -> Result<Option<(String, String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT s.key, s.name, c.ref FROM cases c JOIN sites s ON s.id = c.site_id
+                 WHERE c.rerate_token = ?1",
+            )?
+            .query_row([token], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .optional()?)
+    }
+
+    fn save_case(&mut self, c: &CaseRecord, overdue_from: i64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE cases SET status = ?2, ack_due_at = ?3, close_due_at = ?4,
+                        acknowledged_at = ?5, closed_at = ?6, recovered = ?7,
+                        ack_overdue_at = ?8, close_overdue_at = ?9, overdue_from = ?10
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                c.id,
+                c.status.as_str(),
+                c.ack_due_at,
+                c.close_due_at,
+                c.acknowledged_at,
+                c.closed_at,
+                c.recovered,
+                c.ack_overdue_at,
+                c.close_overdue_at,
+                overdue_from
+            ])?;
+        Ok(())
+    }
+
+    fn case_ids(&mut self, f: &CaseFilter<'_>) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id FROM cases c JOIN sites s ON s.id = c.site_id
+             WHERE (?1 IS NULL OR c.status = ?1)
+               AND (?2 IS NULL OR (c.status = 'open' AND c.overdue_from <= ?2))
+               AND (?3 IS NULL OR s.key = ?3)
+             ORDER BY c.opened_at DESC, c.id DESC LIMIT ?4",
+        )?;
+        let ids = stmt
+            .query_map(
+                params![
+                    f.status.map(|s| s.as_str()),
+                    f.overdue_at,
+                    f.site_key,
+                    f.limit
+                ],
+                |row| row.get(0),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
+    }
+
+    fn cases_to_raise(&mut self, now: i64) -> Result<Vec<CaseRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM {CASE_JOIN}
+             WHERE c.status = 'open'
+               AND ((c.ack_overdue_at IS NULL AND c.acknowledged_at IS NULL AND c.ack_due_at <= ?1)
+                    OR (c.close_overdue_at IS NULL AND c.close_due_at <= ?1))
+             ORDER BY c.id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let cases = stmt
+            .query_map([now], case_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(cases)
+    }
+
+    fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
+             FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id
+             WHERE st.case_id = ?1 ORDER BY st.id",
+        )?;
+        let steps = stmt
+            .query_map([case_id], |row| {
+                let step: String = row.get(0)?;
+                let prevention: Option<i64> = row.get(5)?;
+                Ok(StepRecord {
+                    step: Step::parse(&step).ok_or_else(|| unknown_name("step", &step))?,
+                    actor: row.get(1)?,
+                    note: row.get(2)?,
+                    cause: row.get(3)?,
+                    at: row.get(4)?,
+                    prevention: match prevention {
+                        Some(id) => Some(Prevention {
+                            id,
+                            cause: row.get(6)?,
+                            action: row.get(7)?,
+                        }),
+                        None => None,
+                    },
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(steps)
+    }
+
+    fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                s.case_id,
+                s.step.as_str(),
+                s.actor,
+                s.note,
+                s.cause,
+                s.prevention_id,
+                s.at
+            ])?;
+        Ok(())
+    }
+
+    fn prevention(&mut self, site_id: i64, id: i64) -> Result<Option<Prevention>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id, cause, action FROM preventions WHERE id = ?1 AND site_id = ?2",
+            )?
+            .query_row(params![id, site_id], |row| {
+                Ok(Prevention {
+                    id: row.get(0)?,
+                    cause: row.get(1)?,
+                    action: row.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn insert_prevention(
+        &mut self,
+        site_id: i64,
+        cause: &str,
+        action: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO preventions (site_id, cause, action, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![site_id, cause, action, now],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn insert_token(&mut self, name: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO api_tokens (name, hash, created_at) VALUES (?1, ?2, ?3)",
+            params![name, hash, now],
+        )?;
+        Ok(())
+    }
+
+    fn token_name(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM api_tokens WHERE hash = ?1")?
+            .query_row([hash], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn insert_endpoint(&mut self, e: &NewEndpoint<'_>) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO endpoints (site_id, kind, target, secret, escalation, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                e.site_id,
+                e.kind.as_str(),
+                e.target,
+                e.secret,
+                e.escalation,
+                e.now
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn active_endpoints(
+        &mut self,
+        site_id: i64,
+        escalation: bool,
+    ) -> Result<Vec<Endpoint>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, target FROM endpoints
+             WHERE site_id = ?1 AND disabled_at IS NULL AND (escalation = 0 OR ?2)",
+        )?;
+        let endpoints = stmt
+            .query_map(params![site_id, escalation], |row| {
+                let kind: String = row.get(1)?;
+                Ok(Endpoint {
+                    id: row.get(0)?,
+                    kind: EndpointKind::parse(&kind)
+                        .ok_or_else(|| unknown_name("endpoint kind", &kind))?,
+                    target: row.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(endpoints)
+    }
+
+    fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, e.kind, e.target, e.escalation, e.disabled_at, e.disabled_reason,
+                    e.last_success_at, e.last_failure_at, e.last_error,
+                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NOT NULL),
+                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NULL AND o.failed_at IS NULL),
+                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.failed_at IS NOT NULL)
+             FROM endpoints e WHERE e.site_id = ?1 ORDER BY e.id",
+        )?;
+        let time = |v: Option<i64>| v.map(Timestamp);
+        let rows = stmt
+            .query_map([site_id], |row| {
+                let kind: String = row.get(1)?;
+                Ok(EndpointState {
+                    id: row.get(0)?,
+                    kind: EndpointKind::parse(&kind)
+                        .ok_or_else(|| unknown_name("endpoint kind", &kind))?,
+                    target: row.get(2)?,
+                    escalation: row.get(3)?,
+                    state: match row.get::<_, Option<i64>>(4)? {
+                        Some(_) => EndpointStatus::Disabled,
+                        None => EndpointStatus::Active,
+                    },
+                    disabled_reason: row.get(5)?,
+                    last_success_at: time(row.get(6)?),
+                    last_failure_at: time(row.get(7)?),
+                    last_error: row.get(8)?,
+                    delivered: row.get(9)?,
+                    pending: row.get(10)?,
+                    failed: row.get(11)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbox (msg_id, endpoint_id, kind, target, event, case_id, payload,
+                                     created_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            )?
+            .execute(params![
+                m.msg_id,
+                m.endpoint_id,
+                m.kind.as_str(),
+                m.target,
+                m.event.as_str(),
+                m.case_id,
+                m.payload,
+                m.now
+            ])?;
+        Ok(())
+    }
+
+    fn claim_messages(
+        &mut self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let messages = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
+                        o.payload, o.attempts, o.created_at
+                 FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
+                 WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
+                 ORDER BY o.next_attempt_at, o.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now, limit], |row| {
+                let kind: String = row.get(3)?;
+                Ok(Message {
+                    id: row.get(0)?,
+                    msg_id: row.get(1)?,
+                    endpoint_id: row.get(2)?,
+                    kind: MessageKind::parse(&kind)
+                        .ok_or_else(|| unknown_name("message kind", &kind))?,
+                    target: row.get(4)?,
+                    secret: row.get(5)?,
+                    case_id: row.get(6)?,
+                    payload: row.get(7)?,
+                    attempts: row.get(8)?,
+                    created_at: row.get(9)?,
+                })
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let mut lease = self
+            .conn
+            .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
+        for message in &messages {
+            lease.execute(params![message.id, lease_until])?;
+        }
+        Ok(messages)
+    }
+
+    fn record_attempt(&mut self, a: &Attempt<'_>) -> Result<(), StoreError> {
+        let m = a.message;
+        let attempts = m.attempts + 1;
+        let conn = self.conn;
+        match a.result {
+            AttemptResult::Delivered => {
+                conn.execute(
+                    "UPDATE outbox SET delivered_at = ?2, attempts = ?3, last_error = NULL WHERE id = ?1",
+                    params![m.id, a.now, attempts],
+                )?;
+                conn.execute(
+                    "UPDATE endpoints SET last_success_at = ?2 WHERE id = ?1",
+                    params![m.endpoint_id, a.now],
+                )?;
+            }
+            AttemptResult::RetryAt(next, error) => {
+                conn.execute(
+                    "UPDATE outbox SET next_attempt_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1",
+                    params![m.id, next, attempts, error],
+                )?;
+                conn.execute(
+                    "UPDATE endpoints SET last_failure_at = ?2, last_error = ?3 WHERE id = ?1",
+                    params![m.endpoint_id, a.now, error],
+                )?;
+            }
+            AttemptResult::Failed(error) => {
+                conn.execute(
+                    "UPDATE outbox SET failed_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1",
+                    params![m.id, a.now, attempts, error],
+                )?;
+                conn.execute(
+                    "UPDATE endpoints SET last_failure_at = ?2, last_error = ?3 WHERE id = ?1",
+                    params![m.endpoint_id, a.now, error],
+                )?;
+            }
+            AttemptResult::EndpointGone(reason) => {
+                conn.execute(
+                    "UPDATE endpoints SET disabled_at = ?2, disabled_reason = ?3, last_failure_at = ?2,
+                            last_error = ?3
+                     WHERE id = ?1",
+                    params![m.endpoint_id, a.now, reason],
+                )?;
+                conn.execute(
+                    "UPDATE outbox SET failed_at = ?2, last_error = ?3,
+                            attempts = attempts + (id = ?4)
+                     WHERE endpoint_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
+                    params![m.endpoint_id, a.now, reason, m.id],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rerate_token(&mut self, case_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT rerate_token FROM cases WHERE id = ?1")?
+            .query_row([case_id], |row| row.get(0))
+            .optional()?
+            .flatten())
+    }
+}

@@ -1,0 +1,34 @@
+//! API tokens for the private API (`Authorization: Bearer nm_…`). Only a SHA-256 of each
+//! token is stored; the token itself is shown once, when it is made.
+
+use crate::store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+
+/// Who is calling, from their token.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The token's name (a person, or an integration).
+    pub name: String,
+}
+
+fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Makes a token named `name`; returns the token, which is not stored.
+pub fn add(store: &Store, name: &str, now: i64) -> Result<String, StoreError> {
+    let token = format!("nm_{}", crate::random::token(32));
+    let (name, hashed) = (name.to_owned(), hash(&token));
+    store.write_now(move |tx| tx.insert_token(&name, &hashed, now))?;
+    Ok(token)
+}
+
+/// The caller a token belongs to, if it is known.
+pub async fn caller(store: &Store, token: &str) -> Result<Option<Caller>, StoreError> {
+    let hashed = hash(token);
+    let name = store.read(move |tx| tx.token_name(&hashed)).await?;
+    Ok(name.map(|name| Caller { name }))
+}
