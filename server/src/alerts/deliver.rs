@@ -67,11 +67,11 @@ pub async fn deliver_due(
             (message, outcome)
         });
     }
+    let mut outcomes = Vec::with_capacity(count);
     while let Some(joined) = sends.join_next().await {
         let Ok((message, outcome)) = joined else {
             continue;
         };
-        let now = clock.now();
         match &outcome {
             Outcome::Delivered => {
                 tracing::info!(msg = %message.msg_id, kind = %message.kind, "alert delivered")
@@ -80,9 +80,14 @@ pub async fn deliver_due(
                 tracing::warn!(msg = %message.msg_id, kind = %message.kind, outcome = ?other, "alert not delivered")
             }
         }
-        store
-            .write(move |tx| {
-                let result = match &outcome {
+        outcomes.push((message, outcome));
+    }
+    // One write for the whole batch: its outcomes share one commit.
+    let now = clock.now();
+    store
+        .write(move |tx| {
+            for (message, outcome) in &outcomes {
+                let result = match outcome {
                     Outcome::Delivered => AttemptResult::Delivered,
                     Outcome::Gone => AttemptResult::EndpointGone("the endpoint answered 410 Gone"),
                     Outcome::Refused(error) => AttemptResult::Failed(error),
@@ -94,13 +99,14 @@ pub async fn deliver_due(
                     }
                 };
                 tx.record_attempt(&Attempt {
-                    message: &message,
+                    message,
                     now,
                     result,
-                })
-            })
-            .await?;
-    }
+                })?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
     Ok(count)
 }
 
