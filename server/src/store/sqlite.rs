@@ -477,8 +477,13 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at, c.ref, c.ack_due_at
-                 FROM ratings r LEFT JOIN cases c ON c.rating_id = r.id OR c.id = r.rerates_case
+                // Two joins, not one on `a OR b`: each is an index lookup.
+                "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at,
+                        coalesce(opened.ref, rerated.ref),
+                        coalesce(opened.ack_due_at, rerated.ack_due_at)
+                 FROM ratings r
+                 LEFT JOIN cases opened ON opened.rating_id = r.id
+                 LEFT JOIN cases rerated ON rerated.id = r.rerates_case
                  WHERE r.id = ?1",
             )?
             .query_row([id], |row| {
@@ -618,11 +623,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn case_id_for_rating(&mut self, rating_id: &str) -> Result<Option<i64>, StoreError> {
-        self.one_id(
-            "SELECT c.id FROM cases c JOIN ratings r ON c.rating_id = r.id OR c.id = r.rerates_case
-             WHERE r.id = ?1",
-            &[&rating_id],
-        )
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce((SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
+                 FROM ratings r WHERE r.id = ?1",
+            )?
+            .query_row([rating_id], |row| row.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten())
     }
 
     fn case_id_by_rerate_token(
