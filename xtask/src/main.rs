@@ -20,6 +20,11 @@ usage: cargo xtask <command>
   size              the widget's bytes (raw, gzip, brotli) against the budget
   dist              one release server binary with the widget embedded (target/dist)
   bench alerts      time from POST /v1/ratings to the webhook received (p50, p99)
+  bench ingest [--db PATH]
+                    durable ratings/s of the release server (offered 1,000/s and
+                    5,000/s, then maximum) against a bare axum ceiling; about a
+                    minute; fails if a 201 rating is missing from the database
+                    (default database: a temporary SQLite file)
 ";
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -280,8 +285,41 @@ fn bench(args: &[String]) -> Result {
             "--example",
             "bench_alerts",
         ])),
-        _ => Err("usage: cargo xtask bench alerts".into()),
+        Some("ingest") => bench_ingest(&args[1..]),
+        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH]".into()),
     }
+}
+
+/// Builds the release server and the load generator, then runs the generator against
+/// the server binary (a child process, as in production) with the database passed on.
+fn bench_ingest(args: &[String]) -> Result {
+    let db = match args {
+        [] => None,
+        [flag, db] if flag == "--db" => Some(db),
+        _ => return Err("usage: cargo xtask bench ingest [--db PATH]".into()),
+    };
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "nearmiss-server",
+        "--bin",
+        "nearmiss",
+        "--example",
+        "bench_ingest",
+    ]))?;
+    let release = target_dir().join("release");
+    let mut bench = Command::new(release.join("examples").join("bench_ingest"));
+    bench.arg("--server").arg(release.join("nearmiss"));
+    if let Some(db) = db {
+        // The bench runs from the workspace root: a relative file is the caller's.
+        let db = match std::env::current_dir() {
+            Ok(here) if !db.contains("://") => here.join(db).into_os_string(),
+            _ => db.into(),
+        };
+        bench.arg("--db").arg(db);
+    }
+    run(&mut bench)
 }
 
 fn dist() -> Result {

@@ -1,0 +1,1116 @@
+//! `cargo xtask bench ingest`: how many durable ratings a second the release `nearmiss`
+//! server stores, next to a bare axum JSON endpoint as the ceiling, on this machine.
+//!
+//! The real server binary runs as a child process on a fresh site with one webhook
+//! endpoint (a receiver in this process answers 200 to every POST, so alerts for the
+//! flagged ratings are delivered during the run). The ceiling is this binary re-executed
+//! with `--ceiling-server`: axum parsing the same JSON body and answering a small 201.
+//!
+//! Each target gets three phases over 64 keep-alive HTTP/1.1 connections on loopback,
+//! each a 1 s warm-up and 5 s measured: offered loads of 1,000/s and 5,000/s (open loop:
+//! every request has a scheduled time and its latency is measured from that time, so
+//! queueing in the client is not hidden), then maximum throughput (closed loop: every
+//! connection sends back to back). Every rating has a unique UUID-shaped id, and every
+//! fifth is flagged (scores 1–4 on the 1–5 scale). Anything but a 201 is an error.
+//!
+//! Afterwards: `/healthz` must still answer, the server is killed with SIGKILL, and the
+//! SQLite file must hold exactly the ratings that were answered 201 (and a case for each
+//! flagged one). A failed check makes the exit status non-zero.
+//!
+//! ```text
+//! bench_ingest --server target/release/nearmiss [--db PATH]
+//! ```
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+/// Concurrent keep-alive connections, like a reverse proxy's upstream pool.
+const CONNECTIONS: usize = 64;
+/// Not measured: connections open, caches and the WAL warm up.
+const WARM_UP: Duration = Duration::from_secs(1);
+/// Measured part of each phase.
+const MEASURE: Duration = Duration::from_secs(5);
+/// A request unanswered this long is an error; it also bounds how long a phase can
+/// overrun while in-flight requests finish.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait after the run for the last alerts to be delivered.
+const WEBHOOK_GRACE: Duration = Duration::from_secs(10);
+/// Offered loads of the open-loop phases, ratings a second.
+const OFFERED: [u64; 2] = [1_000, 5_000];
+/// The issue's goals: durable ratings a second at maximum, and p99 at this offered load.
+const GOAL_RATE: f64 = 10_000.0;
+const GOAL_P99: Duration = Duration::from_millis(25);
+const GOAL_P99_AT: u64 = 5_000;
+
+const USAGE: &str = "usage: bench_ingest --server PATH/TO/nearmiss [--db PATH]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--ceiling-server") {
+        ceiling_server();
+        return ExitCode::SUCCESS;
+    }
+    let mut server = None;
+    let mut db = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match (arg.as_str(), rest.next()) {
+            ("--server", Some(path)) => server = Some(PathBuf::from(path)),
+            ("--db", Some(url)) => db = Some(url.clone()),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(server) = server else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    if bench(&server, db) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs the whole bench and prints the report; `false` when a durability check failed.
+fn bench(server: &Path, db: Option<String>) -> bool {
+    let dir = tempfile::Builder::new()
+        .prefix("nearmiss-bench-")
+        .tempdir()
+        .expect("a temporary folder for the bench database and server log");
+    let db = db.unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
+    // A PostgreSQL URL (a later engine) is passed through, but only a file is checked.
+    let sqlite_file = (!db.contains("://")).then(|| PathBuf::from(&db));
+
+    let hooks = Arc::new(Hooks::default());
+    let hook_url = start_webhook_receiver(hooks.clone());
+    let site = nearmiss_cli(
+        server,
+        &db,
+        &[
+            "site",
+            "add",
+            "--name",
+            "Bench Bistro",
+            "--origin",
+            "https://bench.example",
+        ],
+    );
+    let secret = nearmiss_cli(
+        server,
+        &db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            &site,
+            "--webhook",
+            &hook_url,
+            "--allow-private",
+        ],
+    );
+    assert!(
+        site.starts_with("s_") && secret.starts_with("whsec_"),
+        "unexpected output of the nearmiss CLI: site key {site:?}, webhook secret {secret:?}"
+    );
+
+    // One thread drives every connection: the generator shares two cores with the
+    // server, and a single-threaded runtime spends none of them on work stealing.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the load generator's tokio runtime");
+    let ids = Arc::new(Ids::new());
+    let mut results = Vec::new();
+
+    // The ceiling runs first and is gone before the server starts, so neither the
+    // ceiling's process nor the server's alert backlog competes with the other's phases.
+    {
+        let exe = std::env::current_exe().expect("the path of this bench binary");
+        let mut child = Command::new(exe)
+            .arg("--ceiling-server")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starting the ceiling server (this binary with --ceiling-server)");
+        let stdout = child.stdout.take().expect("the ceiling server's stdout");
+        let ceiling = ChildGuard(child);
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the ceiling server's port");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("the ceiling server printed {line:?}, not a port"));
+        let target = Target {
+            name: "ceiling",
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            site: site.clone(),
+        };
+        results.extend(run_phases(&runtime, &target, &ids));
+        drop(ceiling);
+    }
+
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("creating the server log file");
+    let port = free_port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let child = Command::new(server)
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", &addr.to_string()])
+        .args(["--rate-limit", "0", "--site-rate-limit", "0"])
+        .arg("--allow-private-targets")
+        .env("NEARMISS_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|err| panic!("starting {} serve: {err}", server.display()));
+    let mut nearmiss = ChildGuard(child);
+    wait_healthy(&mut nearmiss, addr, &log_path);
+    let target = Target {
+        name: "nearmiss",
+        addr,
+        site: site.clone(),
+    };
+    let server_results = run_phases(&runtime, &target, &ids);
+    let created: u64 = server_results.iter().map(|r| r.created).sum();
+    let flagged: u64 = server_results.iter().map(|r| r.flagged_created).sum();
+    let unanswered: u64 = server_results.iter().map(|r| r.unanswered).sum();
+    results.extend(server_results);
+
+    eprintln!("bench ingest: waiting up to {WEBHOOK_GRACE:?} for the alerts of {flagged} flagged ratings…");
+    let waited = Instant::now();
+    while (hooks.unique() as u64) < flagged && waited.elapsed() < WEBHOOK_GRACE {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let hooks_waited = waited.elapsed();
+    let healthy = healthz(addr) == Some(200);
+    // SIGKILL rather than a clean stop: a 201 promises the rating is on disk, so it must
+    // be there even when the process dies without shutting down.
+    drop(nearmiss);
+    let stored = sqlite_file.as_deref().map(|path| count_rows(path, &site));
+
+    let mut ok = healthy;
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "\nbench ingest: {} UTC, nproc {}, {CONNECTIONS} connections, {}s warm-up + {}s measured per phase, 20% flagged",
+        utc_now(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        WARM_UP.as_secs(),
+        MEASURE.as_secs(),
+    );
+    match &sqlite_file {
+        Some(path) => {
+            let fs = filesystem_of(path).unwrap_or_else(|| "unknown filesystem".into());
+            let _ = writeln!(report, "database: {} (SQLite on {fs})", path.display());
+            if fs == "tmpfs" || fs == "ramfs" {
+                let _ = writeln!(
+                    report,
+                    "WARNING: the database is in memory (fsync costs nothing): not durable-disk numbers"
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(report, "database: {db}");
+        }
+    }
+    let _ = writeln!(report);
+    report.push_str(&table(&results));
+
+    let max_of = |name: &str| {
+        results
+            .iter()
+            .find(|r| r.target == name && r.offered.is_none())
+            .map(|r| r.achieved)
+            .unwrap_or(0.0)
+    };
+    let (server_max, ceiling_max) = (max_of("nearmiss"), max_of("ceiling"));
+    let _ = writeln!(
+        report,
+        "\nnearmiss max / ceiling max: {server_max:.0} / {ceiling_max:.0} = {:.3}",
+        if ceiling_max > 0.0 {
+            server_max / ceiling_max
+        } else {
+            0.0
+        }
+    );
+    let _ = writeln!(
+        report,
+        "goal: >= {} durable ratings/s at max: {server_max:.0}/s, {}",
+        thousands(GOAL_RATE as u64),
+        met(server_max >= GOAL_RATE)
+    );
+    if let Some(phase) = results
+        .iter()
+        .find(|r| r.target == "nearmiss" && r.offered == Some(GOAL_P99_AT))
+    {
+        let (p99, exact) = phase.percentile(0.99);
+        // A p99 only stands for the phase if every scheduled rating was sent and stored.
+        let clean = phase.unsent == 0 && phase.errors.is_empty();
+        let _ = writeln!(
+            report,
+            "goal: p99 <= {} ms at {}/s offered: {} ms{}, {}",
+            GOAL_P99.as_millis(),
+            thousands(GOAL_P99_AT),
+            latency(p99, exact),
+            if clean {
+                ""
+            } else {
+                " (with errors or unsent)"
+            },
+            met(exact && clean && p99.is_some_and(|p| p <= GOAL_P99))
+        );
+    }
+
+    let _ = writeln!(
+        report,
+        "\nafter the run: /healthz {}",
+        if healthy { "200" } else { "FAILED" }
+    );
+    let _ = writeln!(
+        report,
+        "alerts: {} of {} flagged ratings' webhooks received within {:.1}s after the last phase ({} POSTs)",
+        thousands(hooks.unique() as u64),
+        thousands(flagged),
+        hooks_waited.as_secs_f64(),
+        thousands(hooks.posts.load(Ordering::Relaxed)),
+    );
+    match stored {
+        None => {
+            let _ = writeln!(report, "stored: not checked ({db} is not an SQLite file)");
+        }
+        Some(Err(err)) => {
+            ok = false;
+            let _ = writeln!(report, "stored: FAILED to read the database: {err}");
+        }
+        Some(Ok((ratings, cases))) => {
+            // A request that timed out or lost its connection may or may not have been
+            // stored; only those may make the count exceed the 201s.
+            let ratings_ok = ratings >= created && ratings <= created + unanswered;
+            let cases_ok = cases >= flagged && cases <= flagged + unanswered;
+            ok &= ratings_ok && cases_ok;
+            let _ = writeln!(
+                report,
+                "stored after SIGKILL: {} ratings for {} answered 201{} ({}), {} cases for {} flagged 201s ({})",
+                thousands(ratings),
+                thousands(created),
+                if unanswered > 0 {
+                    format!(" + up to {unanswered} unanswered")
+                } else {
+                    String::new()
+                },
+                if ratings_ok { "ok" } else { "MISMATCH" },
+                thousands(cases),
+                thousands(flagged),
+                if cases_ok { "ok" } else { "MISMATCH" },
+            );
+        }
+    }
+    report.push_str(&server_log_summary(&log_path));
+    print!("{report}");
+    ok
+}
+
+/// Where load goes.
+struct Target {
+    name: &'static str,
+    addr: SocketAddr,
+    site: String,
+}
+
+/// The three phases against one target: each offered load, then maximum.
+fn run_phases(
+    runtime: &tokio::runtime::Runtime,
+    target: &Target,
+    ids: &Arc<Ids>,
+) -> Vec<PhaseResult> {
+    let mut results = Vec::new();
+    for load in OFFERED.map(Some).into_iter().chain([None]) {
+        let label = match load {
+            Some(rate) => format!("{rate}/s"),
+            None => "max".into(),
+        };
+        eprintln!("bench ingest: phase {label} on {}…", target.name);
+        let result = runtime.block_on(run_phase(target, load, ids.clone()));
+        eprintln!(
+            "bench ingest:   {:.0}/s, p99 {} ms, {} errors, {} unsent",
+            result.achieved,
+            {
+                let (p99, exact) = result.percentile(0.99);
+                latency(p99, exact)
+            },
+            result.errors.values().sum::<u64>(),
+            result.unsent
+        );
+        results.push(result);
+        // A moment for the server to settle (finish writes, checkpoint) between phases.
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    results
+}
+
+/// Rating ids: a random per-run prefix, so runs against one database never collide,
+/// and a counter, so ids within a run are unique.
+struct Ids {
+    prefix: u64,
+    next: AtomicU64,
+}
+
+impl Ids {
+    fn new() -> Ids {
+        Ids {
+            prefix: getrandom::u64().expect("random bits for the rating ids"),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    /// The next rating: its UUID-shaped id (version 4, variant 8) and its score. Every
+    /// fifth is flagged, cycling through 1–4; the rest are perfect (5).
+    fn next(&self) -> (String, u8, bool) {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let p = self.prefix;
+        let id = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            p >> 32,
+            (p >> 16) & 0xffff,
+            (p >> 4) & 0xfff,
+            ((p & 0xf) << 8) | ((n >> 48) & 0xff),
+            n & 0xffff_ffff_ffff
+        );
+        let flagged = n % 5 == 0;
+        let score = if flagged { 1 + (n / 5 % 4) as u8 } else { 5 };
+        (id, score, flagged)
+    }
+}
+
+/// One phase's plan, shared by its connections.
+struct Plan {
+    addr: SocketAddr,
+    site: String,
+    /// Open loop: ratings a second; closed loop (maximum): `None`.
+    rate: Option<f64>,
+    start: Instant,
+    warm_end: Instant,
+    end: Instant,
+    /// Open loop: the next scheduled slot, taken by whichever connection is free.
+    next_slot: AtomicU64,
+    ids: Arc<Ids>,
+}
+
+impl Plan {
+    fn scheduled(&self, slot: u64, rate: f64) -> Instant {
+        self.start + Duration::from_secs_f64(slot as f64 / rate)
+    }
+}
+
+/// A latency, or a lower bound of one (a request never sent or never answered).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Sample {
+    micros: u64,
+    /// Ordered after `micros` with `false` first, so at equal values a lower bound
+    /// sorts first and percentiles err on the side of "not exact".
+    exact: bool,
+}
+
+impl Sample {
+    fn new(latency: Duration, exact: bool) -> Sample {
+        Sample {
+            micros: latency.as_micros() as u64,
+            exact,
+        }
+    }
+}
+
+/// What one connection saw.
+#[derive(Default)]
+struct Tally {
+    samples: Vec<Sample>,
+    created: u64,
+    created_in_window: u64,
+    flagged_created: u64,
+    unsent: u64,
+    unanswered: u64,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn error(&mut self, what: String) {
+        *self.errors.entry(what).or_default() += 1;
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.samples.extend(other.samples);
+        self.created += other.created;
+        self.created_in_window += other.created_in_window;
+        self.flagged_created += other.flagged_created;
+        self.unsent += other.unsent;
+        self.unanswered += other.unanswered;
+        for (what, n) in other.errors {
+            *self.errors.entry(what).or_default() += n;
+        }
+    }
+}
+
+/// One phase's outcome.
+struct PhaseResult {
+    target: &'static str,
+    offered: Option<u64>,
+    /// 201s completed in the measured window, a second.
+    achieved: f64,
+    /// Sorted; one per request scheduled (open loop) or started (closed loop) in the
+    /// measured window that was answered 201, never sent, or timed out.
+    samples: Vec<Sample>,
+    /// 201s over the whole phase, warm-up included (for the durability check).
+    created: u64,
+    flagged_created: u64,
+    /// Scheduled before the phase ended but never sent: every connection was busy.
+    unsent: u64,
+    /// Sent but never answered (timeout, connection lost): stored or not, unknown.
+    unanswered: u64,
+    /// Non-201 answers and failures over the whole phase, by kind.
+    errors: BTreeMap<String, u64>,
+}
+
+impl PhaseResult {
+    /// The nearest-rank percentile and whether it is exact: it is only a lower bound
+    /// when a lower-bound sample sits at or below it.
+    fn percentile(&self, q: f64) -> (Option<Duration>, bool) {
+        if self.samples.is_empty() {
+            return (None, true);
+        }
+        let n = self.samples.len();
+        let rank = ((n as f64 * q).ceil() as usize).clamp(1, n) - 1;
+        let exact = self.samples[..=rank].iter().all(|s| s.exact);
+        (
+            Some(Duration::from_micros(self.samples[rank].micros)),
+            exact,
+        )
+    }
+}
+
+async fn run_phase(target: &Target, rate: Option<u64>, ids: Arc<Ids>) -> PhaseResult {
+    let start = Instant::now();
+    let plan = Arc::new(Plan {
+        addr: target.addr,
+        site: target.site.clone(),
+        rate: rate.map(|r| r as f64),
+        start,
+        warm_end: start + WARM_UP,
+        end: start + WARM_UP + MEASURE,
+        next_slot: AtomicU64::new(0),
+        ids,
+    });
+    let workers: Vec<_> = (0..CONNECTIONS)
+        .map(|_| tokio::spawn(connection(plan.clone())))
+        .collect();
+    let mut tally = Tally::default();
+    for worker in workers {
+        tally.merge(worker.await.expect("a load-generating connection panicked"));
+    }
+    if let Some(rate) = plan.rate {
+        // Slots due before the end that no connection got to: the client's backlog.
+        // Each counts as a latency of at least the time it had waited at the end.
+        let total = ((WARM_UP + MEASURE).as_secs_f64() * rate).ceil() as u64;
+        for slot in plan.next_slot.load(Ordering::Relaxed)..total {
+            let scheduled = plan.scheduled(slot, rate);
+            if scheduled >= plan.end {
+                break;
+            }
+            tally.unsent += 1;
+            if scheduled >= plan.warm_end {
+                tally
+                    .samples
+                    .push(Sample::new(plan.end.duration_since(scheduled), false));
+            }
+        }
+    }
+    tally.samples.sort_unstable();
+    PhaseResult {
+        target: target.name,
+        offered: rate,
+        achieved: tally.created_in_window as f64 / MEASURE.as_secs_f64(),
+        samples: tally.samples,
+        created: tally.created,
+        flagged_created: tally.flagged_created,
+        unsent: tally.unsent,
+        unanswered: tally.unanswered,
+        errors: tally.errors,
+    }
+}
+
+/// One keep-alive connection's loop for a phase: takes the next scheduled slot (open
+/// loop) or sends at once (closed loop), until the phase ends.
+async fn connection(plan: Arc<Plan>) -> Tally {
+    let mut tally = Tally::default();
+    let mut conn: Option<Conn> = None;
+    let mut request = Vec::with_capacity(256);
+    let host = plan.addr.to_string();
+    loop {
+        let due = match plan.rate {
+            Some(rate) => {
+                let scheduled =
+                    plan.scheduled(plan.next_slot.fetch_add(1, Ordering::Relaxed), rate);
+                if scheduled >= plan.end {
+                    break;
+                }
+                let now = Instant::now();
+                if now >= plan.end {
+                    // Due, but this connection was busy until the phase ended.
+                    tally.unsent += 1;
+                    if scheduled >= plan.warm_end {
+                        tally
+                            .samples
+                            .push(Sample::new(now.duration_since(scheduled), false));
+                    }
+                    break;
+                }
+                tokio::time::sleep_until(scheduled).await;
+                scheduled
+            }
+            None => {
+                let now = Instant::now();
+                if now >= plan.end {
+                    break;
+                }
+                now
+            }
+        };
+        let measured = due >= plan.warm_end;
+        let (id, score, flagged) = plan.ids.next();
+        let body = format!(r#"{{"id":"{id}","site":"{}","score":{score}}}"#, plan.site);
+        request.clear();
+        request.extend_from_slice(
+            format!(
+                "POST /v1/ratings HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        let outcome =
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange(&mut conn, plan.addr, &request)).await;
+        let done = Instant::now();
+        match outcome {
+            Ok(Ok(201)) => {
+                tally.created += 1;
+                tally.flagged_created += u64::from(flagged);
+                if done >= plan.warm_end && done <= plan.end {
+                    tally.created_in_window += 1;
+                }
+                if measured {
+                    tally
+                        .samples
+                        .push(Sample::new(done.duration_since(due), true));
+                }
+            }
+            Ok(Ok(status)) => tally.error(format!("HTTP {status}")),
+            Ok(Err(failure)) => {
+                conn = None;
+                if failure.sent {
+                    tally.unanswered += 1;
+                }
+                tally.error(failure.what);
+                // Do not spin on a refusing server.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(_) => {
+                // The connection is mid-request: it cannot be reused.
+                conn = None;
+                tally.unanswered += 1;
+                tally.error(format!("timeout ({}s)", REQUEST_TIMEOUT.as_secs()));
+                if measured {
+                    tally
+                        .samples
+                        .push(Sample::new(done.duration_since(due), false));
+                }
+            }
+        }
+    }
+    tally
+}
+
+/// A keep-alive connection and the bytes read past the last response.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// Why a request got no HTTP status.
+struct Failure {
+    what: String,
+    /// The request may have reached the server.
+    sent: bool,
+}
+
+/// Sends one request and reads its response: a lean HTTP/1.1 client (status line,
+/// headers, a Content-Length body), so the generator costs little of the two cores.
+async fn exchange(
+    conn: &mut Option<Conn>,
+    addr: SocketAddr,
+    request: &[u8],
+) -> Result<u16, Failure> {
+    let fail = |what: String, sent: bool| Failure { what, sent };
+    let c = match conn {
+        Some(c) => c,
+        None => {
+            let stream = TcpStream::connect(addr)
+                .await
+                .map_err(|err| fail(format!("connect: {:?}", err.kind()), false))?;
+            // Requests are small and one at a time: do not let Nagle hold them back.
+            stream
+                .set_nodelay(true)
+                .map_err(|err| fail(format!("nodelay: {:?}", err.kind()), false))?;
+            conn.insert(Conn {
+                stream,
+                buf: Vec::with_capacity(1024),
+            })
+        }
+    };
+    write_all(&c.stream, request)
+        .await
+        .map_err(|err| fail(format!("write: {:?}", err.kind()), true))?;
+    let mut chunk = [0u8; 2048];
+    loop {
+        if let Some(head) = find(&c.buf, b"\r\n\r\n") {
+            let (status, length, close) =
+                parse_head(&c.buf[..head]).map_err(|what| fail(what.into(), true))?;
+            let total = head + 4 + length;
+            while c.buf.len() < total {
+                let n = read(&c.stream, &mut chunk)
+                    .await
+                    .map_err(|err| fail(format!("read: {:?}", err.kind()), true))?;
+                if n == 0 {
+                    return Err(fail("closed mid-body".into(), true));
+                }
+                c.buf.extend_from_slice(&chunk[..n]);
+            }
+            c.buf.drain(..total);
+            if close {
+                *conn = None;
+            }
+            return Ok(status);
+        }
+        let n = read(&c.stream, &mut chunk)
+            .await
+            .map_err(|err| fail(format!("read: {:?}", err.kind()), true))?;
+        if n == 0 {
+            return Err(fail("closed before answering".into(), true));
+        }
+        c.buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+// The server crate's tokio has no `io-util` feature (no `AsyncReadExt`), so reads and
+// writes go through the socket's readiness API, which `net` provides.
+
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+async fn read(stream: &TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        stream.readable().await?;
+        match stream.try_read(buf) {
+            Ok(n) => return Ok(n),
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// The status, body length and `Connection: close` of a response head (without the
+/// blank line).
+fn parse_head(head: &[u8]) -> Result<(u16, usize, bool), &'static str> {
+    let head = std::str::from_utf8(head).map_err(|_| "bad response: not UTF-8")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or("bad response: status line")?;
+    let mut length = None;
+    let mut close = false;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err("bad response: header line");
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(value.parse().map_err(|_| "bad response: Content-Length")?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Not needed against axum, whose JSON answers have a length.
+            return Err("bad response: Transfer-Encoding is not supported");
+        } else if name.eq_ignore_ascii_case("connection") && value.eq_ignore_ascii_case("close") {
+            close = true;
+        }
+    }
+    match (length, status) {
+        (Some(length), _) => Ok((status, length, close)),
+        (None, 204 | 304) | (None, 100..=199) => Ok((status, 0, close)),
+        (None, _) => Err("bad response: no Content-Length"),
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The ceiling: what axum alone does with the same requests. Parses the same JSON body
+/// into a struct and answers a small JSON 201; prints its port on stdout, and exits when
+/// its parent closes stdin (so a killed bench leaves no server behind).
+fn ceiling_server() {
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use axum::Json;
+
+    #[derive(serde::Deserialize)]
+    struct Rating {
+        id: String,
+        site: String,
+        score: i64,
+    }
+
+    std::thread::spawn(|| {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        std::process::exit(0);
+    });
+    // The same runtime as `nearmiss serve`: multi-threaded, one worker per core.
+    let runtime = tokio::runtime::Runtime::new().expect("the ceiling server's tokio runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding the ceiling server to a loopback port");
+        let port = listener
+            .local_addr()
+            .expect("the ceiling server's address")
+            .port();
+        println!("{port}");
+        let app = axum::Router::new().route(
+            "/v1/ratings",
+            post(|Json(rating): Json<Rating>| async move {
+                let answer = serde_json::json!({
+                    "id": rating.id,
+                    "site": rating.site,
+                    "flagged": rating.score < 5,
+                    "case": null,
+                });
+                (StatusCode::CREATED, Json(answer))
+            }),
+        );
+        axum::serve(listener, app)
+            .await
+            .expect("serving the ceiling endpoint");
+    });
+}
+
+/// What the webhook receiver saw.
+#[derive(Default)]
+struct Hooks {
+    posts: AtomicU64,
+    /// `webhook-id`s: delivery is at least once, so a retry must not count twice.
+    ids: Mutex<HashSet<String>>,
+}
+
+impl Hooks {
+    fn unique(&self) -> usize {
+        self.ids.lock().map_or(0, |ids| ids.len())
+    }
+}
+
+/// A webhook endpoint on loopback that answers 200 to every POST; returns its URL. Its
+/// own single thread keeps it off the load generator's runtime.
+fn start_webhook_receiver(hooks: Arc<Hooks>) -> String {
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("binding the webhook receiver");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking webhook receiver socket");
+    let url = format!(
+        "http://{}/hook",
+        listener
+            .local_addr()
+            .expect("the webhook receiver's address")
+    );
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the webhook receiver's tokio runtime");
+        runtime.block_on(async move {
+            let app = axum::Router::new().route(
+                "/hook",
+                post(move |headers: HeaderMap| {
+                    hooks.posts.fetch_add(1, Ordering::Relaxed);
+                    if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+                        if let Ok(mut ids) = hooks.ids.lock() {
+                            ids.insert(id.to_owned());
+                        }
+                    }
+                    async { "ok" }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .expect("the webhook receiver's tokio listener");
+            axum::serve(listener, app)
+                .await
+                .expect("serving the webhook receiver");
+        });
+    });
+    url
+}
+
+/// Kills the child process when dropped, so a failing bench leaves nothing running.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a `nearmiss` management command and returns its stdout, trimmed.
+fn nearmiss_cli(server: &Path, db: &str, args: &[&str]) -> String {
+    let output = Command::new(server)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("NEARMISS_LOG", "warn")
+        .output()
+        .unwrap_or_else(|err| panic!("running {}: {err}", server.display()));
+    assert!(
+        output.status.success(),
+        "`nearmiss --db {db} {}` failed ({}): {}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A loopback port free right now (the server's `--listen` needs a number).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port for the server")
+        .port()
+}
+
+/// `GET /healthz`'s status, or `None` when it did not answer.
+fn healthz(addr: SocketAddr) -> Option<u16> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    agent
+        .get(format!("http://{addr}/healthz"))
+        .call()
+        .ok()
+        .map(|response| response.status().as_u16())
+}
+
+/// Waits for the server to answer `/healthz` 200; panics with its log if it exits first.
+fn wait_healthy(server: &mut ChildGuard, addr: SocketAddr, log: &Path) {
+    let started = Instant::now();
+    while healthz(addr) != Some(200) {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!(
+                "the server exited ({status}) before answering /healthz:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not answer /healthz within 30s on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The site's ratings and cases in the SQLite file.
+fn count_rows(path: &Path, site: &str) -> Result<(u64, u64), rusqlite::Error> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let count = |table: &str| {
+        conn.query_row(
+            &format!("SELECT count(*) FROM {table} WHERE site_id = (SELECT id FROM sites WHERE key = ?1)"),
+            [site],
+            |row| row.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
+    };
+    Ok((count("ratings")?, count("cases")?))
+}
+
+/// The server's warnings and errors during the run, briefly.
+fn server_log_summary(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = format!("server log (NEARMISS_LOG=warn): {} lines\n", lines.len());
+    for line in lines.iter().take(5) {
+        let _ = writeln!(out, "  {}", strip_ansi(line));
+    }
+    if lines.len() > 5 {
+        let _ = writeln!(out, "  … (in {})", log.display());
+    }
+    out
+}
+
+/// The line without terminal colour codes (the server's log has them even in a file).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // An escape sequence ends with its first letter, as in "\x1b[2m".
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The results as a table.
+fn table(results: &[PhaseResult]) -> String {
+    let mut out = format!(
+        "{:<9} {:>8} {:>11} {:>9} {:>10} {:>10} {:>8} {:>7} {:>7}\n",
+        "target", "load", "achieved/s", "p50 ms", "p99 ms", "max ms", "201s", "errors", "unsent"
+    );
+    for r in results {
+        let (p50, p50_exact) = r.percentile(0.50);
+        let (p99, p99_exact) = r.percentile(0.99);
+        let (max, max_exact) = r.percentile(1.0);
+        let _ = writeln!(
+            out,
+            "{:<9} {:>8} {:>11} {:>9} {:>10} {:>10} {:>8} {:>7} {:>7}",
+            r.target,
+            r.offered.map_or("max".into(), |rate| format!("{rate}/s")),
+            thousands(r.achieved.round() as u64),
+            latency(p50, p50_exact),
+            latency(p99, p99_exact),
+            latency(max, max_exact),
+            thousands(r.created),
+            r.errors.values().sum::<u64>(),
+            r.unsent
+        );
+    }
+    for r in results.iter().filter(|r| !r.errors.is_empty()) {
+        let kinds: Vec<String> = r.errors.iter().map(|(k, n)| format!("{k} x{n}")).collect();
+        let _ = writeln!(
+            out,
+            "errors, {} {}: {}",
+            r.target,
+            r.offered.map_or("max".into(), |rate| format!("{rate}/s")),
+            kinds.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "(latency from each request's scheduled time; \">=\": a lower bound, the percentile \
+         includes requests never sent or never answered)"
+    );
+    out
+}
+
+fn latency(value: Option<Duration>, exact: bool) -> String {
+    match value {
+        None => "-".into(),
+        Some(d) => format!(
+            "{}{:.1}",
+            if exact { "" } else { ">=" },
+            d.as_secs_f64() * 1000.0
+        ),
+    }
+}
+
+fn met(yes: bool) -> &'static str {
+    if yes {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+/// 12345 → "12,345".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The filesystem type holding `path` (from /proc/mounts: the longest mount point
+/// that contains it), to tell a disk from tmpfs, where fsync is free.
+fn filesystem_of(path: &Path) -> Option<String> {
+    let dir = path.parent()?.canonicalize().ok()?;
+    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (_, point, fs) = (fields.next()?, fields.next()?, fields.next()?);
+            dir.starts_with(point).then(|| (point.len(), fs.to_owned()))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, fs)| fs)
+}
+
+/// Now as "YYYY-MM-DD HH:MM" in UTC (civil-from-days, Howard Hinnant's algorithm).
+fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        rem / 3_600,
+        rem % 3_600 / 60
+    )
+}
