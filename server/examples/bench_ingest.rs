@@ -94,36 +94,7 @@ fn bench(server: &Path, db: Option<String>) -> bool {
     let sqlite_file = (!db.contains("://")).then(|| PathBuf::from(&db));
 
     let hooks = Arc::new(Hooks::default());
-    let hook_url = start_webhook_receiver(hooks.clone());
-    let site = nearmiss_cli(
-        server,
-        &db,
-        &[
-            "site",
-            "add",
-            "--name",
-            "Bench Bistro",
-            "--origin",
-            "https://bench.example",
-        ],
-    );
-    let secret = nearmiss_cli(
-        server,
-        &db,
-        &[
-            "alert",
-            "add",
-            "--site",
-            &site,
-            "--webhook",
-            &hook_url,
-            "--allow-private",
-        ],
-    );
-    assert!(
-        site.starts_with("s_") && secret.starts_with("whsec_"),
-        "unexpected output of the nearmiss CLI: site key {site:?}, webhook secret {secret:?}"
-    );
+    let site = add_site(server, &db, &start_webhook_receiver(hooks.clone()));
 
     // One thread drives every connection: the generator shares two cores with the
     // server, and a single-threaded runtime spends none of them on work stealing.
@@ -132,79 +103,52 @@ fn bench(server: &Path, db: Option<String>) -> bool {
         .build()
         .expect("the load generator's tokio runtime");
     let ids = Arc::new(Ids::new());
-    let mut results = Vec::new();
 
     // The ceiling runs first and is gone before the server starts, so neither the
     // ceiling's process nor the server's alert backlog competes with the other's phases.
-    {
-        let exe = std::env::current_exe().expect("the path of this bench binary");
-        let mut child = Command::new(exe)
-            .arg("--ceiling-server")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting the ceiling server (this binary with --ceiling-server)");
-        let stdout = child.stdout.take().expect("the ceiling server's stdout");
-        let ceiling = ChildGuard(child);
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("reading the ceiling server's port");
-        let port: u16 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("the ceiling server printed {line:?}, not a port"));
-        let target = Target {
-            name: "ceiling",
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            site: site.clone(),
-        };
-        results.extend(run_phases(&runtime, &target, &ids));
-        drop(ceiling);
-    }
+    let (ceiling, addr) = start_ceiling();
+    let target = Target {
+        name: "ceiling",
+        addr,
+        site: site.clone(),
+    };
+    let mut results = run_phases(&runtime, &target, &ids);
+    drop(ceiling);
 
-    let log_path = dir.path().join("server.log");
-    let log = std::fs::File::create(&log_path).expect("creating the server log file");
-    let port = free_port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let child = Command::new(server)
-        .arg("--db")
-        .arg(&db)
-        .args(["serve", "--listen", &addr.to_string()])
-        .args(["--rate-limit", "0", "--site-rate-limit", "0"])
-        .arg("--allow-private-targets")
-        .env("NEARMISS_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|err| panic!("starting {} serve: {err}", server.display()));
-    let mut nearmiss = ChildGuard(child);
-    wait_healthy(&mut nearmiss, addr, &log_path);
+    let log = dir.path().join("server.log");
+    let (nearmiss, addr) = start_server(server, &db, &log);
     let target = Target {
         name: "nearmiss",
         addr,
         site: site.clone(),
     };
     let server_results = run_phases(&runtime, &target, &ids);
-    let created: u64 = server_results.iter().map(|r| r.created).sum();
-    let flagged: u64 = server_results.iter().map(|r| r.flagged_created).sum();
-    let unanswered: u64 = server_results.iter().map(|r| r.unanswered).sum();
+    let mut after = AfterRun {
+        created: server_results.iter().map(|r| r.created).sum(),
+        flagged: server_results.iter().map(|r| r.flagged_created).sum(),
+        unanswered: server_results.iter().map(|r| r.unanswered).sum(),
+        ..AfterRun::default()
+    };
     results.extend(server_results);
 
-    eprintln!("bench ingest: waiting up to {WEBHOOK_GRACE:?} for the alerts of {flagged} flagged ratings…");
+    eprintln!(
+        "bench ingest: waiting up to {}s for the alerts of {} flagged ratings…",
+        WEBHOOK_GRACE.as_secs(),
+        after.flagged
+    );
     let waited = Instant::now();
-    while (hooks.unique() as u64) < flagged && waited.elapsed() < WEBHOOK_GRACE {
+    while (hooks.unique() as u64) < after.flagged && waited.elapsed() < WEBHOOK_GRACE {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let hooks_waited = waited.elapsed();
-    let healthy = healthz(addr) == Some(200);
+    after.hooks_waited = waited.elapsed();
+    after.hooks_unique = hooks.unique() as u64;
+    after.hooks_posts = hooks.posts.load(Ordering::Relaxed);
+    after.healthy = healthz(addr) == Some(200);
     // SIGKILL rather than a clean stop: a 201 promises the rating is on disk, so it must
     // be there even when the process dies without shutting down.
     drop(nearmiss);
-    let stored = sqlite_file.as_deref().map(|path| count_rows(path, &site));
+    after.stored = sqlite_file.as_deref().map(|path| count_rows(path, &site));
 
-    let mut ok = healthy;
     let mut report = String::new();
     let _ = writeln!(
         report,
@@ -231,17 +175,106 @@ fn bench(server: &Path, db: Option<String>) -> bool {
     }
     let _ = writeln!(report);
     report.push_str(&table(&results));
+    report.push_str(&goals(&results));
+    let (checks, ok) = after.report(&db);
+    report.push_str(&checks);
+    report.push_str(&server_log_summary(&log));
+    print!("{report}");
+    ok
+}
 
+/// Adds the bench site with the receiver as its one webhook, through the server's CLI;
+/// returns the site's key.
+fn add_site(server: &Path, db: &str, hook_url: &str) -> String {
+    let site = nearmiss_cli(
+        server,
+        db,
+        &[
+            "site",
+            "add",
+            "--name",
+            "Bench Bistro",
+            "--origin",
+            "https://bench.example",
+        ],
+    );
+    let secret = nearmiss_cli(
+        server,
+        db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            &site,
+            "--webhook",
+            hook_url,
+            "--allow-private",
+        ],
+    );
+    assert!(
+        site.starts_with("s_") && secret.starts_with("whsec_"),
+        "unexpected output of the nearmiss CLI: site key {site:?}, webhook secret {secret:?}"
+    );
+    site
+}
+
+/// Starts the ceiling (this binary with `--ceiling-server`) and reads its port.
+fn start_ceiling() -> (ChildGuard, SocketAddr) {
+    let exe = std::env::current_exe().expect("the path of this bench binary");
+    let mut child = Command::new(exe)
+        .arg("--ceiling-server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting the ceiling server (this binary with --ceiling-server)");
+    let stdout = child.stdout.take().expect("the ceiling server's stdout");
+    let guard = ChildGuard(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reading the ceiling server's port");
+    let port: u16 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the ceiling server printed {line:?}, not a port"));
+    (guard, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// Starts `nearmiss serve` with limits off and loopback alerts allowed, its log in
+/// `log`, and waits until `/healthz` answers.
+fn start_server(server: &Path, db: &str, log: &Path) -> (ChildGuard, SocketAddr) {
+    let log_file = std::fs::File::create(log).expect("creating the server log file");
+    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let child = Command::new(server)
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", &addr.to_string()])
+        .args(["--rate-limit", "0", "--site-rate-limit", "0"])
+        .arg("--allow-private-targets")
+        // Info logs a line per rating: it would measure the logger.
+        .env("NEARMISS_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .unwrap_or_else(|err| panic!("starting {} serve: {err}", server.display()));
+    let mut guard = ChildGuard(child);
+    wait_healthy(&mut guard, addr, log);
+    (guard, addr)
+}
+
+/// The ratio of the maximums and the goals, next to the numbers.
+fn goals(results: &[PhaseResult]) -> String {
+    let mut out = String::new();
     let max_of = |name: &str| {
         results
             .iter()
             .find(|r| r.target == name && r.offered.is_none())
-            .map(|r| r.achieved)
-            .unwrap_or(0.0)
+            .map_or(0.0, |r| r.achieved)
     };
     let (server_max, ceiling_max) = (max_of("nearmiss"), max_of("ceiling"));
     let _ = writeln!(
-        report,
+        out,
         "\nnearmiss max / ceiling max: {server_max:.0} / {ceiling_max:.0} = {:.3}",
         if ceiling_max > 0.0 {
             server_max / ceiling_max
@@ -250,7 +283,7 @@ fn bench(server: &Path, db: Option<String>) -> bool {
         }
     );
     let _ = writeln!(
-        report,
+        out,
         "goal: >= {} durable ratings/s at max: {server_max:.0}/s, {}",
         thousands(GOAL_RATE as u64),
         met(server_max >= GOAL_RATE)
@@ -263,7 +296,7 @@ fn bench(server: &Path, db: Option<String>) -> bool {
         // A p99 only stands for the phase if every scheduled rating was sent and stored.
         let clean = phase.unsent == 0 && phase.errors.is_empty();
         let _ = writeln!(
-            report,
+            out,
             "goal: p99 <= {} ms at {}/s offered: {} ms{}, {}",
             GOAL_P99.as_millis(),
             thousands(GOAL_P99_AT),
@@ -276,54 +309,78 @@ fn bench(server: &Path, db: Option<String>) -> bool {
             met(exact && clean && p99.is_some_and(|p| p <= GOAL_P99))
         );
     }
+    out
+}
 
-    let _ = writeln!(
-        report,
-        "\nafter the run: /healthz {}",
-        if healthy { "200" } else { "FAILED" }
-    );
-    let _ = writeln!(
-        report,
-        "alerts: {} of {} flagged ratings' webhooks received within {:.1}s after the last phase ({} POSTs)",
-        thousands(hooks.unique() as u64),
-        thousands(flagged),
-        hooks_waited.as_secs_f64(),
-        thousands(hooks.posts.load(Ordering::Relaxed)),
-    );
-    match stored {
-        None => {
-            let _ = writeln!(report, "stored: not checked ({db} is not an SQLite file)");
+/// What is checked once the phases are over.
+#[derive(Default)]
+struct AfterRun {
+    /// The server's 201s, all phases.
+    created: u64,
+    /// Of those, flagged ones (each must have opened a case and sent an alert).
+    flagged: u64,
+    /// Requests that may or may not have been stored (no answer).
+    unanswered: u64,
+    hooks_unique: u64,
+    hooks_posts: u64,
+    hooks_waited: Duration,
+    healthy: bool,
+    /// The site's ratings and cases in the SQLite file; `None` for another database.
+    stored: Option<Result<(u64, u64), rusqlite::Error>>,
+}
+
+impl AfterRun {
+    /// The report lines, and whether every durability check passed.
+    fn report(&self, db: &str) -> (String, bool) {
+        let mut out = String::new();
+        let mut ok = self.healthy;
+        let _ = writeln!(
+            out,
+            "\nafter the run: /healthz {}",
+            if self.healthy { "200" } else { "FAILED" }
+        );
+        let _ = writeln!(
+            out,
+            "alerts: {} of {} flagged ratings' webhooks received within {:.1}s after the last phase ({} POSTs)",
+            thousands(self.hooks_unique),
+            thousands(self.flagged),
+            self.hooks_waited.as_secs_f64(),
+            thousands(self.hooks_posts),
+        );
+        match &self.stored {
+            None => {
+                let _ = writeln!(out, "stored: not checked ({db} is not an SQLite file)");
+            }
+            Some(Err(err)) => {
+                ok = false;
+                let _ = writeln!(out, "stored: FAILED to read the database: {err}");
+            }
+            Some(Ok((ratings, cases))) => {
+                // A request that timed out or lost its connection may or may not have
+                // been stored; only those may make the counts exceed the 201s.
+                let (created, flagged, unanswered) = (self.created, self.flagged, self.unanswered);
+                let ratings_ok = (created..=created + unanswered).contains(ratings);
+                let cases_ok = (flagged..=flagged + unanswered).contains(cases);
+                ok &= ratings_ok && cases_ok;
+                let _ = writeln!(
+                    out,
+                    "stored after SIGKILL: {} ratings for {} answered 201{} ({}), {} cases for {} flagged 201s ({})",
+                    thousands(*ratings),
+                    thousands(created),
+                    if unanswered > 0 {
+                        format!(" + up to {unanswered} unanswered")
+                    } else {
+                        String::new()
+                    },
+                    if ratings_ok { "ok" } else { "MISMATCH" },
+                    thousands(*cases),
+                    thousands(flagged),
+                    if cases_ok { "ok" } else { "MISMATCH" },
+                );
+            }
         }
-        Some(Err(err)) => {
-            ok = false;
-            let _ = writeln!(report, "stored: FAILED to read the database: {err}");
-        }
-        Some(Ok((ratings, cases))) => {
-            // A request that timed out or lost its connection may or may not have been
-            // stored; only those may make the count exceed the 201s.
-            let ratings_ok = ratings >= created && ratings <= created + unanswered;
-            let cases_ok = cases >= flagged && cases <= flagged + unanswered;
-            ok &= ratings_ok && cases_ok;
-            let _ = writeln!(
-                report,
-                "stored after SIGKILL: {} ratings for {} answered 201{} ({}), {} cases for {} flagged 201s ({})",
-                thousands(ratings),
-                thousands(created),
-                if unanswered > 0 {
-                    format!(" + up to {unanswered} unanswered")
-                } else {
-                    String::new()
-                },
-                if ratings_ok { "ok" } else { "MISMATCH" },
-                thousands(cases),
-                thousands(flagged),
-                if cases_ok { "ok" } else { "MISMATCH" },
-            );
-        }
+        (out, ok)
     }
-    report.push_str(&server_log_summary(&log_path));
-    print!("{report}");
-    ok
 }
 
 /// Where load goes.
@@ -392,7 +449,7 @@ impl Ids {
             ((p & 0xf) << 8) | ((n >> 48) & 0xff),
             n & 0xffff_ffff_ffff
         );
-        let flagged = n % 5 == 0;
+        let flagged = n.is_multiple_of(5);
         let score = if flagged { 1 + (n / 5 % 4) as u8 } else { 5 };
         (id, score, flagged)
     }
@@ -1069,7 +1126,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
