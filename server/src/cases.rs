@@ -9,7 +9,9 @@ use crate::bodies::{
 };
 use crate::error::Error;
 use crate::states::{Event, Status, Step};
-use crate::store::{CaseFilter, CaseRecord, NewCase, NewStep, Site, Store, StoreError, Tx};
+use crate::store::{
+    CaseFilter, CaseRecord, CaseSummary, NewCase, NewStep, Site, Store, StoreError, Tx,
+};
 use crate::time::{millis, Timestamp};
 use nearmiss_core::{check_line, check_text, LIMITS};
 
@@ -34,13 +36,14 @@ fn save(tx: &mut dyn Tx, case: &CaseRecord) -> Result<(), StoreError> {
     tx.save_case(case, overdue_from(case))
 }
 
-/// Opens the case for a non-perfect rating and queues `case.opened`; returns its id.
+/// Opens the case for a non-perfect rating and queues `case.opened`; returns what the
+/// customer is told about it.
 pub(crate) fn open(
     tx: &mut dyn Tx,
     site: &Site,
     rating_id: &str,
     now: i64,
-) -> Result<i64, StoreError> {
+) -> Result<CaseSummary, StoreError> {
     let ack_due = now.saturating_add(millis(site.settings.ack_within));
     let close_due = now.saturating_add(millis(site.settings.close_within));
     let rerate_token = crate::random::token(24);
@@ -60,7 +63,10 @@ pub(crate) fn open(
         };
         if let Some(case_id) = tx.insert_case(&case)? {
             changed(tx, case_id, Event::Opened, now)?;
-            return Ok(case_id);
+            return Ok(CaseSummary {
+                reference,
+                ack_due_at: ack_due,
+            });
         }
     }
     Err(StoreError::Task(

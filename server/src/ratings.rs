@@ -83,14 +83,24 @@ fn store_rating(
         rerates_case: rerates,
         signed,
     })?;
-    match rerates {
-        Some(case_id) => crate::cases::rerated(tx, case_id, site, perfect, now)?,
-        None if !perfect => {
-            crate::cases::open(tx, site, &rating.id, now)?;
+    let case = match rerates {
+        Some(case_id) => {
+            crate::cases::rerated(tx, case_id, site, perfect, now)?;
+            // The case it re-rates, with its deadline as it now is.
+            tx.rating_by_id(&rating.id)?.and_then(|stored| stored.case)
         }
-        None => {}
-    }
-    let stored = tx.rating_by_id(&rating.id)?.ok_or(Error::UnknownRating)?;
+        None if !perfect => Some(crate::cases::open(tx, site, &rating.id, now)?),
+        None => None,
+    };
+    let stored = StoredRating {
+        id: rating.id.clone(),
+        site_id: site.id,
+        score: rating.score,
+        flagged: !perfect,
+        content: content.to_owned(),
+        created_at: now,
+        case,
+    };
     Ok((stored, true))
 }
 

@@ -57,15 +57,17 @@ pub fn new_key() -> String {
 pub fn add(store: &Store, settings: SiteSettings, now: i64) -> Result<Site, StoreError> {
     let key = new_key();
     let secret = crate::random::token(40);
-    store.write_now(move |tx| {
+    let site = store.write_now(move |tx| {
         let id = tx.insert_site(&settings, &key, &secret, now)?;
-        Ok(Site {
+        Ok::<_, StoreError>(Site {
             id,
             key,
             secret,
             settings,
         })
-    })
+    })?;
+    store.forget_sites();
+    Ok(site)
 }
 
 /// The active site with this key (a rotated-out key works during its grace).
@@ -77,11 +79,7 @@ pub async fn find(store: &Store, key: &str, now: i64) -> Result<Site, Error> {
         }
         .into());
     }
-    let key = key.to_owned();
-    store
-        .read(move |tx| tx.site_by_key(&key, now))
-        .await?
-        .ok_or(Error::UnknownSite)
+    store.site_by_key(key, now).await?.ok_or(Error::UnknownSite)
 }
 
 /// Gives the site that has or had `key` a new key; the old one works for `grace`, and a
@@ -95,12 +93,15 @@ pub fn rotate_key(store: &Store, key: &str, grace: Duration, now: i64) -> Result
         tx.rotate_key(site_id, &new_key, now.saturating_add(millis(grace)))?;
         Ok::<_, Error>(())
     })?;
+    store.forget_sites();
     Ok(answer)
 }
 
 /// Stops every key of a site at once; its data stays, and `rotate_key` revives it.
 pub fn revoke(store: &Store, site_id: i64, now: i64) -> Result<(), StoreError> {
-    store.write_now(move |tx| tx.revoke_site(site_id, now))
+    store.write_now(move |tx| tx.revoke_site(site_id, now))?;
+    store.forget_sites();
+    Ok(())
 }
 
 /// Turns `https://Shop.Example:443/path` into `https://shop.example`: the form browsers

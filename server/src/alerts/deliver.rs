@@ -53,6 +53,11 @@ pub async fn deliver_due(
     alerts: &Arc<Alerts>,
 ) -> Result<usize, StoreError> {
     let now = clock.now();
+    // Look first on a reader: a wake-up often finds the messages already claimed, and
+    // an empty claim need not queue behind the ratings for the writer.
+    if !store.read(move |tx| tx.messages_due(now)).await? {
+        return Ok(0);
+    }
     let messages = store
         .write(move |tx| tx.claim_messages(now, now + LEASE_MS, BATCH))
         .await?;
@@ -181,27 +186,49 @@ fn post(alerts: &Alerts, url: &str, body: &str, headers: &[(&str, String)]) -> O
     if let Err(err) = target::check_url(url, alerts.allow_private_targets) {
         return Outcome::Refused(err.to_string());
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        // A redirect could point anywhere, including inside our network.
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let mut request = agent.post(url).header("content-type", "application/json");
+    // A kept-alive connection the endpoint has closed fails at once: try once more on a
+    // new one. Receivers deduplicate by `webhook-id`, so a second send is safe.
+    let sent = match send_once(alerts, url, body, headers) {
+        Err(ureq::Error::Io(_)) => send_once(alerts, url, body, headers),
+        other => other,
+    };
+    match sent {
+        Ok(status) => outcome_of(status),
+        Err(err) => Outcome::Retry(format!("request failed: {err}")),
+    }
+}
+
+fn send_once(
+    alerts: &Alerts,
+    url: &str,
+    body: &str,
+    headers: &[(&str, String)],
+) -> Result<u16, ureq::Error> {
+    let mut request = alerts
+        .agent
+        .post(url)
+        .header("content-type", "application/json");
     for (name, value) in headers {
         request = request.header(*name, value.as_str());
     }
-    match request.send(body) {
-        Ok(response) => match response.status().as_u16() {
-            200..=299 => Outcome::Delivered,
-            410 => Outcome::Gone,
-            status @ 300..=399 => {
-                Outcome::Retry(format!("answered {status}: redirects are not followed"))
-            }
-            status => Outcome::Retry(format!("answered {status}")),
-        },
-        Err(err) => Outcome::Retry(format!("request failed: {err}")),
+    let mut response = request.send(body)?;
+    // Read (a little of) the answer so the connection can be used again.
+    let _ = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_vec();
+    Ok(response.status().as_u16())
+}
+
+fn outcome_of(status: u16) -> Outcome {
+    match status {
+        200..=299 => Outcome::Delivered,
+        410 => Outcome::Gone,
+        status @ 300..=399 => {
+            Outcome::Retry(format!("answered {status}: redirects are not followed"))
+        }
+        status => Outcome::Retry(format!("answered {status}")),
     }
 }
 

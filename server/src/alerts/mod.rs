@@ -27,6 +27,9 @@ pub struct Alerts {
     pub mail_from: String,
     /// Allow loopback and private addresses as targets (development and tests only).
     pub allow_private_targets: bool,
+    /// The HTTP client for webhooks and Slack: it keeps connections to each endpoint
+    /// open between deliveries.
+    pub(crate) agent: ureq::Agent,
     notify: Notify,
 }
 
@@ -43,6 +46,13 @@ impl Alerts {
             smtp_url,
             mail_from: mail_from.to_owned(),
             allow_private_targets,
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                // A redirect could point anywhere, including inside our network.
+                .max_redirects(0)
+                .timeout_global(Some(std::time::Duration::from_secs(10)))
+                .build()
+                .into(),
             notify: Notify::new(),
         })
     }

@@ -35,7 +35,10 @@ async fn create_rating(
     let recorded =
         ratings::record(&state.store, site, rating, foreign_origin(&headers), now).await?;
     if recorded.new {
-        state.alerts.wake();
+        if recorded.answer.case.is_some() {
+            // A near miss (or a re-rating) queued alerts; a perfect score queued none.
+            state.alerts.wake();
+        }
         let answer = &recorded.answer;
         tracing::info!(
             id = %answer.id, site = %key, flagged = answer.flagged,

@@ -44,7 +44,21 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     engine: Arc<sqlite::Sqlite>,
+    sites: Arc<std::sync::Mutex<SiteMemory>>,
 }
+
+/// Sites read in the last moments, by key: every rating names its site, and reading it
+/// from the database each time would cost a reader round trip per request.
+#[derive(Default)]
+struct SiteMemory {
+    by_key: std::collections::HashMap<String, (Site, i64)>,
+}
+
+/// How long a site read from the database is used without reading it again: a change
+/// made by another process (`nearmiss site revoke`) takes effect within this.
+pub const SITE_MEMORY_MS: i64 = 2_000;
+/// Sites remembered at most; past this the memory starts over.
+const SITES_REMEMBERED: usize = 10_000;
 
 impl Store {
     /// Opens the database `url` (a file path or `sqlite://PATH`), creating it if needed,
@@ -65,7 +79,45 @@ impl Store {
     pub fn open_sqlite(path: &std::path::Path) -> Result<Store, StoreError> {
         Ok(Store {
             engine: Arc::new(sqlite::Sqlite::open(path)?),
+            sites: Arc::default(),
         })
+    }
+
+    /// The active site with this key, as [`Tx::site_by_key`] answers, remembered for
+    /// [`SITE_MEMORY_MS`].
+    pub async fn site_by_key(&self, key: &str, now: i64) -> Result<Option<Site>, StoreError> {
+        if let Some(site) = self.recent_site(key, now) {
+            return Ok(Some(site));
+        }
+        let lookup = key.to_owned();
+        let site = self.read(move |tx| tx.site_by_key(&lookup, now)).await?;
+        if let Some(site) = &site {
+            let mut memory = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+            if memory.by_key.len() >= SITES_REMEMBERED {
+                memory.by_key.clear();
+            }
+            memory.by_key.insert(key.to_owned(), (site.clone(), now));
+        }
+        Ok(site)
+    }
+
+    fn recent_site(&self, key: &str, now: i64) -> Option<Site> {
+        let memory = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+        match memory.by_key.get(key) {
+            Some((site, read_at)) if (0..SITE_MEMORY_MS).contains(&(now - read_at)) => {
+                Some(site.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Forgets remembered sites: call after changing one.
+    pub fn forget_sites(&self) {
+        self.sites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_key
+            .clear();
     }
 
     /// Runs `work` in a read transaction on a reader connection, off the async workers.
@@ -234,6 +286,8 @@ pub trait Tx {
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError>;
     /// Queues a message.
     fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError>;
+    /// Whether any message is due at `now`.
+    fn messages_due(&mut self, now: i64) -> Result<bool, StoreError>;
     /// Up to `limit` messages due at `now`, leased until `lease_until`.
     fn claim_messages(
         &mut self,

@@ -37,6 +37,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
 const MAX_BATCH: usize = 512;
 /// Reader connections kept open between reads.
 const IDLE_READERS: usize = 8;
+/// The WAL size (in pages) at which the writer checkpoints itself; the checkpointer has
+/// usually copied everything by then, so this is quick, and it lets the WAL start over.
+const WRITER_CHECKPOINT_PAGES: i64 = 4000;
+/// How often the checkpointer copies committed pages into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Called with the commit's outcome once the batch a write was part of is committed.
 type Done = Box<dyn FnOnce(Result<(), &str>) + Send>;
@@ -48,6 +53,8 @@ pub(super) struct Sqlite {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
     writer: Mutex<mpsc::Sender<Job>>,
+    /// Dropped with the engine, which stops the checkpointer.
+    _checkpointer: mpsc::Sender<()>,
 }
 
 impl Sqlite {
@@ -57,15 +64,26 @@ impl Sqlite {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         configure(&conn)?;
         migrate(&mut conn)?;
+        // The writer checkpoints only when the WAL has grown large; the checkpointer
+        // thread copies pages into the database file meanwhile, off the writer's path.
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         let (send, jobs) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("nearmiss-db-writer".into())
             .spawn(move || write_batches(conn, jobs))
             .map_err(|err| StoreError::Task(format!("starting the database writer: {err}")))?;
+        let checkpoints = Connection::open(path)?;
+        configure(&checkpoints)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("nearmiss-db-checkpoint".into())
+            .spawn(move || checkpoint_until(checkpoints, stopped))
+            .map_err(|err| StoreError::Task(format!("starting the checkpointer: {err}")))?;
         Ok(Sqlite {
             path: path.to_path_buf(),
             readers: Mutex::new(Vec::new()),
             writer: Mutex::new(send),
+            _checkpointer: stop,
         })
     }
 
@@ -82,10 +100,10 @@ impl Sqlite {
             Some(conn) => conn,
             None => self.open_reader().map_err(E::from)?,
         };
-        conn.execute_batch("BEGIN").map_err(|e| E::from(e.into()))?;
+        run(&conn, "BEGIN").map_err(|e| E::from(e.into()))?;
         let result = work(&mut SqliteTx { conn: &conn });
         // A read changes nothing: ending it either way releases its snapshot.
-        let ended = conn.execute_batch("COMMIT");
+        let ended = run(&conn, "COMMIT");
         if ended.is_ok() {
             let mut idle = self
                 .readers
@@ -130,6 +148,13 @@ impl Sqlite {
         // `self` lives; if it ever did, the dropped reply tells the caller.
         drop(sent);
     }
+}
+
+/// Runs a statement without results through the statement cache: transaction control
+/// runs several times per write, and parsing it each time shows in profiles.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -177,6 +202,17 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The checkpointer thread: a passive checkpoint every `CHECKPOINT_EVERY` (it never
+/// blocks the writer or readers), until the engine is dropped.
+fn checkpoint_until(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let Err(err) = done {
+            tracing::warn!(error = %err, "checkpoint failed; the writer will checkpoint instead");
+        }
+    }
+}
+
 /// The writer thread: batches until every `Store` is dropped.
 fn write_batches(conn: Connection, jobs: mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
@@ -192,18 +228,18 @@ fn write_batches(conn: Connection, jobs: mpsc::Receiver<Job>) {
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run(conn, "BEGIN IMMEDIATE") {
         // Dropping the jobs drops their replies: each caller hears of the failure.
         tracing::error!(error = %err, writes = batch.len(), "could not start a write transaction");
         return;
     }
     let finished: Vec<Done> = batch.into_iter().map(|job| run_job(conn, job)).collect();
-    match conn.execute_batch("COMMIT") {
+    match run(conn, "COMMIT") {
         Ok(()) => finished.into_iter().for_each(|done| done(Ok(()))),
         Err(err) => {
             let why = err.to_string();
             tracing::error!(error = %why, "commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = run(conn, "ROLLBACK");
             finished.into_iter().for_each(|done| done(Err(&why)));
         }
     }
@@ -212,27 +248,32 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
 /// Runs one write inside its own savepoint, so that its failure (or panic) undoes only
 /// its own changes.
 fn run_job(conn: &Connection, job: Job) -> Done {
-    if let Err(err) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(err) = run(conn, "SAVEPOINT job") {
         tracing::error!(error = %err, "savepoint failed");
     }
     let outcome =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
     match outcome {
         Ok((true, done)) => {
-            let _ = conn.execute_batch("RELEASE job");
+            let _ = run(conn, "RELEASE job");
             done
         }
         Ok((false, done)) => {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            undo(conn);
             done
         }
         Err(_) => {
             tracing::error!("a database write panicked; its changes were undone");
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            undo(conn);
             // Its reply went with the panic: the caller hears that the write failed.
             Box::new(|_| {})
         }
     }
+}
+
+fn undo(conn: &Connection) {
+    let _ = run(conn, "ROLLBACK TO job");
+    let _ = run(conn, "RELEASE job");
 }
 
 /// One transaction on an SQLite connection.
@@ -903,6 +944,14 @@ impl Tx for SqliteTx<'_> {
                 m.now
             ])?;
         Ok(())
+    }
+
+    fn messages_due(&mut self, now: i64) -> Result<bool, StoreError> {
+        self.exists(
+            "SELECT 1 FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL
+                 AND next_attempt_at <= ?1 LIMIT 1",
+            &[&now],
+        )
     }
 
     fn claim_messages(

@@ -303,6 +303,7 @@ impl Server {
         self.store
             .write_now(move |tx| tx.insert_site(&settings, &key, "secret", Clock::system().now()))
             .unwrap();
+        self.store.forget_sites();
         answer
     }
 
