@@ -53,11 +53,9 @@ fn serve_logging(db: &std::path::Path, port: u16, log: Stdio, level: &str) -> Ch
         .stderr(log)
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait_within(Duration::from_secs(20), "the server to start", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     child
 }
 
@@ -101,18 +99,16 @@ fn an_alert_committed_before_a_sigkill_is_delivered_after_the_restart() {
         .http_status_as_error(false)
         .build()
         .into();
-    let rating = json!({ "id": "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f", "site": site, "score": 2 });
+    let rating = support::rating(&site, 2).json();
     let reply = agent
         .post(format!("http://127.0.0.1:{port}/v1/ratings"))
         .send_json(&rating)
         .unwrap();
     assert_eq!(reply.status(), 201);
     // The first attempt fails (nothing listens yet); then the server dies mid-flight.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") == 0 {
-        assert!(Instant::now() < deadline, "no delivery attempt");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait_for("a delivery attempt", || {
+        count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") > 0
+    });
     server.kill().unwrap(); // SIGKILL
     server.wait().unwrap();
     assert_eq!(
@@ -128,14 +124,11 @@ fn an_alert_committed_before_a_sigkill_is_delivered_after_the_restart() {
         &[],
     );
     let mut server = serve(&db, port);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while receiver.of_type("case.opened").is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the alert never arrived after the restart"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    support::wait_within(
+        Duration::from_secs(30),
+        "the alert to arrive after the restart",
+        || !receiver.of_type("case.opened").is_empty(),
+    );
     let delivery = &receiver.deliveries()[0];
     let timestamp: i64 = delivery.header("webhook-timestamp").parse().unwrap();
     assert!(nearmiss_server::alerts::webhook::verify(
@@ -218,9 +211,9 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
                         if stop.load(std::sync::atomic::Ordering::SeqCst) {
                             return;
                         }
-                        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}");
+                        let id = support::id(n);
                         let score = 1 + (n % 5) as i64;
-                        let body = json!({ "id": id, "site": site, "score": score });
+                        let body = support::rating(&site, score).id(&id).json();
                         let Ok(reply) = agent.post(format!("{base}/v1/ratings")).send_json(&body)
                         else {
                             return;
@@ -331,9 +324,11 @@ fn logs_hold_no_contact_data_or_secrets() {
         .build()
         .into();
     let base = format!("http://127.0.0.1:{port}");
-    let id = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f";
-    let rating =
-        json!({ "id": id, "site": site, "score": 1, "interaction": "order-77", "token": token });
+    let id = support::ID;
+    let rating = support::rating(&site, 1)
+        .interaction("order-77")
+        .with("token", json!(token))
+        .json();
     assert_eq!(
         agent
             .post(format!("{base}/v1/ratings"))
@@ -361,11 +356,9 @@ fn logs_hold_no_contact_data_or_secrets() {
             .status(),
         422
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") < 2 {
-        assert!(Instant::now() < deadline, "no delivery attempts");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait_for("two delivery attempts", || {
+        count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") >= 2
+    });
     server.kill().unwrap();
     server.wait().unwrap();
     let logged = std::fs::read_to_string(&log).unwrap();
@@ -416,9 +409,8 @@ fn keys_are_rotated_and_revoked_from_the_command_line() {
         .http_status_as_error(false)
         .build()
         .into();
-    let rate = |key: &str, n: u32| {
-        let body =
-            json!({ "id": format!("0b8f5c1e-4a7d-4c2b-9e3f-{n:012}"), "site": key, "score": 5 });
+    let rate = |key: &str, n: u64| {
+        let body = support::rating(key, 5).id(&support::id(n)).json();
         agent
             .post(format!("http://127.0.0.1:{port}/v1/ratings"))
             .send_json(&body)

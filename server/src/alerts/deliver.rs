@@ -152,7 +152,8 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
         }
         MessageKind::Slack => match body() {
             Ok(body) => {
-                let text = message::slack(&body, &alerts.public_url).to_string();
+                let slack = message::slack(&body, &alerts.public_url);
+                let text = serde_json::to_string(&slack).unwrap_or_default();
                 post(alerts, &message.target, &text, &[])
             }
             Err(refused) => refused,

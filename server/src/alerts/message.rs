@@ -61,13 +61,20 @@ fn lines(body: &WebhookBody, public_url: &str) -> Vec<String> {
 }
 
 /// A Slack-compatible incoming-webhook body.
-pub fn slack(body: &WebhookBody, public_url: &str) -> serde_json::Value {
+#[derive(Debug, serde::Serialize)]
+pub struct SlackMessage {
+    /// Slack's mrkdwn text.
+    pub text: String,
+}
+
+/// The Slack message for an event.
+pub fn slack(body: &WebhookBody, public_url: &str) -> SlackMessage {
     let mut text = format!("*{}*", headline(body));
     for line in lines(body, public_url) {
         text.push('\n');
         text.push_str(&line);
     }
-    serde_json::json!({ "text": text })
+    SlackMessage { text }
 }
 
 /// Subject and plain-text body of the staff email.

@@ -25,7 +25,13 @@ pub fn test_clock() -> Arc<AtomicI64> {
 /// Waits up to 10 s for `condition`, checking every 20 ms.
 #[track_caller]
 pub fn wait_for(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    wait_within(Duration::from_secs(10), what, condition)
+}
+
+/// Waits up to `limit` for `condition`, checking every 20 ms.
+#[track_caller]
+pub fn wait_within(limit: Duration, what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
