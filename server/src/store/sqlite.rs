@@ -233,7 +233,22 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         tracing::error!(error = %err, writes = batch.len(), "could not start a write transaction");
         return;
     }
-    let finished: Vec<Done> = batch.into_iter().map(|job| run_job(conn, job)).collect();
+    let mut finished: Vec<Done> = Vec::with_capacity(batch.len());
+    for job in batch {
+        if conn.is_autocommit() {
+            // The jobs not run are dropped with their replies: their callers hear of it.
+            break;
+        }
+        finished.push(run_job(conn, job));
+    }
+    if conn.is_autocommit() {
+        // An error (a full disk, an I/O error) ended the whole transaction: what ran is
+        // undone, so no write of this batch may be answered as stored.
+        let why = "the write transaction was aborted";
+        tracing::error!("{why}; answering this batch's writes with an error");
+        finished.into_iter().for_each(|done| done(Err(why)));
+        return;
+    }
     match run(conn, "COMMIT") {
         Ok(()) => finished.into_iter().for_each(|done| done(Ok(()))),
         Err(err) => {
@@ -1055,5 +1070,114 @@ impl Tx for SqliteTx<'_> {
             .query_row([case_id], |row| row.get(0))
             .optional()?
             .flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::sync_channel;
+
+    type Reply = mpsc::Receiver<Result<i64, StoreError>>;
+
+    fn insert(engine: &Sqlite, name: &str, then: fn(i64) -> Result<i64, StoreError>) -> Reply {
+        let (reply, answer) = sync_channel(1);
+        let settings = SiteSettings {
+            name: name.to_owned(),
+            origins: vec![],
+            scale: Scale::Stars5,
+            ack_within: Duration::from_secs(60),
+            close_within: Duration::from_secs(60),
+            reasons: vec![],
+            causes: vec![],
+            require_token: false,
+            apology: String::new(),
+            owner: String::new(),
+            review_url: None,
+        };
+        let key = format!("s_{name}");
+        engine.submit(
+            move |tx| then(tx.insert_site(&settings, &key, "secret", 0)?),
+            move |result| {
+                let _ = reply.send(result);
+            },
+        );
+        answer
+    }
+
+    #[test]
+    fn writes_committed_together_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Sqlite::open(&dir.path().join("nearmiss.db")).unwrap();
+        // Hold the writer so that the next writes queue up and share one batch.
+        let (reply, held) = sync_channel(1);
+        engine.submit(
+            |_| {
+                std::thread::sleep(Duration::from_millis(100));
+                Ok::<_, StoreError>(())
+            },
+            move |r| {
+                let _ = reply.send(r);
+            },
+        );
+        let kept = insert(&engine, "kept", Ok);
+        let refused = insert(&engine, "refused", |_| {
+            Err(StoreError::Task("refused by the product".into()))
+        });
+        let panicked = insert(&engine, "panicked", |_| panic!("a bug in a write"));
+        let after = insert(&engine, "after", Ok);
+        held.recv().unwrap().unwrap();
+
+        assert!(kept.recv().unwrap().is_ok());
+        assert!(matches!(refused.recv().unwrap(), Err(StoreError::Task(_))));
+        assert!(
+            panicked.recv().is_err(),
+            "a panicked write's caller hears of it"
+        );
+        assert!(after.recv().unwrap().is_ok());
+        let stored = |key: &str| {
+            engine
+                .read(|tx| tx.site_id_by_any_key(key))
+                .map(|id: Option<i64>| id.is_some())
+                .unwrap()
+        };
+        assert!(stored("s_kept") && stored("s_after"));
+        assert!(!stored("s_refused") && !stored("s_panicked"));
+    }
+
+    #[test]
+    fn a_database_from_before_the_migration_files_is_brought_up_to_date_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nearmiss.db");
+        {
+            // What the server wrote before: three migrations, counted in user_version.
+            let conn = Connection::open(&path).unwrap();
+            for (_, sql) in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sites (id, key, name, scale, ack_within_secs, close_within_secs,
+                     reasons, apology, owner, secret, created_at)
+                 VALUES (1, 's_old', 'Old', 5, 900, 172800, '[]', '', '', 'secret', 0);
+                 INSERT INTO ratings (id, site_id, score, perfect, content, created_at)
+                 VALUES ('r1', 1, 2, 0, '{}', 0);
+                 INSERT INTO cases (id, ref, site_id, rating_id, opened_at, ack_due_at, close_due_at)
+                 VALUES (1, 'NM-OLD1', 1, 'r1', 0, 900000, 172800000);",
+            )
+            .unwrap();
+        }
+        for _ in 0..2 {
+            drop(Sqlite::open(&path).unwrap());
+            let conn = Connection::open(&path).unwrap();
+            let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+            let applied = count("SELECT count(*) FROM schema_migrations");
+            let overdue_from = count("SELECT overdue_from FROM cases WHERE id = 1");
+            assert_eq!(applied, MIGRATIONS.len() as i64);
+            assert_eq!(
+                overdue_from, 900_000,
+                "the acknowledge deadline comes first"
+            );
+        }
     }
 }
