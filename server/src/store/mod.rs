@@ -19,13 +19,13 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite refused or failed.
-    #[error("database error: {0}")]
+    #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     /// The transaction this write was part of could not be committed.
     #[error("commit failed: {0}")]
     Commit(String),
     /// A schema migration failed.
-    #[error("migration {name} failed: {source}")]
+    #[error("migration {name} failed")]
     Migration {
         /// The migration's file name.
         name: &'static str,
