@@ -36,6 +36,16 @@ fn save(tx: &mut dyn Tx, case: &CaseRecord) -> Result<(), StoreError> {
     tx.save_case(case, overdue_from(case))
 }
 
+/// Gives every case written without `overdue_from` (by an older server still running
+/// during an upgrade) its value; returns how many.
+pub fn repair_overdue_from(tx: &mut dyn Tx) -> Result<usize, StoreError> {
+    let cases = tx.cases_without_overdue_from()?;
+    for case in &cases {
+        save(tx, case)?;
+    }
+    Ok(cases.len())
+}
+
 /// Opens the case for a non-perfect rating and queues `case.opened`; returns what the
 /// customer is told about it.
 pub(crate) fn open(

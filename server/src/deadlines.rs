@@ -12,6 +12,14 @@ const SCAN_EVERY: Duration = Duration::from_secs(1);
 
 /// Scans until the process ends.
 pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
+    match store.write(crate::cases::repair_overdue_from).await {
+        Ok(0) => {}
+        Ok(repaired) => tracing::warn!(
+            cases = repaired,
+            "deadlines of cases from an older version filled in"
+        ),
+        Err(err) => tracing::error!(error = %err, "filling in deadlines failed"),
+    }
     loop {
         let now = clock.now();
         // Look first on a reader: most scans find nothing and need not queue a write.

@@ -36,9 +36,10 @@ impl Clock {
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
-    /// RFC 3339, to the second.
+    /// RFC 3339, to the second; clamped to the years 1970 to 9999 that it can write.
     pub fn rfc3339(self) -> String {
-        let time = UNIX_EPOCH + Duration::from_millis(self.0.max(0) as u64);
+        const LAST_MS: i64 = 253_402_300_799_000; // 9999-12-31T23:59:59Z
+        let time = UNIX_EPOCH + Duration::from_millis(self.0.clamp(0, LAST_MS) as u64);
         humantime::format_rfc3339_seconds(time).to_string()
     }
 }
@@ -78,5 +79,7 @@ mod tests {
         let text = serde_json::to_string(&at).unwrap();
         assert_eq!(text, "\"2026-11-29T12:00:00Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&text).unwrap(), at);
+        // A deadline "in 8000 years" must not make every near miss fail.
+        assert_eq!(Timestamp(i64::MAX / 2).rfc3339(), "9999-12-31T23:59:59Z");
     }
 }

@@ -72,27 +72,25 @@ pub async fn deliver_due(
             (message, outcome)
         });
     }
-    let mut outcomes = Vec::with_capacity(count);
+    // Each outcome is recorded as soon as its send ends, so a slow endpoint does not
+    // hold back the record of a fast one (the writer commits them together anyway).
     while let Some(joined) = sends.join_next().await {
         let Ok((message, outcome)) = joined else {
             continue;
         };
+        let kind = message.kind.map(|k| k.as_str()).unwrap_or("unknown");
         match &outcome {
             Outcome::Delivered => {
-                tracing::info!(msg = %message.msg_id, kind = %message.kind, "alert delivered")
+                tracing::info!(msg = %message.msg_id, kind, "alert delivered")
             }
             other => {
-                tracing::warn!(msg = %message.msg_id, kind = %message.kind, outcome = ?other, "alert not delivered")
+                tracing::warn!(msg = %message.msg_id, kind, outcome = ?other, "alert not delivered")
             }
         }
-        outcomes.push((message, outcome));
-    }
-    // One write for the whole batch: its outcomes share one commit.
-    let now = clock.now();
-    store
-        .write(move |tx| {
-            for (message, outcome) in &outcomes {
-                let result = match outcome {
+        let now = clock.now();
+        store
+            .write(move |tx| {
+                let result = match &outcome {
                     Outcome::Delivered => AttemptResult::Delivered,
                     Outcome::Gone => AttemptResult::EndpointGone("the endpoint answered 410 Gone"),
                     Outcome::Refused(error) => AttemptResult::Failed(error),
@@ -104,14 +102,13 @@ pub async fn deliver_due(
                     }
                 };
                 tx.record_attempt(&Attempt {
-                    message,
+                    message: &message,
                     now,
                     result,
-                })?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .await?;
+                })
+            })
+            .await?;
+    }
     Ok(count)
 }
 
@@ -133,7 +130,10 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
         serde_json::from_str::<WebhookBody>(&message.payload)
             .map_err(|_| Outcome::Refused("unreadable payload".into()))
     };
-    match message.kind {
+    let Some(kind) = message.kind else {
+        return Outcome::Refused("a message of a kind this version does not know".into());
+    };
+    match kind {
         MessageKind::Webhook => {
             let Some(secret) = &message.secret else {
                 return Outcome::Refused("the webhook has no secret".into());
@@ -170,9 +170,13 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
                 Ok(body) => body,
                 Err(refused) => return refused,
             };
-            let token = message
-                .case_id
-                .and_then(|id| store.read_now(|tx| tx.rerate_token(id)).ok().flatten());
+            let token = match message.case_id {
+                Some(id) => match store.read_now(|tx| tx.rerate_token(id)) {
+                    Ok(token) => token,
+                    Err(err) => return Outcome::Retry(format!("reading the case: {err}")),
+                },
+                None => None,
+            };
             let Some(token) = token else {
                 return Outcome::Refused("the case has no re-rating link".into());
             };

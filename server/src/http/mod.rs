@@ -91,8 +91,15 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Healthy when both a reader and the writer answer: a writer stuck failing would
+/// refuse every rating.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.read(|tx| tx.ping()).await {
+    let read = state.store.read(|tx| tx.ping()).await;
+    let written = match read {
+        Ok(()) => state.store.write(|tx| tx.ping()).await,
+        failed => failed,
+    };
+    match written {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(err) => {
             tracing::error!(error = %err, "health check failed");

@@ -252,6 +252,8 @@ pub trait Tx {
     fn case_ids(&mut self, filter: &CaseFilter<'_>) -> Result<Vec<i64>, StoreError>;
     /// Open cases with a deadline passed by `now` whose `case.overdue` was not raised yet.
     fn cases_to_raise(&mut self, now: i64) -> Result<Vec<CaseRecord>, StoreError>;
+    /// Cases whose `overdue_from` is missing (written by an older build of the server).
+    fn cases_without_overdue_from(&mut self) -> Result<Vec<CaseRecord>, StoreError>;
     /// A case's steps, oldest first.
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError>;
     /// Records a step.
@@ -659,8 +661,8 @@ pub struct Message {
     pub msg_id: String,
     /// Its endpoint.
     pub endpoint_id: Option<i64>,
-    /// What it is.
-    pub kind: MessageKind,
+    /// What it is; `None` for a kind this build does not know.
+    pub kind: Option<MessageKind>,
     /// A URL, or an email address.
     pub target: String,
     /// The endpoint's signing secret (webhooks).

@@ -177,7 +177,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let now = crate::time::Clock::system().now();
     for (version, (name, sql)) in MIGRATIONS.iter().enumerate() {
         let version = version as i64 + 1;
-        let applied = conn
+        // Immediate: of two servers starting together, one migrates and the other waits,
+        // then finds it done.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied = tx
             .query_row(
                 "SELECT 1 FROM schema_migrations WHERE version = ?1",
                 [version],
@@ -188,7 +191,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         if applied {
             continue;
         }
-        let tx = conn.transaction()?;
         if version as usize > counted {
             tx.execute_batch(sql)
                 .map_err(|source| StoreError::Migration { name, source })?;
@@ -228,6 +230,10 @@ fn write_batches(conn: Connection, jobs: mpsc::Receiver<Job>) {
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    if !conn.is_autocommit() {
+        // A failed rollback left a transaction open: end it, or every batch would fail.
+        let _ = run(conn, "ROLLBACK");
+    }
     if let Err(err) = run(conn, "BEGIN IMMEDIATE") {
         // Dropping the jobs drops their replies: each caller hears of the failure.
         tracing::error!(error = %err, writes = batch.len(), "could not start a write transaction");
@@ -264,7 +270,10 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
 /// its own changes.
 fn run_job(conn: &Connection, job: Job) -> Done {
     if let Err(err) = run(conn, "SAVEPOINT job") {
+        // Without its savepoint a failing write could not be undone alone: it does not
+        // run, and its dropped reply tells its caller.
         tracing::error!(error = %err, "savepoint failed");
+        return Box::new(|_| {});
     }
     let outcome =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
@@ -772,6 +781,15 @@ impl Tx for SqliteTx<'_> {
         Ok(cases)
     }
 
+    fn cases_without_overdue_from(&mut self) -> Result<Vec<CaseRecord>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.overdue_from IS NULL");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let cases = stmt
+            .query_map([], case_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(cases)
+    }
+
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
@@ -891,18 +909,23 @@ impl Tx for SqliteTx<'_> {
             "SELECT id, kind, target FROM endpoints
              WHERE site_id = ?1 AND disabled_at IS NULL AND (escalation = 0 OR ?2)",
         )?;
-        let endpoints = stmt
+        let rows = stmt
             .query_map(params![site_id, escalation], |row| {
-                let kind: String = row.get(1)?;
-                Ok(Endpoint {
-                    id: row.get(0)?,
-                    kind: EndpointKind::parse(&kind)
-                        .ok_or_else(|| unknown_name("endpoint kind", &kind))?,
-                    target: row.get(2)?,
-                })
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get(2)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(endpoints)
+        // An endpoint of a kind this build does not know (written by a newer one) is
+        // passed over, not allowed to fail the near miss that queues alerts.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, kind, target)| match EndpointKind::parse(&kind) {
+                Some(kind) => Some(Endpoint { id, kind, target }),
+                None => {
+                    tracing::warn!(endpoint = id, kind = %kind, "endpoint of an unknown kind skipped");
+                    None
+                }
+            })
+            .collect())
     }
 
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError> {
@@ -989,8 +1012,8 @@ impl Tx for SqliteTx<'_> {
                     id: row.get(0)?,
                     msg_id: row.get(1)?,
                     endpoint_id: row.get(2)?,
-                    kind: MessageKind::parse(&kind)
-                        .ok_or_else(|| unknown_name("message kind", &kind))?,
+                    // Unknown (written by a newer build): sending refuses it, alone.
+                    kind: MessageKind::parse(&kind),
                     target: row.get(4)?,
                     secret: row.get(5)?,
                     case_id: row.get(6)?,
@@ -1179,5 +1202,41 @@ mod tests {
                 "the acknowledge deadline comes first"
             );
         }
+    }
+
+    #[test]
+    fn cases_an_older_server_writes_after_the_upgrade_get_their_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nearmiss.db");
+        let engine = Sqlite::open(&path).unwrap();
+        // An older `nearmiss serve`, still running, knows nothing of `overdue_from`.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO sites (id, key, name, scale, ack_within_secs, close_within_secs,
+                     reasons, apology, owner, secret, created_at)
+                 VALUES (1, 's_old', 'Old', 5, 900, 172800, '[]', '', '', 'secret', 0);
+                 INSERT INTO ratings (id, site_id, score, perfect, content, created_at)
+                 VALUES ('r1', 1, 2, 0, '{}', 0);
+                 INSERT INTO cases (id, ref, site_id, rating_id, opened_at, ack_due_at,
+                                    close_due_at, acknowledged_at)
+                 VALUES (1, 'NM-OLD1', 1, 'r1', 0, 900000, 172800000, 60000);",
+            )
+            .unwrap();
+        let (reply, repaired) = sync_channel(1);
+        engine.submit(crate::cases::repair_overdue_from, move |r| {
+            let _ = reply.send(r);
+        });
+        assert_eq!(repaired.recv().unwrap().unwrap(), 1);
+        let overdue_from: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT overdue_from FROM cases WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            overdue_from, 172_800_000,
+            "acknowledged: the close deadline"
+        );
     }
 }
