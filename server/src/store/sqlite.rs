@@ -1239,4 +1239,39 @@ mod tests {
             "acknowledged: the close deadline"
         );
     }
+
+    #[test]
+    fn reads_do_not_wait_behind_a_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Sqlite::open(&dir.path().join("nearmiss.db")).unwrap();
+        let kept = insert(&engine, "kept", Ok);
+        assert!(kept.recv().unwrap().is_ok());
+        // A write that holds the write transaction open for a long while.
+        let (reply, written) = sync_channel(1);
+        engine.submit(
+            |tx| {
+                tx.revoke_site(1, 0)?;
+                std::thread::sleep(Duration::from_millis(800));
+                Ok::<_, StoreError>(())
+            },
+            move |r| {
+                let _ = reply.send(r);
+            },
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let site = engine.read(|tx| tx.site_by_key("s_kept", 0)).unwrap();
+        assert!(
+            matches!(written.try_recv(), Err(mpsc::TryRecvError::Empty)),
+            "the read finished while the write was still under way"
+        );
+        assert!(
+            site.is_some(),
+            "the read sees the last commit, not the write under way"
+        );
+        written.recv().unwrap().unwrap();
+        assert!(engine
+            .read(|tx| tx.site_by_key("s_kept", 0))
+            .unwrap()
+            .is_none());
+    }
 }
