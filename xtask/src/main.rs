@@ -298,16 +298,7 @@ fn bench_ingest(args: &[String]) -> Result {
         [flag, db] if flag == "--db" => Some(db),
         _ => return Err("usage: cargo xtask bench ingest [--db PATH]".into()),
     };
-    run(cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "nearmiss-server",
-        "--bin",
-        "nearmiss",
-        "--example",
-        "bench_ingest",
-    ]))?;
+    run(release_server().args(["--example", "bench_ingest"]))?;
     let release = target_dir().join("release");
     let mut bench = Command::new(release.join("examples").join("bench_ingest"));
     bench.arg("--server").arg(release.join("nearmiss"));
@@ -322,18 +313,23 @@ fn bench_ingest(args: &[String]) -> Result {
     run(&mut bench)
 }
 
+/// `cargo build` of the release `nearmiss` binary.
+fn release_server() -> Command {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "nearmiss-server",
+        "--bin",
+        "nearmiss",
+    ]);
+    build
+}
+
 fn dist() -> Result {
     let assets = widget::build()?;
-    run(cargo()
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "nearmiss-server",
-            "--bin",
-            "nearmiss",
-        ])
-        .env("NEARMISS_EMBED_ASSETS", &assets))?;
+    run(release_server().env("NEARMISS_EMBED_ASSETS", &assets))?;
     let out = target_dir().join("dist");
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let binary = out.join("nearmiss");

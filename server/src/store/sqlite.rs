@@ -405,13 +405,24 @@ impl SqliteTx<'_> {
         let Some(mut site) = site else {
             return Ok(None);
         };
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT origin FROM site_origins WHERE site_id = ?1 ORDER BY origin")?;
-        site.settings.origins = stmt
-            .query_map([site.id], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
+        site.settings.origins = self.all(
+            "SELECT origin FROM site_origins WHERE site_id = ?1 ORDER BY origin",
+            [site.id],
+            |row| row.get(0),
+        )?;
         Ok(Some(site))
+    }
+
+    /// Every row `sql` returns, each read by `read`.
+    fn all<T>(
+        &mut self,
+        sql: &str,
+        values: impl rusqlite::Params,
+        read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(values, read)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     fn exists(&mut self, sql: &str, values: &[&dyn rusqlite::ToSql]) -> Result<bool, StoreError> {
@@ -745,25 +756,20 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn case_ids(&mut self, f: &CaseFilter<'_>) -> Result<Vec<i64>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.all(
             "SELECT c.id FROM cases c JOIN sites s ON s.id = c.site_id
              WHERE (?1 IS NULL OR c.status = ?1)
                AND (?2 IS NULL OR (c.status = 'open' AND c.overdue_from <= ?2))
                AND (?3 IS NULL OR s.key = ?3)
              ORDER BY c.opened_at DESC, c.id DESC LIMIT ?4",
-        )?;
-        let ids = stmt
-            .query_map(
-                params![
-                    f.status.map(|s| s.as_str()),
-                    f.overdue_at,
-                    f.site_key,
-                    f.limit
-                ],
-                |row| row.get(0),
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ids)
+            params![
+                f.status.map(|s| s.as_str()),
+                f.overdue_at,
+                f.site_key,
+                f.limit
+            ],
+            |row| row.get(0),
+        )
     }
 
     fn cases_to_raise(&mut self, now: i64) -> Result<Vec<CaseRecord>, StoreError> {
@@ -774,30 +780,21 @@ impl Tx for SqliteTx<'_> {
                     OR (c.close_overdue_at IS NULL AND c.close_due_at <= ?1))
              ORDER BY c.id"
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let cases = stmt
-            .query_map([now], case_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(cases)
+        self.all(&sql, [now], case_row)
     }
 
     fn cases_without_overdue_from(&mut self) -> Result<Vec<CaseRecord>, StoreError> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.overdue_from IS NULL");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let cases = stmt
-            .query_map([], case_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(cases)
+        self.all(&sql, [], case_row)
     }
 
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.all(
             "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
              FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id
              WHERE st.case_id = ?1 ORDER BY st.id",
-        )?;
-        let steps = stmt
-            .query_map([case_id], |row| {
+            [case_id],
+            |row| {
                 let step: String = row.get(0)?;
                 let prevention: Option<i64> = row.get(5)?;
                 Ok(StepRecord {
@@ -815,9 +812,8 @@ impl Tx for SqliteTx<'_> {
                         None => None,
                     },
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(steps)
+            },
+        )
     }
 
     fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
@@ -905,15 +901,12 @@ impl Tx for SqliteTx<'_> {
         site_id: i64,
         escalation: bool,
     ) -> Result<Vec<Endpoint>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let rows = self.all(
             "SELECT id, kind, target FROM endpoints
              WHERE site_id = ?1 AND disabled_at IS NULL AND (escalation = 0 OR ?2)",
+            params![site_id, escalation],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get(2)?)),
         )?;
-        let rows = stmt
-            .query_map(params![site_id, escalation], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get(2)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
         // An endpoint of a kind this build does not know (written by a newer one) is
         // passed over, not allowed to fail the near miss that queues alerts.
         Ok(rows
@@ -929,17 +922,16 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        let time = |v: Option<i64>| v.map(Timestamp);
+        self.all(
             "SELECT e.id, e.kind, e.target, e.escalation, e.disabled_at, e.disabled_reason,
                     e.last_success_at, e.last_failure_at, e.last_error,
                     (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NOT NULL),
                     (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NULL AND o.failed_at IS NULL),
                     (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.failed_at IS NOT NULL)
              FROM endpoints e WHERE e.site_id = ?1 ORDER BY e.id",
-        )?;
-        let time = |v: Option<i64>| v.map(Timestamp);
-        let rows = stmt
-            .query_map([site_id], |row| {
+            [site_id],
+            |row| {
                 let kind: String = row.get(1)?;
                 Ok(EndpointState {
                     id: row.get(0)?,
@@ -959,9 +951,8 @@ impl Tx for SqliteTx<'_> {
                     pending: row.get(10)?,
                     failed: row.get(11)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 
     fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<(), StoreError> {
@@ -998,15 +989,14 @@ impl Tx for SqliteTx<'_> {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
-        let messages = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
+        let messages = self.all(
+            "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
                         o.payload, o.attempts, o.created_at
                  FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
                  WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
                  ORDER BY o.next_attempt_at, o.id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![now, limit], |row| {
+            params![now, limit],
+            |row| {
                 let kind: String = row.get(3)?;
                 Ok(Message {
                     id: row.get(0)?,
@@ -1021,9 +1011,8 @@ impl Tx for SqliteTx<'_> {
                     attempts: row.get(8)?,
                     created_at: row.get(9)?,
                 })
-            })?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
+            },
+        )?;
         let mut lease = self
             .conn
             .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
@@ -1048,20 +1037,16 @@ impl Tx for SqliteTx<'_> {
                     params![m.endpoint_id, a.now],
                 )?;
             }
-            AttemptResult::RetryAt(next, error) => {
+            AttemptResult::RetryAt(_, error) | AttemptResult::Failed(error) => {
+                let (next, failed_at) = match a.result {
+                    AttemptResult::RetryAt(next, _) => (Some(next), None),
+                    _ => (None, Some(a.now)),
+                };
                 conn.execute(
-                    "UPDATE outbox SET next_attempt_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1",
-                    params![m.id, next, attempts, error],
-                )?;
-                conn.execute(
-                    "UPDATE endpoints SET last_failure_at = ?2, last_error = ?3 WHERE id = ?1",
-                    params![m.endpoint_id, a.now, error],
-                )?;
-            }
-            AttemptResult::Failed(error) => {
-                conn.execute(
-                    "UPDATE outbox SET failed_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1",
-                    params![m.id, a.now, attempts, error],
+                    "UPDATE outbox SET next_attempt_at = coalesce(?2, next_attempt_at),
+                            failed_at = ?3, attempts = ?4, last_error = ?5
+                     WHERE id = ?1",
+                    params![m.id, next, failed_at, attempts, error],
                 )?;
                 conn.execute(
                     "UPDATE endpoints SET last_failure_at = ?2, last_error = ?3 WHERE id = ?1",
