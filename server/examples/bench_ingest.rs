@@ -17,8 +17,16 @@
 //! SQLite file must hold exactly the ratings that were answered 201 (and a case for each
 //! flagged one). A failed check makes the exit status non-zero.
 //!
+//! With `--readers N`, N more clients read while the ratings come in, during the
+//! nearmiss phases only (the ceiling has no cases): each repeatedly lists the open cases
+//! (`GET /v1/cases?status=open`, up to 500 full case views) with an API token made by
+//! `nearmiss token add`, one request at a time over its own keep-alive connection. They
+//! run on their own thread, so their reading does not delay the rating connections' event
+//! loop. Their lists a second, p50/p99 (from send to the whole answer) and errors are
+//! printed under each phase's row; the point is the ratings' latency next to them.
+//!
 //! ```text
-//! bench_ingest --server target/release/nearmiss [--db PATH]
+//! bench_ingest --server target/release/nearmiss [--db PATH] [--readers N]
 //! ```
 
 use std::collections::{BTreeMap, HashSet};
@@ -51,7 +59,10 @@ const GOAL_RATE: f64 = 10_000.0;
 const GOAL_P99: Duration = Duration::from_millis(25);
 const GOAL_P99_AT: u64 = 5_000;
 
-const USAGE: &str = "usage: bench_ingest --server PATH/TO/nearmiss [--db PATH]";
+/// Where the readers (`--readers N`) list cases: the open ones, full views, up to 500.
+const READ_PATH: &str = "/v1/cases?status=open";
+
+const USAGE: &str = "usage: bench_ingest --server PATH/TO/nearmiss [--db PATH] [--readers N]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,11 +72,15 @@ fn main() -> ExitCode {
     }
     let mut server = None;
     let mut db = None;
+    let mut readers = 0;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
             ("--server", Some(path)) => server = Some(PathBuf::from(path)),
             ("--db", Some(url)) => db = Some(url.clone()),
+            ("--readers", Some(n)) if n.parse::<usize>().is_ok() => {
+                readers = n.parse().unwrap_or_default();
+            }
             _ => {
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
@@ -76,7 +91,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if bench(&server, db) {
+    if bench(&server, db, readers) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -84,7 +99,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs the whole bench and prints the report; `false` when a durability check failed.
-fn bench(server: &Path, db: Option<String>) -> bool {
+fn bench(server: &Path, db: Option<String>, readers: usize) -> bool {
     let dir = tempfile::Builder::new()
         .prefix("nearmiss-bench-")
         .tempdir()
@@ -95,6 +110,10 @@ fn bench(server: &Path, db: Option<String>) -> bool {
 
     let hooks = Arc::new(Hooks::default());
     let site = add_site(server, &db, &start_webhook_receiver(hooks.clone()));
+    let readers = (readers > 0).then(|| Readers {
+        count: readers,
+        token: add_token(server, &db),
+    });
 
     // One thread drives every connection: the generator shares two cores with the
     // server, and a single-threaded runtime spends none of them on work stealing.
@@ -112,7 +131,7 @@ fn bench(server: &Path, db: Option<String>) -> bool {
         addr,
         site: site.clone(),
     };
-    let mut results = run_phases(&runtime, &target, &ids);
+    let mut results = run_phases(&runtime, &target, &ids, None);
     drop(ceiling);
 
     let log = dir.path().join("server.log");
@@ -122,7 +141,7 @@ fn bench(server: &Path, db: Option<String>) -> bool {
         addr,
         site: site.clone(),
     };
-    let server_results = run_phases(&runtime, &target, &ids);
+    let server_results = run_phases(&runtime, &target, &ids, readers.as_ref());
     let mut after = AfterRun {
         created: server_results.iter().map(|r| r.created).sum(),
         flagged: server_results.iter().map(|r| r.flagged_created).sum(),
@@ -158,6 +177,13 @@ fn bench(server: &Path, db: Option<String>) -> bool {
         WARM_UP.as_secs(),
         MEASURE.as_secs(),
     );
+    if let Some(readers) = &readers {
+        let _ = writeln!(
+            report,
+            "readers: {} clients listing GET {READ_PATH} back to back during the nearmiss phases",
+            readers.count
+        );
+    }
     match &sqlite_file {
         Some(path) => {
             let fs = filesystem_of(path).unwrap_or_else(|| "unknown filesystem".into());
@@ -216,6 +242,16 @@ fn add_site(server: &Path, db: &str, hook_url: &str) -> String {
         "unexpected output of the nearmiss CLI: site key {site:?}, webhook secret {secret:?}"
     );
     site
+}
+
+/// Adds an API token for the readers through the server's CLI; returns the token.
+fn add_token(server: &Path, db: &str) -> String {
+    let token = nearmiss_cli(server, db, &["token", "add", "--name", "bench"]);
+    assert!(
+        !token.is_empty() && !token.contains(char::is_whitespace),
+        "unexpected output of `nearmiss token add`: {token:?}"
+    );
+    token
 }
 
 /// Starts the ceiling (this binary with `--ceiling-server`) and reads its port.
@@ -395,6 +431,7 @@ fn run_phases(
     runtime: &tokio::runtime::Runtime,
     target: &Target,
     ids: &Arc<Ids>,
+    readers: Option<&Readers>,
 ) -> Vec<PhaseResult> {
     let mut results = Vec::new();
     for load in OFFERED.map(Some).into_iter().chain([None]) {
@@ -403,7 +440,10 @@ fn run_phases(
             None => "max".into(),
         };
         eprintln!("bench ingest: phase {label} on {}…", target.name);
-        let result = runtime.block_on(run_phase(target, load, ids.clone()));
+        let start = Instant::now();
+        let reading = readers.map(|readers| start_readers(readers, target.addr, start));
+        let mut result = runtime.block_on(run_phase(target, load, ids.clone(), start));
+        result.readers = reading.map(|thread| thread.join().expect("the readers' thread panicked"));
         eprintln!(
             "bench ingest:   {:.0}/s, p99 {} ms, {} errors, {} unsent",
             result.achieved,
@@ -414,6 +454,9 @@ fn run_phases(
             result.errors.values().sum::<u64>(),
             result.unsent
         );
+        if let Some(read) = &result.readers {
+            eprintln!("bench ingest:   {}", read.line());
+        }
         results.push(result);
         // A moment for the server to settle (finish writes, checkpoint) between phases.
         std::thread::sleep(Duration::from_millis(250));
@@ -541,27 +584,34 @@ struct PhaseResult {
     unanswered: u64,
     /// Non-201 answers and failures over the whole phase, by kind.
     errors: BTreeMap<String, u64>,
+    /// What the readers (`--readers N`) saw meanwhile, if there were any.
+    readers: Option<ReadResult>,
 }
 
 impl PhaseResult {
-    /// The nearest-rank percentile and whether it is exact: it is only a lower bound
-    /// when a lower-bound sample sits at or below it.
     fn percentile(&self, q: f64) -> (Option<Duration>, bool) {
-        if self.samples.is_empty() {
-            return (None, true);
-        }
-        let n = self.samples.len();
-        let rank = ((n as f64 * q).ceil() as usize).clamp(1, n) - 1;
-        let exact = self.samples[..=rank].iter().all(|s| s.exact);
-        (
-            Some(Duration::from_micros(self.samples[rank].micros)),
-            exact,
-        )
+        percentile(&self.samples, q)
     }
 }
 
-async fn run_phase(target: &Target, rate: Option<u64>, ids: Arc<Ids>) -> PhaseResult {
-    let start = Instant::now();
+/// The nearest-rank percentile of sorted samples and whether it is exact: it is only a
+/// lower bound when a lower-bound sample sits at or below it.
+fn percentile(samples: &[Sample], q: f64) -> (Option<Duration>, bool) {
+    if samples.is_empty() {
+        return (None, true);
+    }
+    let n = samples.len();
+    let rank = ((n as f64 * q).ceil() as usize).clamp(1, n) - 1;
+    let exact = samples[..=rank].iter().all(|s| s.exact);
+    (Some(Duration::from_micros(samples[rank].micros)), exact)
+}
+
+async fn run_phase(
+    target: &Target,
+    rate: Option<u64>,
+    ids: Arc<Ids>,
+    start: Instant,
+) -> PhaseResult {
     let plan = Arc::new(Plan {
         addr: target.addr,
         site: target.site.clone(),
@@ -607,7 +657,166 @@ async fn run_phase(target: &Target, rate: Option<u64>, ids: Arc<Ids>) -> PhaseRe
         unsent: tally.unsent,
         unanswered: tally.unanswered,
         errors: tally.errors,
+        readers: None,
     }
+}
+
+/// The clients that list cases while the ratings come in (`--readers N`).
+struct Readers {
+    count: usize,
+    /// An API token (`nearmiss token add`).
+    token: String,
+}
+
+/// What the readers saw in one phase.
+struct ReadResult {
+    readers: usize,
+    /// 200s completed in the measured window, a second.
+    achieved: f64,
+    /// Sorted; one per list started in the measured window that was answered 200 or
+    /// timed out (a lower bound), from sending the request to the whole answer read.
+    samples: Vec<Sample>,
+    /// Body bytes of the 200s in the measured window, to tell how big a list was.
+    bytes: u64,
+    lists: u64,
+    /// Non-200 answers and failures over the whole phase, by kind.
+    errors: BTreeMap<String, u64>,
+}
+
+impl ReadResult {
+    /// "readers: 4 × GET /v1/cases: 312 lists/s, p50 12 ms, p99 40 ms, 0 errors".
+    fn line(&self) -> String {
+        let (p50, p50_exact) = percentile(&self.samples, 0.50);
+        let (p99, p99_exact) = percentile(&self.samples, 0.99);
+        let mut line = format!(
+            "readers: {} × GET {READ_PATH}: {:.0} lists/s, p50 {} ms, p99 {} ms, {} errors, {} KB a list",
+            self.readers,
+            self.achieved,
+            latency(p50, p50_exact),
+            latency(p99, p99_exact),
+            self.errors.values().sum::<u64>(),
+            self.bytes.checked_div(self.lists).unwrap_or(0) / 1000,
+        );
+        if !self.errors.is_empty() {
+            let kinds: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k} x{n}"))
+                .collect();
+            let _ = write!(line, " ({})", kinds.join(", "));
+        }
+        line
+    }
+}
+
+/// Starts the readers for a phase that starts at `start`, on their own thread and
+/// runtime; the thread returns their tally when the phase has ended.
+fn start_readers(
+    readers: &Readers,
+    addr: SocketAddr,
+    start: Instant,
+) -> std::thread::JoinHandle<ReadResult> {
+    let count = readers.count;
+    let request: Arc<[u8]> = format!(
+        "GET {READ_PATH} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
+        readers.token
+    )
+    .into_bytes()
+    .into();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the readers' tokio runtime");
+        runtime.block_on(async move {
+            let (warm_end, end) = (start + WARM_UP, start + WARM_UP + MEASURE);
+            let loops: Vec<_> = (0..count)
+                .map(|_| tokio::spawn(reader(addr, request.clone(), warm_end, end)))
+                .collect();
+            let mut total = ReadTally::default();
+            for one in loops {
+                let one = one.await.expect("a reader panicked");
+                total.samples.extend(one.samples);
+                total.lists += one.lists;
+                total.bytes += one.bytes;
+                for (what, n) in one.errors {
+                    *total.errors.entry(what).or_default() += n;
+                }
+            }
+            total.samples.sort_unstable();
+            ReadResult {
+                readers: count,
+                achieved: total.lists as f64 / MEASURE.as_secs_f64(),
+                samples: total.samples,
+                bytes: total.bytes,
+                lists: total.lists,
+                errors: total.errors,
+            }
+        })
+    })
+}
+
+/// What one reader saw: lists and bytes count the measured window only.
+#[derive(Default)]
+struct ReadTally {
+    samples: Vec<Sample>,
+    lists: u64,
+    bytes: u64,
+    errors: BTreeMap<String, u64>,
+}
+
+/// One reader's loop: lists the open cases back to back over one keep-alive connection
+/// until the phase ends.
+async fn reader(
+    addr: SocketAddr,
+    request: Arc<[u8]>,
+    warm_end: Instant,
+    end: Instant,
+) -> ReadTally {
+    let mut tally = ReadTally::default();
+    let mut conn: Option<Conn> = None;
+    loop {
+        let sent = Instant::now();
+        if sent >= end {
+            break;
+        }
+        let measured = sent >= warm_end;
+        let outcome =
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange(&mut conn, addr, &request)).await;
+        let done = Instant::now();
+        let error = match outcome {
+            Ok(Ok((200, length))) => {
+                if done >= warm_end && done <= end {
+                    tally.lists += 1;
+                    tally.bytes += length as u64;
+                }
+                if measured {
+                    tally
+                        .samples
+                        .push(Sample::new(done.duration_since(sent), true));
+                }
+                continue;
+            }
+            Ok(Ok((status, _))) => format!("HTTP {status}"),
+            Ok(Err(failure)) => {
+                conn = None;
+                // Do not spin on a refusing server.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                failure.what
+            }
+            Err(_) => {
+                conn = None;
+                if measured {
+                    tally
+                        .samples
+                        .push(Sample::new(done.duration_since(sent), false));
+                }
+                format!("timeout ({}s)", REQUEST_TIMEOUT.as_secs())
+            }
+        };
+        *tally.errors.entry(error).or_default() += 1;
+    }
+    tally
 }
 
 /// One keep-alive connection's loop for a phase: takes the next scheduled slot (open
@@ -662,7 +871,7 @@ async fn connection(plan: Arc<Plan>) -> Tally {
             tokio::time::timeout(REQUEST_TIMEOUT, exchange(&mut conn, plan.addr, &request)).await;
         let done = Instant::now();
         match outcome {
-            Ok(Ok(201)) => {
+            Ok(Ok((201, _))) => {
                 tally.created += 1;
                 tally.flagged_created += u64::from(flagged);
                 if done >= plan.warm_end && done <= plan.end {
@@ -674,7 +883,7 @@ async fn connection(plan: Arc<Plan>) -> Tally {
                         .push(Sample::new(done.duration_since(due), true));
                 }
             }
-            Ok(Ok(status)) => tally.error(format!("HTTP {status}")),
+            Ok(Ok((status, _))) => tally.error(format!("HTTP {status}")),
             Ok(Err(failure)) => {
                 conn = None;
                 if failure.sent {
@@ -704,6 +913,8 @@ async fn connection(plan: Arc<Plan>) -> Tally {
 struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
+    /// Where reads land: large, so a list of cases (hundreds of KB) takes few reads.
+    chunk: Box<[u8]>,
 }
 
 /// Why a request got no HTTP status.
@@ -715,11 +926,12 @@ struct Failure {
 
 /// Sends one request and reads its response: a lean HTTP/1.1 client (status line,
 /// headers, a Content-Length body), so the generator costs little of the two cores.
+/// Returns the status and the body's length.
 async fn exchange(
     conn: &mut Option<Conn>,
     addr: SocketAddr,
     request: &[u8],
-) -> Result<u16, Failure> {
+) -> Result<(u16, usize), Failure> {
     let fail = |what: String, sent: bool| Failure { what, sent };
     let c = match conn {
         Some(c) => c,
@@ -734,40 +946,40 @@ async fn exchange(
             conn.insert(Conn {
                 stream,
                 buf: Vec::with_capacity(1024),
+                chunk: vec![0; 64 * 1024].into_boxed_slice(),
             })
         }
     };
     write_all(&c.stream, request)
         .await
         .map_err(|err| fail(format!("write: {:?}", err.kind()), true))?;
-    let mut chunk = [0u8; 2048];
     loop {
         if let Some(head) = find(&c.buf, b"\r\n\r\n") {
             let (status, length, close) =
                 parse_head(&c.buf[..head]).map_err(|what| fail(what.into(), true))?;
             let total = head + 4 + length;
             while c.buf.len() < total {
-                let n = read(&c.stream, &mut chunk)
+                let n = read(&c.stream, &mut c.chunk)
                     .await
                     .map_err(|err| fail(format!("read: {:?}", err.kind()), true))?;
                 if n == 0 {
                     return Err(fail("closed mid-body".into(), true));
                 }
-                c.buf.extend_from_slice(&chunk[..n]);
+                c.buf.extend_from_slice(&c.chunk[..n]);
             }
             c.buf.drain(..total);
             if close {
                 *conn = None;
             }
-            return Ok(status);
+            return Ok((status, length));
         }
-        let n = read(&c.stream, &mut chunk)
+        let n = read(&c.stream, &mut c.chunk)
             .await
             .map_err(|err| fail(format!("read: {:?}", err.kind()), true))?;
         if n == 0 {
             return Err(fail("closed before answering".into(), true));
         }
-        c.buf.extend_from_slice(&chunk[..n]);
+        c.buf.extend_from_slice(&c.chunk[..n]);
     }
 }
 
@@ -1083,6 +1295,9 @@ fn table(results: &[PhaseResult]) -> String {
             r.errors.values().sum::<u64>(),
             r.unsent
         );
+        if let Some(read) = &r.readers {
+            let _ = writeln!(out, "{:<9} {}", "", read.line());
+        }
     }
     for r in results.iter().filter(|r| !r.errors.is_empty()) {
         let kinds: Vec<String> = r.errors.iter().map(|(k, n)| format!("{k} x{n}")).collect();

@@ -33,12 +33,12 @@ fn cli(db: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-fn serve(db: &std::path::Path, port: u16) -> Child {
+fn serve(db: &std::path::Path, port: u16) -> ServerProcess {
     serve_logging(db, port, Stdio::null(), "info")
 }
 
 /// Starts `nearmiss serve` with its log (stderr) going to `log`, and waits for its port.
-fn serve_logging(db: &std::path::Path, port: u16, log: Stdio, level: &str) -> Child {
+fn serve_logging(db: &std::path::Path, port: u16, log: Stdio, level: &str) -> ServerProcess {
     let child = Command::new(NEARMISS)
         .arg("--db")
         .arg(db)
@@ -56,7 +56,25 @@ fn serve_logging(db: &std::path::Path, port: u16, log: Stdio, level: &str) -> Ch
     support::wait_within(Duration::from_secs(20), "the server to start", || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
-    child
+    ServerProcess(child)
+}
+
+/// A `nearmiss serve` child process, killed with SIGKILL when dropped: a failing test
+/// leaves no server behind.
+struct ServerProcess(Child);
+
+impl ServerProcess {
+    /// SIGKILL, and wait for it to be gone.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 fn count(db: &std::path::Path, sql: &str) -> i64 {
@@ -109,8 +127,7 @@ fn an_alert_committed_before_a_sigkill_is_delivered_after_the_restart() {
     support::wait_for("a delivery attempt", || {
         count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") > 0
     });
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.kill(); // SIGKILL
     assert_eq!(
         count(
             &db,
@@ -140,8 +157,7 @@ fn an_alert_committed_before_a_sigkill_is_delivered_after_the_restart() {
     ));
     assert_eq!(count(&db, "SELECT count(*) FROM ratings"), 1);
     assert_eq!(count(&db, "SELECT count(*) FROM cases"), 1);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }
 
 /// A small deterministic generator: the seed is printed, so a failing run can be replayed.
@@ -233,8 +249,7 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
             .collect();
         sequence += 1_000_000;
         std::thread::sleep(Duration::from_millis(30 + random.next() % 300));
-        server.kill().unwrap(); // SIGKILL, mid-write
-        server.wait().unwrap();
+        server.kill(); // SIGKILL, mid-write
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         for client in clients {
             client.join().unwrap();
@@ -359,8 +374,7 @@ fn logs_hold_no_contact_data_or_secrets() {
     support::wait_for("two delivery attempts", || {
         count(&db, "SELECT count(*) FROM outbox WHERE attempts > 0") >= 2
     });
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
         logged.contains("rating stored"),
@@ -443,6 +457,5 @@ fn keys_are_rotated_and_revoked_from_the_command_line() {
         &["site", "rotate-key", "--site", &new, "--grace", "0s"],
     );
     assert_eq!(rate(&revived, 5), 201);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }

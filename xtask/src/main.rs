@@ -20,11 +20,12 @@ usage: cargo xtask <command>
   size              the widget's bytes (raw, gzip, brotli) against the budget
   dist              one release server binary with the widget embedded (target/dist)
   bench alerts      time from POST /v1/ratings to the webhook received (p50, p99)
-  bench ingest [--db PATH]
+  bench ingest [--db PATH] [--readers N]
                     durable ratings/s of the release server (offered 1,000/s and
                     5,000/s, then maximum) against a bare axum ceiling; about a
                     minute; fails if a 201 rating is missing from the database
-                    (default database: a temporary SQLite file)
+                    (default database: a temporary SQLite file); --readers N: N
+                    clients list the open cases meanwhile (GET /v1/cases)
 ";
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -286,18 +287,24 @@ fn bench(args: &[String]) -> Result {
             "bench_alerts",
         ])),
         Some("ingest") => bench_ingest(&args[1..]),
-        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH]".into()),
+        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N]".into()),
     }
 }
 
 /// Builds the release server and the load generator, then runs the generator against
-/// the server binary (a child process, as in production) with the database passed on.
+/// the server binary (a child process, as in production) with the database and the
+/// number of readers passed on.
 fn bench_ingest(args: &[String]) -> Result {
-    let db = match args {
-        [] => None,
-        [flag, db] if flag == "--db" => Some(db),
-        _ => return Err("usage: cargo xtask bench ingest [--db PATH]".into()),
-    };
+    const USAGE: &str = "usage: cargo xtask bench ingest [--db PATH] [--readers N]";
+    let (mut db, mut readers) = (None, None);
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match (flag.as_str(), rest.next()) {
+            ("--db", Some(path)) => db = Some(path),
+            ("--readers", Some(n)) if n.parse::<usize>().is_ok() => readers = Some(n),
+            _ => return Err(USAGE.into()),
+        }
+    }
     run(release_server().args(["--example", "bench_ingest"]))?;
     let release = target_dir().join("release");
     let mut bench = Command::new(release.join("examples").join("bench_ingest"));
@@ -309,6 +316,9 @@ fn bench_ingest(args: &[String]) -> Result {
             _ => db.into(),
         };
         bench.arg("--db").arg(db);
+    }
+    if let Some(readers) = readers {
+        bench.arg("--readers").arg(readers);
     }
     run(&mut bench)
 }
