@@ -4,6 +4,8 @@
 //! its `{"error": {code, message, field?}}` body, and, where it is cheap to count, for
 //! having changed nothing.
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use nearmiss_server::sites::{Site, SiteSettings};
@@ -15,7 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-const ID: &str = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f";
+use support::ID;
+
 const OTHER_ID: &str = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e70";
 const ORIGIN: &str = "https://shop.example";
 
@@ -101,31 +104,27 @@ impl Api {
         let state = AppState::new(store.clone(), Assets::default(), &config).with_clock(clock);
         // Setup writes with `write_now`, which blocks: done here, outside the runtime.
         let token = nearmiss_server::tokens::add(&store, "Sam", start).unwrap();
+        let site = nearmiss_server::sites::add(&store, test_shop(|_| {}), start).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let mut api = Api {
+        Api {
             state,
             store,
-            site: placeholder_site(),
+            site,
             token,
             db,
             now,
             runtime,
             _dir: dir,
-        };
-        api.site = api.add_site(|_| {});
-        api
+        }
     }
 
     /// Another site, allowing `ORIGIN`, with `edit` applied to the defaults.
     fn add_site(&self, edit: impl FnOnce(&mut SiteSettings)) -> Site {
-        let mut settings = SiteSettings::new("Test Shop");
-        settings.origins = vec![ORIGIN.into()];
-        edit(&mut settings);
-        nearmiss_server::sites::add(&self.store, settings, self.now_ms()).unwrap()
+        nearmiss_server::sites::add(&self.store, test_shop(edit), self.now_ms()).unwrap()
     }
 
     fn now_ms(&self) -> i64 {
@@ -215,33 +214,25 @@ impl Api {
 
     /// The integer `sql` returns, read from the database file beside the server.
     fn count(&self, sql: &str) -> i64 {
-        let db = rusqlite::Connection::open(&self.db).unwrap();
-        db.query_row(sql, [], |row| row.get(0)).unwrap()
+        support::query(&self.db, sql)
     }
 }
 
-/// Stands in for `Api::site` until the real one is added (adding needs the store).
-fn placeholder_site() -> Site {
-    Site {
-        id: 0,
-        key: String::new(),
-        secret: String::new(),
-        settings: SiteSettings::new("placeholder"),
-    }
+/// The settings of "Test Shop" (allowing `ORIGIN`), with `edit` applied.
+fn test_shop(edit: impl FnOnce(&mut SiteSettings)) -> SiteSettings {
+    let mut settings = SiteSettings::new("Test Shop");
+    settings.origins = vec![ORIGIN.into()];
+    edit(&mut settings);
+    settings
 }
 
 fn rating(site: &Site, id: &str, score: i64) -> Value {
-    json!({ "id": id, "site": site.key, "score": score })
+    support::rating(&site.key, score).id(id).json()
 }
 
 /// A valid rating with one field replaced (or removed, with `Value::Null`).
 fn rating_with(site: &Site, field: &str, value: Value) -> Value {
-    let mut body = rating(site, ID, 4);
-    match value {
-        Value::Null => body.as_object_mut().unwrap().remove(field),
-        value => body.as_object_mut().unwrap().insert(field.into(), value),
-    };
-    body
+    support::rating(&site.key, 4).with(field, value).json()
 }
 
 #[test]
