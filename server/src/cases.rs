@@ -72,7 +72,9 @@ pub(crate) fn open(
             rerate_token: &rerate_token,
         };
         if let Some(case_id) = tx.insert_case(&case)? {
-            changed(tx, case_id, Event::Opened, now)?;
+            if let Some(case) = tx.case_by_id(case_id)? {
+                changed(tx, case, &[Event::Opened], now)?;
+            }
             return Ok(CaseSummary {
                 reference,
                 ack_due_at: ack_due,
@@ -107,7 +109,7 @@ pub(crate) fn rerated(
         case.close_due_at = now.saturating_add(millis(site.settings.close_within));
     }
     save(tx, &case)?;
-    changed(tx, case_id, Event::Updated, now)
+    changed(tx, case, &[Event::Updated], now).map(drop)
 }
 
 /// The customer added details to a rating: its case (if any) is updated.
@@ -116,8 +118,12 @@ pub(crate) fn details_arrived(
     rating_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    match tx.case_id_for_rating(rating_id)? {
-        Some(case_id) => changed(tx, case_id, Event::Updated, now),
+    let case = match tx.case_id_for_rating(rating_id)? {
+        Some(case_id) => tx.case_by_id(case_id)?,
+        None => None,
+    };
+    match case {
+        Some(case) => changed(tx, case, &[Event::Updated], now).map(drop),
         None => Ok(()),
     }
 }
@@ -138,31 +144,36 @@ pub fn raise_overdue(tx: &mut dyn Tx, now: i64) -> Result<usize, StoreError> {
         if close_passed {
             case.close_overdue_at = Some(now);
         }
-        if ack_passed || close_passed {
-            save(tx, &case)?;
-        }
         // One alert per deadline passed.
-        for _ in 0..(ack_passed as usize + close_passed as usize) {
-            changed(tx, case.id, Event::Overdue, now)?;
-            raised += 1;
+        let passed = usize::from(ack_passed) + usize::from(close_passed);
+        if passed > 0 {
+            save(tx, &case)?;
+            changed(tx, case, &[Event::Overdue; 2][..passed], now)?;
+            raised += passed;
         }
     }
     Ok(raised)
 }
 
-/// Queues the alerts for `event` on the case as it now is.
-fn changed(tx: &mut dyn Tx, case_id: i64, event: Event, now: i64) -> Result<(), StoreError> {
-    let Some(case) = tx.case_by_id(case_id)? else {
-        return Ok(());
-    };
-    let site_id = case.site_id;
+/// Queues the alerts for each of `events` on `case` (as it now is, saved); returns its
+/// view, built once for the alerts and the caller.
+fn changed(
+    tx: &mut dyn Tx,
+    case: CaseRecord,
+    events: &[Event],
+    now: i64,
+) -> Result<CaseView, StoreError> {
+    let (case_id, site_id) = (case.id, case.site_id);
     let view = view_of(tx, case, now)?;
-    let changed = alerts::Changed {
-        case_id,
-        site_id,
-        view,
-    };
-    alerts::enqueue(tx, changed, event, now)
+    for event in events {
+        let changed = alerts::Changed {
+            case_id,
+            site_id,
+            view: &view,
+        };
+        alerts::enqueue(tx, changed, *event, now)?;
+    }
+    Ok(view)
 }
 
 /// A case as the API, webhooks and messages show it.
@@ -401,6 +412,5 @@ fn record_step(
         }
         _ => Event::Updated,
     };
-    changed(tx, case_id, event, now)?;
-    view(tx, case_id, now)?.ok_or(Error::UnknownCase)
+    Ok(changed(tx, case, &[event], now)?)
 }

@@ -68,24 +68,24 @@ impl Alerts {
 }
 
 /// The case an event happened to.
-pub(crate) struct Changed {
+pub(crate) struct Changed<'a> {
     /// The case's row id.
     pub case_id: i64,
     /// Its site's row id.
     pub site_id: i64,
     /// The case as it now is.
-    pub view: CaseView,
+    pub view: &'a CaseView,
 }
 
 /// Writes one outbox message per endpoint of the site that wants `event`, and the
 /// customer's email for a closed case. Runs inside the transaction that changed the case.
 pub(crate) fn enqueue(
     tx: &mut dyn Tx,
-    changed: Changed,
+    changed: Changed<'_>,
     event: Event,
     now: i64,
 ) -> Result<(), StoreError> {
-    let body = WebhookBody::new(event, changed.view, now);
+    let body = WebhookBody::new(event, changed.view.clone(), now);
     let customer = match event {
         Event::Closed => body
             .data
