@@ -107,8 +107,7 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
     let allowed = match origin.to_str() {
         Ok(text) if is_same_host(text, request.headers()) => true,
         Ok(text) => {
-            let text = text.to_owned();
-            let known = state.store.read(move |tx| tx.origin_is_known(&text)).await;
+            let known = state.store.origin_is_known(text, state.clock.now()).await;
             match known {
                 Ok(known) => known,
                 Err(err) => return ApiError::from(err).into_response(),

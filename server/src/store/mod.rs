@@ -6,7 +6,11 @@
 //! thread that commits whatever arrived together in one transaction (group commit), and
 //! answers each caller only after that commit is on disk.
 
+mod memory;
 mod sqlite;
+
+use memory::Recent;
+pub use memory::MEMORY_MS;
 
 use crate::states::{EndpointKind, Event, MessageKind, Status, Step};
 use crate::time::Timestamp;
@@ -44,21 +48,9 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     engine: Arc<sqlite::Sqlite>,
-    sites: Arc<std::sync::Mutex<SiteMemory>>,
+    sites: Arc<Recent<Site>>,
+    origins: Arc<Recent<()>>,
 }
-
-/// Sites read in the last moments, by key: every rating names its site, and reading it
-/// from the database each time would cost a reader round trip per request.
-#[derive(Default)]
-struct SiteMemory {
-    by_key: std::collections::HashMap<String, (Site, i64)>,
-}
-
-/// How long a site read from the database is used without reading it again: a change
-/// made by another process (`nearmiss site revoke`) takes effect within this.
-pub const SITE_MEMORY_MS: i64 = 2_000;
-/// Sites remembered at most; past this the memory starts over.
-const SITES_REMEMBERED: usize = 10_000;
 
 impl Store {
     /// Opens the database `url` (a file path or `sqlite://PATH`), creating it if needed,
@@ -80,44 +72,42 @@ impl Store {
         Ok(Store {
             engine: Arc::new(sqlite::Sqlite::open(path)?),
             sites: Arc::default(),
+            origins: Arc::default(),
         })
     }
 
     /// The active site with this key, as [`Tx::site_by_key`] answers, remembered for
-    /// [`SITE_MEMORY_MS`].
+    /// [`MEMORY_MS`].
     pub async fn site_by_key(&self, key: &str, now: i64) -> Result<Option<Site>, StoreError> {
-        if let Some(site) = self.recent_site(key, now) {
+        if let Some(site) = self.sites.get(key, now) {
             return Ok(Some(site));
         }
         let lookup = key.to_owned();
         let site = self.read(move |tx| tx.site_by_key(&lookup, now)).await?;
         if let Some(site) = &site {
-            let mut memory = self.sites.lock().unwrap_or_else(|p| p.into_inner());
-            if memory.by_key.len() >= SITES_REMEMBERED {
-                memory.by_key.clear();
-            }
-            memory.by_key.insert(key.to_owned(), (site.clone(), now));
+            self.sites.put(key, site.clone(), now);
         }
         Ok(site)
     }
 
-    fn recent_site(&self, key: &str, now: i64) -> Option<Site> {
-        let memory = self.sites.lock().unwrap_or_else(|p| p.into_inner());
-        match memory.by_key.get(key) {
-            Some((site, read_at)) if (0..SITE_MEMORY_MS).contains(&(now - read_at)) => {
-                Some(site.clone())
-            }
-            _ => None,
+    /// Whether any site allows `origin`, as [`Tx::origin_is_known`] answers; a known
+    /// origin is remembered for [`MEMORY_MS`].
+    pub async fn origin_is_known(&self, origin: &str, now: i64) -> Result<bool, StoreError> {
+        if self.origins.get(origin, now).is_some() {
+            return Ok(true);
         }
+        let lookup = origin.to_owned();
+        let known = self.read(move |tx| tx.origin_is_known(&lookup)).await?;
+        if known {
+            self.origins.put(origin, (), now);
+        }
+        Ok(known)
     }
 
-    /// Forgets remembered sites: call after changing one.
+    /// Forgets remembered sites and origins: call after changing a site.
     pub fn forget_sites(&self) {
-        self.sites
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_key
-            .clear();
+        self.sites.clear();
+        self.origins.clear();
     }
 
     /// Runs `work` in a read transaction on a reader connection, off the async workers.
