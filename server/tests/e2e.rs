@@ -138,7 +138,7 @@ fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
     server.site = server.add_site("Host Shop", &[&host.origin]);
     let browser = Browser::start();
     browser.goto(&format!("{}/?site={}", host.origin, server.site));
-    wait_for("the page's outcome", || {
+    wait_for("the widget's console message", || {
         browser
             .script("return window.__console.length", json!([]))
             .as_u64()
@@ -209,14 +209,14 @@ fn a_rating_made_offline_arrives_from_the_next_page_load() {
         .port(port)
         .start();
     browser.goto(&page);
-    wait_for("the page's outcome", || {
+    wait_for("the offline rating and its details stored", || {
         server.count(
             "SELECT count(*) FROM ratings r JOIN details d ON d.rating_id = r.id
              WHERE r.score = 2 AND d.comment = 'Sent from a tunnel'",
         ) == 1
     });
     assert_eq!(server.count("SELECT count(*) FROM cases"), 1);
-    wait_for("the page's outcome", || {
+    wait_for("the browser's outbox emptied", || {
         browser.script(
             "return Object.keys(localStorage).filter(k => k.startsWith('nearmiss:o:')).length",
             json!([]),

@@ -66,7 +66,11 @@ mod tests {
         assert_eq!(recent.get("s_key", 1_000), Some(7));
         assert_eq!(recent.get("s_key", 1_000 + MEMORY_MS - 1), Some(7));
         assert_eq!(recent.get("s_key", 1_000 + MEMORY_MS), None, "too old");
-        assert_eq!(recent.get("s_key", 999), None, "from the future: read again");
+        assert_eq!(
+            recent.get("s_key", 999),
+            None,
+            "from the future: read again"
+        );
         assert_eq!(recent.get("s_other", 1_000), None);
         recent.clear();
         assert_eq!(recent.get("s_key", 1_000), None);
