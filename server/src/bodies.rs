@@ -72,6 +72,8 @@ pub struct Case {
     pub closed_at: Option<Timestamp>,
     /// A re-rating came back perfect (true) or not (false).
     pub recovered: Option<bool>,
+    /// The name of the person who owns it on the desk.
+    pub assignee: Option<String>,
     /// Every step, oldest first.
     pub steps: Vec<StepView>,
 }

@@ -230,6 +230,7 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
             acknowledged_at: case.acknowledged_at.map(Timestamp),
             closed_at: case.closed_at.map(Timestamp),
             recovered: case.recovered,
+            assignee: case.assignee.map(|(_, name)| name),
             steps,
         },
         rating,
@@ -273,6 +274,10 @@ pub async fn list(
                 status,
                 overdue_at,
                 site_key: site.as_deref(),
+                site_ids: None,
+                assignee: None,
+                cause: None,
+                by_deadline: false,
                 limit: LIST_LIMIT,
             };
             let mut cases = Vec::new();

@@ -2,11 +2,12 @@
 //! did on standard error; what a script needs (a key, a token, a secret) goes to
 //! standard output.
 
-use crate::{AlertAddArgs, SiteAddArgs};
+use crate::{AlertAddArgs, SiteAddArgs, UserAddArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use nearmiss_core::Scale;
+use nearmiss_server::people::{self, NewPerson};
 use nearmiss_server::sites::{self, Site, SiteSettings};
-use nearmiss_server::states::EndpointKind;
+use nearmiss_server::states::{EndpointKind, Role};
 use nearmiss_server::{alerts, tokens, AppState, Assets, Clock, ServeConfig, Store};
 use std::time::Duration;
 
@@ -196,5 +197,78 @@ pub fn revoke(db: &str, key: &str) -> Result<()> {
         "Every key of {:?} is revoked; `nearmiss site rotate-key --site {key}` issues a new one.",
         site.settings.name
     );
+    Ok(())
+}
+
+pub fn add_user(db: &str, args: UserAddArgs) -> Result<()> {
+    let role = Role::parse(&args.role).ok_or_else(|| anyhow!("--role must be owner or agent"))?;
+    if role == Role::Owner && !args.sites.is_empty() {
+        bail!("an owner works every site: leave out --site, or add them as --role agent");
+    }
+    let store = open_store(db)?;
+    let stdin = std::io::stdin();
+    if std::io::IsTerminal::is_terminal(&stdin) {
+        eprint!("Password for {} (shown as you type): ", args.email);
+    }
+    let mut password = String::new();
+    stdin
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let person = NewPerson {
+        email: args.email,
+        name: args.name,
+        role,
+        sites: args.sites,
+        password,
+    };
+    let user = people::add(&store, person, now()).map_err(|err| match err {
+        nearmiss_server::error::Error::UnknownSite => anyhow!("a --site key names no site"),
+        nearmiss_server::error::Error::Invalid { field, message, .. } if field == "password" => {
+            anyhow!("the password on standard input: {message}")
+        }
+        nearmiss_server::error::Error::Invalid { field, message, .. } => {
+            anyhow!("--{field}: {message}")
+        }
+        other => anyhow::Error::new(other).context("adding the person"),
+    })?;
+    eprintln!(
+        "Added {} <{}> as {}. They log in at /desk/login.",
+        user.name, user.email, user.role
+    );
+    Ok(())
+}
+
+pub fn list_users(db: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let users = people::list(&store).context("reading the people")?;
+    let sites = store
+        .read_now(|tx| tx.sites())
+        .context("reading the sites")?;
+    if users.is_empty() {
+        eprintln!("Nobody can log in yet: add someone with `nearmiss user add`.");
+    }
+    for user in users {
+        let works = if user.is_owner() {
+            "every site".to_owned()
+        } else {
+            sites
+                .iter()
+                .filter(|s| user.site_ids.contains(&s.id))
+                .map(|s| format!("{} ({})", s.settings.name, s.key))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!("{}\t{}\t{}\t{works}", user.email, user.name, user.role);
+    }
+    Ok(())
+}
+
+pub fn remove_user(db: &str, email: &str) -> Result<()> {
+    let store = open_store(db)?;
+    if !people::remove(&store, email).context("removing the person")? {
+        bail!("nobody has the email {email:?}");
+    }
+    eprintln!("Removed {email}: logged out everywhere; their cases have no owner now.");
     Ok(())
 }

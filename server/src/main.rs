@@ -1,5 +1,5 @@
-//! `nearmiss`: runs the collector (`serve`) and manages sites, tokens and alert
-//! endpoints. This file only parses the command line; the commands are in `commands`.
+//! `nearmiss`: runs the collector (`serve`) and manages sites, tokens, alert endpoints
+//! and the desk's people. This file only parses the command line; the commands are in `commands`.
 
 mod commands;
 
@@ -37,6 +37,39 @@ enum Command {
     /// Manage where a site's alerts go.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Manage the people who work the desk.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person; their password is read from standard input.
+    Add(UserAddArgs),
+    /// Show everybody who can log in to the desk.
+    List,
+    /// Remove a person: they are logged out and can no longer log in.
+    Remove {
+        /// Their email.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Args)]
+pub(crate) struct UserAddArgs {
+    /// Their login.
+    #[arg(long)]
+    pub(crate) email: String,
+    /// What colleagues call them; shown on the steps they record.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// owner: manages sites, alerts, people and tokens; agent: works their sites' cases.
+    #[arg(long, value_parser = ["owner", "agent"])]
+    pub(crate) role: String,
+    /// A site an agent works, by key (repeatable).
+    #[arg(long = "site")]
+    pub(crate) sites: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -188,5 +221,8 @@ fn run(db: &str, command: Command) -> Result<()> {
         Command::Token(TokenCommand::Add { name }) => c::add_token(db, &name),
         Command::Alert(AlertCommand::Add(args)) => c::add_alert(db, args),
         Command::Alert(AlertCommand::List { site }) => c::list_alerts(db, &site),
+        Command::User(UserCommand::Add(args)) => c::add_user(db, args),
+        Command::User(UserCommand::List) => c::list_users(db),
+        Command::User(UserCommand::Remove { email }) => c::remove_user(db, &email),
     }
 }

@@ -113,6 +113,16 @@ named! {
     }
 }
 
+named! {
+    /// What a person may do on the desk.
+    Role {
+        /// Manages sites, alert endpoints, people and tokens, and works every case.
+        Owner = "owner",
+        /// Works the cases of their sites.
+        Agent = "agent",
+    }
+}
+
 impl From<EndpointKind> for MessageKind {
     fn from(kind: EndpointKind) -> MessageKind {
         match kind {

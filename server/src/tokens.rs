@@ -11,7 +11,8 @@ pub struct Caller {
     pub name: String,
 }
 
-fn hash(token: &str) -> String {
+/// SHA-256 of a secret, in hex: what is stored of tokens and session cookies.
+pub(crate) fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -12,7 +12,7 @@ mod sqlite;
 use memory::Recent;
 pub use memory::MEMORY_MS;
 
-use crate::states::{EndpointKind, Event, MessageKind, Status, Step};
+use crate::states::{EndpointKind, Event, MessageKind, Role, Status, Step};
 use crate::time::Timestamp;
 use nearmiss_core::Scale;
 use serde::Serialize;
@@ -291,6 +291,75 @@ pub trait Tx {
     fn record_attempt(&mut self, attempt: &Attempt<'_>) -> Result<(), StoreError>;
     /// The re-rating token of a case.
     fn rerate_token(&mut self, case_id: i64) -> Result<Option<String>, StoreError>;
+
+    // The desk: people, sessions, case owners.
+
+    /// Adds a person; `None` when the email is taken (in any letter case).
+    fn insert_user(&mut self, user: &NewUser<'_>) -> Result<Option<i64>, StoreError>;
+    /// The person with this email (any letter case), with their password hash.
+    fn user_by_email(&mut self, email: &str) -> Result<Option<(User, String)>, StoreError>;
+    /// Everybody, by name.
+    fn users(&mut self) -> Result<Vec<User>, StoreError>;
+    /// Removes a person, their sessions, and their name from the cases they owned;
+    /// whether they existed.
+    fn remove_user(&mut self, email: &str) -> Result<bool, StoreError>;
+    /// Starts a session.
+    fn insert_session(&mut self, session: &NewSession<'_>) -> Result<(), StoreError>;
+    /// The person a session (by its hash) belongs to and its CSRF token, while valid.
+    fn session(&mut self, hash: &str, now: i64) -> Result<Option<(User, String)>, StoreError>;
+    /// Ends a session.
+    fn delete_session(&mut self, hash: &str) -> Result<(), StoreError>;
+    /// Gives a case to a person, or to nobody.
+    fn assign_case(&mut self, case_id: i64, user_id: Option<i64>) -> Result<(), StoreError>;
+    /// Every site, by name.
+    fn sites(&mut self) -> Result<Vec<Site>, StoreError>;
+    /// A site's prevention actions, newest first.
+    fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError>;
+}
+
+/// A person who works the desk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Their login.
+    pub email: String,
+    /// What colleagues call them; the actor of the steps they record.
+    pub name: String,
+    /// Owner or agent.
+    pub role: Role,
+    /// The sites an agent works (owners work all).
+    pub site_ids: Vec<i64>,
+}
+
+/// A person to add.
+pub struct NewUser<'a> {
+    /// Their login.
+    pub email: &'a str,
+    /// Their name.
+    pub name: &'a str,
+    /// Owner or agent.
+    pub role: Role,
+    /// argon2id, in the PHC string format.
+    pub password_hash: &'a str,
+    /// The sites an agent works.
+    pub site_ids: &'a [i64],
+    /// Added at.
+    pub now: i64,
+}
+
+/// A session to start.
+pub struct NewSession<'a> {
+    /// SHA-256 of the cookie's value: a stolen database holds no live session.
+    pub hash: &'a str,
+    /// Whose.
+    pub user_id: i64,
+    /// The token every form of this session carries.
+    pub csrf: &'a str,
+    /// Started at.
+    pub now: i64,
+    /// Valid until.
+    pub expires_at: i64,
 }
 
 /// A site as stored.
@@ -477,6 +546,8 @@ pub struct CaseRecord {
     pub ack_overdue_at: Option<i64>,
     /// When `case.overdue` was raised for the close deadline.
     pub close_overdue_at: Option<i64>,
+    /// Who owns it on the desk: their id and name.
+    pub assignee: Option<(i64, String)>,
     /// The rating that opened it.
     pub rating: RatingRecord,
 }
@@ -506,6 +577,14 @@ pub struct CaseFilter<'a> {
     pub overdue_at: Option<i64>,
     /// Only this site's (by key).
     pub site_key: Option<&'a str>,
+    /// Only these sites' (by id).
+    pub site_ids: Option<&'a [i64]>,
+    /// Only this person's.
+    pub assignee: Option<i64>,
+    /// Only cases whose cause was found to be this.
+    pub cause: Option<&'a str>,
+    /// Open cases first, by when they are (or became) overdue; else newest first.
+    pub by_deadline: bool,
     /// At most this many.
     pub limit: i64,
 }

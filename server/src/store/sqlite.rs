@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_overdue_from.sql",
         include_str!("../../migrations/sqlite/0004_overdue_from.sql"),
     ),
+    (
+        "0005_people_and_sessions.sql",
+        include_str!("../../migrations/sqlite/0005_people_and_sessions.sql"),
+    ),
 ];
 
 /// Most writes committed together; more wait for the next commit.
@@ -357,9 +361,10 @@ fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
 const CASE_COLUMNS: &str = "c.id, c.ref, c.site_id, s.key, s.name, s.scale, c.status, c.opened_at,
      c.ack_due_at, c.close_due_at, c.acknowledged_at, c.closed_at, c.recovered,
      c.ack_overdue_at, c.close_overdue_at,
-     r.id, r.score, r.interaction, r.page, r.locale, r.created_at";
+     r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name";
 const CASE_JOIN: &str =
-    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id";
+    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
+     LEFT JOIN users u ON u.id = c.assignee_id";
 
 fn case_row(row: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let scale: u8 = row.get(5)?;
@@ -379,6 +384,10 @@ fn case_row(row: &Row<'_>) -> rusqlite::Result<CaseRecord> {
         recovered: row.get(12)?,
         ack_overdue_at: row.get(13)?,
         close_overdue_at: row.get(14)?,
+        assignee: match row.get::<_, Option<i64>>(21)? {
+            Some(id) => Some((id, row.get(22)?)),
+            None => None,
+        },
         rating: RatingRecord {
             id: row.get(15)?,
             score: row.get(16)?,
@@ -446,6 +455,23 @@ impl SqliteTx<'_> {
             .optional()?)
     }
 }
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let role: String = row.get(3)?;
+    let sites: Option<String> = row.get(4)?;
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        name: row.get(2)?,
+        role: Role::parse(&role).ok_or_else(|| unknown_name("role", &role))?,
+        site_ids: sites
+            .map(|s| s.split(',').filter_map(|id| id.parse().ok()).collect())
+            .unwrap_or_default(),
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
+     (SELECT group_concat(site_id) FROM user_sites WHERE user_id = u.id)";
 
 impl Tx for SqliteTx<'_> {
     fn ping(&mut self) -> Result<(), StoreError> {
@@ -761,12 +787,24 @@ impl Tx for SqliteTx<'_> {
              WHERE (?1 IS NULL OR c.status = ?1)
                AND (?2 IS NULL OR (c.status = 'open' AND c.overdue_from <= ?2))
                AND (?3 IS NULL OR s.key = ?3)
-             ORDER BY c.opened_at DESC, c.id DESC LIMIT ?4",
+               AND (?5 IS NULL OR c.site_id IN (SELECT value FROM json_each(?5)))
+               AND (?6 IS NULL OR c.assignee_id = ?6)
+               AND (?7 IS NULL OR EXISTS (SELECT 1 FROM case_steps st
+                                          WHERE st.case_id = c.id AND st.cause = ?7))
+             ORDER BY CASE WHEN ?8 THEN c.status = 'open' END DESC,
+                      CASE WHEN ?8 AND c.status = 'open' THEN c.overdue_from END,
+                      c.opened_at DESC, c.id DESC
+             LIMIT ?4",
             params![
                 f.status.map(|s| s.as_str()),
                 f.overdue_at,
                 f.site_key,
-                f.limit
+                f.limit,
+                f.site_ids
+                    .map(|ids| serde_json::to_string(ids).unwrap_or_default()),
+                f.assignee,
+                f.cause,
+                f.by_deadline
             ],
             |row| row.get(0),
         )
@@ -1078,6 +1116,125 @@ impl Tx for SqliteTx<'_> {
             .query_row([case_id], |row| row.get(0))
             .optional()?
             .flatten())
+    }
+
+    fn insert_user(&mut self, u: &NewUser<'_>) -> Result<Option<i64>, StoreError> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO users (email, name, role, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (email) DO NOTHING",
+            )?
+            .execute(params![
+                u.email,
+                u.name,
+                u.role.as_str(),
+                u.password_hash,
+                u.now
+            ])?;
+        if inserted == 0 {
+            return Ok(None);
+        }
+        let id = self.conn.last_insert_rowid();
+        for site_id in u.site_ids {
+            self.conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO user_sites (user_id, site_id) VALUES (?1, ?2)",
+                )?
+                .execute(params![id, site_id])?;
+        }
+        Ok(Some(id))
+    }
+
+    fn user_by_email(&mut self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([email], |row| Ok((user_row(row)?, row.get(5)?)))
+            .optional()?)
+    }
+
+    fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.id");
+        self.all(&sql, [], user_row)
+    }
+
+    fn remove_user(&mut self, email: &str) -> Result<bool, StoreError> {
+        let Some(id) = self.one_id("SELECT id FROM users WHERE email = ?1", &[&email])? else {
+            return Ok(false);
+        };
+        self.conn.execute(
+            "UPDATE cases SET assignee_id = NULL WHERE assignee_id = ?1",
+            [id],
+        )?;
+        self.conn.execute("DELETE FROM users WHERE id = ?1", [id])?;
+        Ok(true)
+    }
+
+    fn insert_session(&mut self, s: &NewSession<'_>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![s.hash, s.user_id, s.csrf, s.now, s.expires_at])?;
+        // Expired sessions go when anyone logs in, so the table stays small.
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
+            .execute([s.now])?;
+        Ok(())
+    }
+
+    fn session(&mut self, hash: &str, now: i64) -> Result<Option<(User, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, se.csrf FROM sessions se JOIN users u ON u.id = se.user_id
+             WHERE se.hash = ?1 AND se.expires_at > ?2"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![hash, now], |row| Ok((user_row(row)?, row.get(5)?)))
+            .optional()?)
+    }
+
+    fn delete_session(&mut self, hash: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE hash = ?1")?
+            .execute([hash])?;
+        Ok(())
+    }
+
+    fn assign_case(&mut self, case_id: i64, user_id: Option<i64>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE cases SET assignee_id = ?2 WHERE id = ?1")?
+            .execute(params![case_id, user_id])?;
+        Ok(())
+    }
+
+    fn sites(&mut self) -> Result<Vec<Site>, StoreError> {
+        let ids: Vec<i64> = self.all("SELECT id FROM sites ORDER BY name, id", [], |row| {
+            row.get(0)
+        })?;
+        let mut sites = Vec::with_capacity(ids.len());
+        for id in ids {
+            sites.extend(self.site_by_id(id)?);
+        }
+        Ok(sites)
+    }
+
+    fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError> {
+        self.all(
+            "SELECT id, cause, action FROM preventions WHERE site_id = ?1 ORDER BY id DESC",
+            [site_id],
+            |row| {
+                Ok(Prevention {
+                    id: row.get(0)?,
+                    cause: row.get(1)?,
+                    action: row.get(2)?,
+                })
+            },
+        )
     }
 }
 
