@@ -10,7 +10,8 @@ use crate::bodies::{
 use crate::error::Error;
 use crate::states::{Event, Status, Step};
 use crate::store::{
-    CaseFilter, CaseRecord, CaseSummary, NewCase, NewStep, Site, Store, StoreError, Tx,
+    CaseFilter, CaseRecord, CaseSummary, NewCase, NewStep, Prevention, Site, Store, StoreError, Tx,
+    User,
 };
 use crate::time::{millis, Timestamp};
 use nearmiss_core::{check_line, check_text, LIMITS};
@@ -237,26 +238,56 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
     })
 }
 
-/// The case with this reference.
-pub async fn get(store: &Store, reference: String, now: i64) -> Result<CaseView, Error> {
+/// The case with this reference, if it is one of `scope`'s sites (`None`: any site).
+pub async fn get(
+    store: &Store,
+    reference: String,
+    scope: Option<Vec<i64>>,
+    now: i64,
+) -> Result<CaseView, Error> {
     store
-        .read(move |tx| match tx.case_id_by_ref(&reference)? {
-            Some(id) => view(tx, id, now),
-            None => Ok(None),
+        .read(move |tx| {
+            let id = case_in_scope(tx, &reference, scope.as_deref())?;
+            view(tx, id, now)?.ok_or(Error::UnknownCase)
         })
-        .await?
-        .ok_or(Error::UnknownCase)
+        .await
 }
 
-/// Cases with this status (`open`, `overdue` or `closed`) and site key, newest first.
-pub async fn list(
-    store: &Store,
-    status: Option<String>,
-    site: Option<String>,
-    now: i64,
-) -> Result<CaseList, Error> {
-    let (status, overdue_at) = match status.as_deref() {
-        None => (None, None),
+/// The id of the case `reference` (in any letter case), if it is within `scope`.
+fn case_in_scope(tx: &mut dyn Tx, reference: &str, scope: Option<&[i64]>) -> Result<i64, Error> {
+    let reference = reference.trim().to_ascii_uppercase();
+    let id = tx.case_id_by_ref(&reference)?.ok_or(Error::UnknownCase)?;
+    if let Some(sites) = scope {
+        let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
+        if !sites.contains(&case.site_id) {
+            return Err(Error::UnknownCase);
+        }
+    }
+    Ok(id)
+}
+
+/// Which cases to list, and in what order.
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    /// `open`, `overdue`, `closed`, or `all` (the same as none).
+    pub status: Option<String>,
+    /// A site key.
+    pub site: Option<String>,
+    /// Only these sites' cases (`None`: any site's).
+    pub scope: Option<Vec<i64>>,
+    /// Only this person's.
+    pub assignee: Option<i64>,
+    /// Only cases whose root cause was found to be this.
+    pub cause: Option<String>,
+    /// Open cases first, most overdue first, then by their next deadline (the desk's
+    /// inbox); otherwise newest first.
+    pub by_deadline: bool,
+}
+
+/// The cases `listing` asks for.
+pub async fn list(store: &Store, listing: Listing, now: i64) -> Result<CaseList, Error> {
+    let (status, overdue_at) = match listing.status.as_deref() {
+        None | Some("all") => (None, None),
         Some("open") => (Some(Status::Open), None),
         Some("closed") => (Some(Status::Closed), None),
         Some("overdue") => (Some(Status::Open), Some(now)),
@@ -273,11 +304,11 @@ pub async fn list(
             let filter = CaseFilter {
                 status,
                 overdue_at,
-                site_key: site.as_deref(),
-                site_ids: None,
-                assignee: None,
-                cause: None,
-                by_deadline: false,
+                site_key: listing.site.as_deref(),
+                site_ids: listing.scope.as_deref(),
+                assignee: listing.assignee,
+                cause: listing.cause.as_deref(),
+                by_deadline: listing.by_deadline,
                 limit: LIST_LIMIT,
             };
             let mut cases = Vec::new();
@@ -290,28 +321,110 @@ pub async fn list(
     Ok(CaseList { cases })
 }
 
+/// A case with what working it needs: its site's causes and prevention actions, and
+/// the people who may own it.
+pub struct Workbench {
+    /// The case.
+    pub view: CaseView,
+    /// The site's root-cause categories.
+    pub causes: Vec<String>,
+    /// The site's prevention actions, to link instead of writing a new one.
+    pub preventions: Vec<Prevention>,
+    /// Everybody who works the case's site.
+    pub people: Vec<User>,
+}
+
+/// The case `reference` (within `scope`) with what working it needs.
+pub async fn workbench(
+    store: &Store,
+    reference: String,
+    scope: Option<Vec<i64>>,
+    now: i64,
+) -> Result<Workbench, Error> {
+    store
+        .read(move |tx| {
+            let id = case_in_scope(tx, &reference, scope.as_deref())?;
+            let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
+            let site = tx.site_by_id(case.site_id)?.ok_or(Error::UnknownCase)?;
+            let preventions = tx.preventions(site.id)?;
+            let people = tx
+                .users()?
+                .into_iter()
+                .filter(|u| u.works(site.id))
+                .collect();
+            Ok(Workbench {
+                view: view_of(tx, case, now)?,
+                causes: site.settings.causes,
+                preventions,
+                people,
+            })
+        })
+        .await
+}
+
+/// Gives the case `reference` (within `scope`) to the person `owner`, or to nobody.
+pub async fn assign(
+    store: &Store,
+    reference: String,
+    scope: Option<Vec<i64>>,
+    owner: Option<i64>,
+) -> Result<(), Error> {
+    store
+        .write(move |tx| {
+            let id = case_in_scope(tx, &reference, scope.as_deref())?;
+            let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
+            if let Some(owner) = owner {
+                let works = tx
+                    .users()?
+                    .iter()
+                    .any(|u| u.id == owner && u.works(case.site_id));
+                if !works {
+                    return Err(Error::invalid(
+                        "unknown_person",
+                        "owner",
+                        "Choose somebody who works this site.",
+                    ));
+                }
+            }
+            Ok(tx.assign_case(id, owner)?)
+        })
+        .await
+}
+
 /// Records a step on the case `reference`, enforcing the closing rule, and queues
 /// `case.updated` or `case.closed`; returns the case as it now is.
 pub async fn add_step(
     store: &Store,
     reference: String,
     request: StepRequest,
-    actor: String,
+    by: Actor,
     now: i64,
 ) -> Result<CaseView, Error> {
     store
-        .write(move |tx| record_step(tx, &reference, &request, &actor, now))
+        .write(move |tx| record_step(tx, &reference, &request, &by, now))
         .await
+}
+
+/// Who records a step.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// The name the step shows.
+    pub name: String,
+    /// A desk user: they become the case's owner when they acknowledge an unowned case.
+    pub user: Option<i64>,
+    /// The sites whose cases they may work (`None`: all).
+    pub scope: Option<Vec<i64>>,
 }
 
 fn record_step(
     tx: &mut dyn Tx,
     reference: &str,
     request: &StepRequest,
-    actor: &str,
+    by: &Actor,
     now: i64,
 ) -> Result<CaseView, Error> {
-    let case_id = tx.case_id_by_ref(reference)?.ok_or(Error::UnknownCase)?;
+    let actor = by.name.as_str();
+    let case_id = case_in_scope(tx, reference, by.scope.as_deref())?;
     let step = Step::parse(&request.step).ok_or(Error::invalid(
         "unknown_step",
         "step",
@@ -407,6 +520,10 @@ fn record_step(
         Step::Acknowledged => {
             case.acknowledged_at.get_or_insert(now);
             save(tx, &case)?;
+            if let (None, Some(user)) = (&case.assignee, by.user) {
+                tx.assign_case(case.id, Some(user))?;
+                case.assignee = Some((user, actor.to_owned()));
+            }
             Event::Updated
         }
         Step::Closed => {

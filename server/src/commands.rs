@@ -224,7 +224,11 @@ pub fn add_user(db: &str, args: UserAddArgs) -> Result<()> {
     };
     let user = people::add(&store, person, now()).map_err(|err| match err {
         nearmiss_server::error::Error::UnknownSite => anyhow!("a --site key names no site"),
-        nearmiss_server::error::Error::Invalid { field, message, .. } if field == "password" => {
+        nearmiss_server::error::Error::Invalid {
+            field: "password",
+            message,
+            ..
+        } => {
             anyhow!("the password on standard input: {message}")
         }
         nearmiss_server::error::Error::Invalid { field, message, .. } => {

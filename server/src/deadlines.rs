@@ -2,6 +2,7 @@
 //! itself lives in `cases`).
 
 use crate::alerts::Alerts;
+use crate::live::Live;
 use crate::store::Store;
 use crate::time::Clock;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::time::Duration;
 const SCAN_EVERY: Duration = Duration::from_secs(1);
 
 /// Scans until the process ends.
-pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
+pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>, live: Arc<Live>) {
     match store.write(crate::cases::repair_overdue_from).await {
         Ok(0) => {}
         Ok(repaired) => tracing::warn!(
@@ -36,6 +37,7 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
             Ok(raised) => {
                 tracing::warn!(cases = raised, "cases overdue");
                 alerts.wake();
+                live.changed();
             }
             Err(err) => tracing::error!(error = %err, "deadline scan failed"),
         }

@@ -19,6 +19,7 @@ pub mod deadlines;
 pub mod error;
 pub mod http;
 pub mod interactions;
+pub mod live;
 pub mod people;
 pub mod random;
 pub mod ratings;
@@ -52,7 +53,14 @@ pub async fn serve(
         state.store.clone(),
         state.clock.clone(),
         state.alerts.clone(),
+        state.live.clone(),
     ));
+    let live = state.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Desk pages listening for changes would otherwise keep their connections open.
+        live.close();
+    };
     let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -203,7 +203,7 @@ fn slack_and_email_messages_say_what_a_person_needs_to_act() {
         "Reasons: Quality",
         "ana@example.com",
         "Acknowledge by",
-        "/v1/cases/",
+        "/desk/cases/",
     ] {
         assert!(updated.contains(needed), "{needed} in {updated}");
     }

@@ -56,7 +56,7 @@ fn lines(body: &WebhookBody, public_url: &str) -> Vec<String> {
             case.close_due_at.rfc3339()
         ));
     }
-    lines.push(format!("Case: {public_url}/v1/cases/{}", case.reference));
+    lines.push(format!("Case: {public_url}/desk/cases/{}", case.reference));
     lines
 }
 

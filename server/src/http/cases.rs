@@ -34,9 +34,12 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     let now = state.clock.now();
-    Ok(Json(
-        cases::list(&state.store, query.status, query.site, now).await?,
-    ))
+    let listing = cases::Listing {
+        status: query.status,
+        site: query.site,
+        ..Default::default()
+    };
+    Ok(Json(cases::list(&state.store, listing, now).await?))
 }
 
 async fn one(
@@ -44,7 +47,7 @@ async fn one(
     Path(reference): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
     Ok(Json(
-        cases::get(&state.store, reference, state.clock.now()).await?,
+        cases::get(&state.store, reference, None, state.clock.now()).await?,
     ))
 }
 
@@ -60,7 +63,12 @@ async fn add_step(
         .filter(|a| !a.trim().is_empty())
         .unwrap_or(caller.name);
     let now = state.clock.now();
-    let case = cases::add_step(&state.store, reference, request, actor, now).await?;
-    state.alerts.wake();
+    let by = cases::Actor {
+        name: actor,
+        user: None,
+        scope: None,
+    };
+    let case = cases::add_step(&state.store, reference, request, by, now).await?;
+    state.cases_changed();
     Ok((StatusCode::CREATED, Json(case)))
 }

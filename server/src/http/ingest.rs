@@ -37,7 +37,7 @@ async fn create_rating(
     if recorded.new {
         if recorded.answer.case.is_some() {
             // A near miss (or a re-rating) queued alerts; a perfect score queued none.
-            state.alerts.wake();
+            state.cases_changed();
         }
         let answer = &recorded.answer;
         tracing::info!(
@@ -68,7 +68,7 @@ async fn save_details(
     )
     .await?;
     if has_case {
-        state.alerts.wake();
+        state.cases_changed();
     }
     tracing::info!(id = %answer.id, site = %key, "details stored");
     Ok(Json(answer).into_response())

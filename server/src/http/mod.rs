@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod desk;
 pub mod error;
 pub mod headers;
 pub mod ingest;
@@ -14,6 +15,7 @@ pub mod sites;
 
 use crate::alerts::Alerts;
 use crate::config::ServeConfig;
+use crate::live::Live;
 use crate::store::Store;
 use crate::time::Clock;
 use axum::extract::State;
@@ -41,6 +43,12 @@ pub struct AppState {
     pub site_limiter: Arc<RateLimiter<i64>>,
     /// Alert delivery settings, and the worker's wake-up call.
     pub alerts: Arc<Alerts>,
+    /// Open desk pages waiting for changes.
+    pub live: Arc<Live>,
+    /// Wrong passwords per email address.
+    pub logins: Arc<RateLimiter<String>>,
+    /// The desk is served over https: its cookies are `Secure`.
+    pub https: bool,
 }
 
 impl AppState {
@@ -58,7 +66,16 @@ impl AppState {
                 &config.mail_from,
                 config.allow_private_targets,
             ),
+            live: Arc::default(),
+            logins: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_MINUTE)),
+            https: config.public_url().starts_with("https://"),
         }
+    }
+
+    /// Cases changed (after the commit): the alert worker and open desk pages are told.
+    pub fn cases_changed(&self) {
+        self.alerts.wake();
+        self.live.changed();
     }
 
     /// The same state with this clock.
@@ -84,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public_api)
         .merge(private_api)
         .merge(assets::router())
+        .merge(desk::router())
         .route("/healthz", get(healthz))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
         .fallback(|| async { error::ApiError::NotFound })

@@ -1,0 +1,207 @@
+//! `/desk/login` and `/desk/logout`. Wrong passwords are throttled per email address;
+//! the answer never says whether the email or the password was wrong.
+
+use super::page::{layout, problem, respond};
+use super::{cookie, same_secret, set_cookie, Staff, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::http::AppState;
+use crate::people;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::html;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Only a desk page of this server, never another site: `next` comes from a link
+/// anybody can craft.
+fn landing(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with("/desk/")
+                && !path.starts_with("/desk//")
+                && !path.contains('\\')
+                && !path.starts_with("/desk/login") =>
+        {
+            path
+        }
+        _ => "/desk/",
+    }
+}
+
+fn render(
+    state: &AppState,
+    status: StatusCode,
+    token: &str,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Response {
+    let main = html! {
+        h1 { "Log in to the desk" }
+        @if let Some(error) = error {
+            div.error-summary role="alert" tabindex="-1" {
+                h2 { "There is a problem" }
+                p { a href="#email" { (error) } }
+            }
+        }
+        form.stack method="post" action="/desk/login" {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="next" value=(next);
+            label for="email" { "Email" }
+            input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
+            label for="password" { "Password" }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            button type="submit" { "Log in" }
+        }
+        p.hint { "No account? An owner adds people with " code { "nearmiss user add" } "." }
+    };
+    let mut response = respond(status, layout("Log in", None, main));
+    if let Ok(value) = set_cookie(state, LOGIN_COOKIE, token, 3600).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The login form.
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<Next>,
+) -> Response {
+    let token = cookie(&headers, LOGIN_COOKIE)
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::random::token(32));
+    let next = landing(query.next.as_deref()).to_owned();
+    render(&state, StatusCode::OK, &token, &next, "", None)
+}
+
+/// Checks the password; on success, starts a session and goes where the person was
+/// heading.
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = landing(Some(&form.next)).to_owned();
+    let token = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if token.is_empty() || !same_secret(token, &form.csrf) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back, reload the login page and try again.",
+        );
+    }
+    let now = state.clock.now();
+    let email = form.email.trim().to_lowercase();
+    if let Err(wait) = state.logins.check(email.clone(), now) {
+        tracing::warn!("login throttled after wrong passwords");
+        let message =
+            format!("Too many attempts for this email. Wait {wait} seconds, then try again.");
+        return render(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            token,
+            &next,
+            &form.email,
+            Some(&message),
+        );
+    }
+    match people::log_in(&state.store, &email, &form.password, now).await {
+        Ok(Some(session)) => {
+            let mut response = Redirect::to(&next).into_response();
+            let max_age = people::SESSION_MS / 1000;
+            for value in [
+                set_cookie(&state, SESSION_COOKIE, &session, max_age),
+                set_cookie(&state, LOGIN_COOKIE, "", 0),
+            ] {
+                if let Ok(value) = value.parse() {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            response
+        }
+        Ok(None) => render(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            token,
+            &next,
+            &form.email,
+            Some("The email or the password is wrong."),
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "logging in failed");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The desk could not log you in. Try again in a moment.",
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session.
+pub async fn log_out(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if let Some(refused) = staff.refuse_form(&form.csrf) {
+        return refused;
+    }
+    if let Some(value) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(err) = people::log_out(&state.store, value).await {
+            tracing::error!(error = %err, "ending a session failed");
+        }
+    }
+    let mut response = Redirect::to("/desk/login").into_response();
+    if let Ok(value) = set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::landing;
+
+    #[test]
+    fn only_desk_pages_are_landed_on() {
+        assert_eq!(landing(Some("/desk/cases/NM-4F7Q")), "/desk/cases/NM-4F7Q");
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example",
+            "/desk//evil.example",
+            "/desk/\\evil.example",
+            "/v1/cases",
+            "/desk/login",
+        ] {
+            assert_eq!(landing(Some(elsewhere)), "/desk/", "{elsewhere}");
+        }
+        assert_eq!(landing(None), "/desk/");
+    }
+}

@@ -1,0 +1,137 @@
+//! The desk: staff log in, see every open near miss, and work each case to closed.
+//! Server-rendered pages (maud escapes everything by default, so what a customer typed
+//! is only ever text) that work without JavaScript; `desk.js` adds live updates.
+//!
+//! Every page needs a session cookie; every form carries the session's CSRF token
+//! (the login form a token of its own, from a cookie); post, then redirect, then get.
+
+mod case;
+mod inbox;
+mod login;
+mod page;
+
+use super::AppState;
+use crate::people::{self, Session};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Wrong passwords allowed per email address per minute (in bursts of as many).
+pub const WRONG_PASSWORDS_PER_MINUTE: u32 = 5;
+/// The session cookie.
+const SESSION_COOKIE: &str = "nm_session";
+/// The login form's own CSRF cookie (there is no session yet to hold one).
+const LOGIN_COOKIE: &str = "nm_login";
+
+const STYLESHEET: &str = include_str!("desk.css");
+const SCRIPT: &str = include_str!("desk.js");
+
+/// Everything under `/desk/`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/desk", get(|| async { Redirect::permanent("/desk/") }))
+        .route("/desk/", get(inbox::page))
+        .route("/desk/inbox", get(inbox::fragment))
+        .route("/desk/events", get(inbox::events))
+        .route("/desk/login", get(login::form).post(login::submit))
+        .route("/desk/logout", post(login::log_out))
+        .route("/desk/cases/{reference}", get(case::page))
+        .route("/desk/cases/{reference}/steps", post(case::add_step))
+        .route("/desk/cases/{reference}/assign", post(case::assign))
+        .route(
+            "/desk/desk.css",
+            get(|| async { asset("text/css", STYLESHEET) }),
+        )
+        .route(
+            "/desk/desk.js",
+            get(|| async { asset("text/javascript", SCRIPT) }),
+        )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The value of the cookie `name`, if the request has it.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value for the desk: never readable by scripts, never sent by other
+/// sites' forms, and only over https when the desk is served over https.
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.https { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/desk; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// Two secrets compared in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
+/// A logged-in request. Without a valid session: to the login page, which brings the
+/// person back here afterwards.
+pub struct Staff(pub Session);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Staff, Response> {
+        if let Some(value) = cookie(&parts.headers, SESSION_COOKIE) {
+            match people::session(&state.store, value, state.clock.now()).await {
+                Ok(Some(session)) => return Ok(Staff(session)),
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "reading a desk session failed");
+                    return Err(page::problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Something went wrong",
+                        "The desk could not read your session. Try again in a moment.",
+                    ));
+                }
+            }
+        }
+        let here = parts.uri.to_string();
+        // Only pages come back after login: a form's target is no place to land.
+        let next = if parts.method == axum::http::Method::GET && here != "/desk/" {
+            format!("?next={}", page::query_escape(&here))
+        } else {
+            String::new()
+        };
+        Err(Redirect::to(&format!("/desk/login{next}")).into_response())
+    }
+}
+
+impl Staff {
+    /// The refusal of a form without this session's CSRF token: nothing is changed.
+    fn refuse_form(&self, token: &str) -> Option<Response> {
+        (!same_secret(token, &self.0.csrf)).then(|| {
+            page::problem(
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "Nothing was changed. Go back, reload the page and try again.",
+            )
+        })
+    }
+}
