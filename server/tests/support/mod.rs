@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod desk;
 pub mod host;
 pub mod receiver;
 pub mod smtp;

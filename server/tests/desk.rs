@@ -1,0 +1,330 @@
+//! The desk over real HTTP: logging in, the inbox, working a case to closed through its
+//! forms, and what must be refused (a form without its CSRF token, a guessed password,
+//! an agent reaching another site's case). Nothing a customer typed becomes markup.
+//! The same in real Chromium, live updates included, is in `e2e.rs`.
+
+mod support;
+
+use nearmiss_server::states::Role;
+use serde_json::json;
+use support::desk::{Staff, PASSWORD};
+use support::{id, rating, Server};
+
+/// A near miss on `site`; returns its case reference.
+fn near_miss(server: &Server, site: &str, n: u64, score: i64) -> String {
+    let reply = server.post_json("/v1/ratings", &rating(site, score).id(&id(n)).json());
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["case"]["ref"].as_str().unwrap().to_owned()
+}
+
+fn sam(server: &Server) -> Staff<'_> {
+    server.add_person("sam@shop.example", "Sam", Role::Owner, &[]);
+    Staff::log_in(server, "sam@shop.example")
+}
+
+#[test]
+fn a_manager_logs_in_and_works_a_near_miss_to_closed() {
+    let server = Server::start();
+    let reference = near_miss(&server, &server.site, 1, 2);
+    let staff = sam(&server);
+
+    let inbox = staff.get("/desk/");
+    assert_eq!(inbox.status, 200);
+    assert!(
+        inbox.body.contains(&format!("data-ref=\"{reference}\"")),
+        "{}",
+        inbox.body
+    );
+    assert!(inbox.body.contains("2/5") && inbox.body.contains("Acknowledge by"));
+    assert_eq!(inbox.header("cache-control").as_deref(), Some("no-store"));
+
+    // Closing first is refused, with the rule in words, and changes nothing.
+    let refused = staff.step(&reference, &[("step", "closed"), ("note", "")]);
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("cannot be closed yet"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("href=\"#note-closed\""),
+        "the error links to its field"
+    );
+    assert_eq!(server.count("SELECT count(*) FROM case_steps"), 0);
+
+    for fields in [
+        &[("step", "acknowledged"), ("note", "")][..],
+        &[("step", "contacted"), ("note", "Called Ana, apologised.")],
+        &[("step", "fixed"), ("note", "Sent the missing fries.")],
+        &[
+            ("step", "made_good"),
+            ("note", "A free dessert next visit."),
+        ],
+        &[
+            ("step", "cause_found"),
+            ("cause", "Process"),
+            ("prevention", "new"),
+            ("action", "A checklist at the pass."),
+        ],
+        &[
+            ("step", "customer_told"),
+            ("note", "Told her about the checklist."),
+        ],
+        &[("step", "closed"), ("note", "")],
+    ] {
+        let reply = staff.step(&reference, fields);
+        assert_eq!(reply.status, 303, "{fields:?}: {}", reply.body);
+        assert_eq!(
+            reply.header("location").as_deref(),
+            Some(format!("/desk/cases/{reference}#steps").as_str())
+        );
+    }
+    assert_eq!(server.query_string("SELECT status FROM cases"), "closed");
+    assert_eq!(
+        server.count("SELECT count(*) FROM case_steps WHERE actor = 'Sam'"),
+        7,
+        "every step is recorded as the person logged in"
+    );
+    assert_eq!(
+        server.query_string("SELECT u.name FROM cases c JOIN users u ON u.id = c.assignee_id"),
+        "Sam",
+        "acknowledging an unowned case makes it yours"
+    );
+    let page = staff.get(&format!("/desk/cases/{reference}"));
+    assert!(page.body.contains("Closed") && page.body.contains("A checklist at the pass."));
+    assert!(
+        !page.body.contains("Record a step"),
+        "a closed case has no step forms"
+    );
+    assert!(
+        !staff.get("/desk/").body.contains(&reference),
+        "closed cases leave the inbox"
+    );
+    assert!(staff.get("/desk/?status=closed").body.contains(&reference));
+
+    // Logging out ends the session on the server, not only in this browser.
+    let session = staff.cookie("nm_session").unwrap();
+    let out = staff.submit("/desk/", "/desk/logout", &[]);
+    assert_eq!(out.status, 303);
+    assert_eq!(server.count("SELECT count(*) FROM sessions"), 0);
+    let old = server.request(
+        "GET",
+        "/desk/",
+        &[("cookie", &format!("nm_session={session}"))],
+        None,
+    );
+    assert!(
+        old.body.contains("Log in to the desk"),
+        "the old cookie opens nothing"
+    );
+}
+
+#[test]
+fn the_session_cookie_is_http_only_and_same_site() {
+    let server = Server::start();
+    server.add_person("sam@shop.example", "Sam", Role::Owner, &[]);
+    let staff = Staff::new(&server);
+    let reply = staff.try_log_in("sam@shop.example", PASSWORD, "/desk/");
+    let cookie = reply
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("nm_session="))
+        .map(|(_, v)| v.clone())
+        .expect("a session cookie");
+    for needed in ["HttpOnly", "SameSite=Lax", "Path=/desk"] {
+        assert!(cookie.contains(needed), "{needed} in {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http here: a Secure cookie would not come back"
+    );
+    let csp = reply.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("form-action 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+}
+
+#[test]
+fn an_alert_link_leads_through_login_to_its_case() {
+    let server = Server::start();
+    let reference = near_miss(&server, &server.site, 1, 3);
+    server.add_person("sam@shop.example", "Sam", Role::Owner, &[]);
+    let staff = Staff::new(&server);
+    let path = format!("/desk/cases/{reference}");
+    let away = staff.get(&path);
+    assert_eq!(away.status, 303);
+    let login = away.header("location").unwrap();
+    assert_eq!(login, format!("/desk/login?next=/desk/cases/{reference}"));
+    let form = staff.get(&login);
+    assert!(
+        form.body.contains(&format!("value=\"{path}\"")),
+        "the form keeps where to go"
+    );
+    let landed = staff.try_log_in("sam@shop.example", PASSWORD, &path);
+    assert_eq!(landed.header("location"), Some(path.clone()));
+    assert_eq!(staff.get(&path).status, 200);
+    // Somewhere else is never a landing place.
+    let elsewhere = Staff::new(&server).try_log_in("sam@shop.example", PASSWORD, "//evil.example/");
+    assert_eq!(elsewhere.header("location").as_deref(), Some("/desk/"));
+}
+
+#[test]
+fn a_form_without_its_csrf_token_changes_nothing() {
+    let server = Server::start();
+    let reference = near_miss(&server, &server.site, 1, 2);
+    let staff = sam(&server);
+    let path = format!("/desk/cases/{reference}/steps");
+    for csrf in ["", "forged-token-of-the-right-length-xxxxxx"] {
+        let reply = staff.post(&path, &[("csrf", csrf), ("step", "acknowledged")]);
+        assert_eq!(reply.status, 403, "{}", reply.body);
+        assert!(reply.body.contains("Nothing was changed"));
+    }
+    let assign = staff.post(
+        &format!("/desk/cases/{reference}/assign"),
+        &[("owner", "1")],
+    );
+    assert_eq!(assign.status, 403);
+    let logout = staff.post("/desk/logout", &[]);
+    assert_eq!(logout.status, 403);
+    assert_eq!(server.count("SELECT count(*) FROM case_steps"), 0);
+    assert_eq!(
+        server.count("SELECT count(*) FROM cases WHERE assignee_id IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM sessions"),
+        1,
+        "still logged in"
+    );
+
+    // The login form needs its own token too (no logging a victim into our account).
+    let bare = Staff::new(&server).post(
+        "/desk/login",
+        &[("email", "sam@shop.example"), ("password", PASSWORD)],
+    );
+    assert_eq!(bare.status, 403);
+    assert_eq!(server.count("SELECT count(*) FROM sessions"), 1);
+}
+
+#[test]
+fn wrong_passwords_are_throttled() {
+    let server = Server::start();
+    server.add_person("sam@shop.example", "Sam", Role::Owner, &[]);
+    server.add_person("ana@shop.example", "Ana", Role::Owner, &[]);
+    let guesser = Staff::new(&server);
+    for guess in 0..5 {
+        let reply = guesser.try_log_in(
+            "sam@shop.example",
+            &format!("guess number {guess}"),
+            "/desk/",
+        );
+        assert_eq!(reply.status, 401, "guess {guess}");
+        assert!(reply.body.contains("The email or the password is wrong."));
+    }
+    let blocked = guesser.try_log_in("SAM@shop.example", PASSWORD, "/desk/");
+    assert_eq!(
+        blocked.status, 429,
+        "even the right password waits, in any letter case"
+    );
+    assert!(
+        blocked.body.contains("Too many attempts"),
+        "{}",
+        blocked.body
+    );
+    assert_eq!(server.count("SELECT count(*) FROM sessions"), 0);
+    // Somebody else is not locked out by it.
+    let ana = Staff::new(&server).try_log_in("ana@shop.example", PASSWORD, "/desk/");
+    assert_eq!(ana.status, 303);
+    // An unknown email reads exactly like a wrong password.
+    let unknown = Staff::new(&server).try_log_in("nobody@shop.example", PASSWORD, "/desk/");
+    assert_eq!(unknown.status, 401);
+    assert!(unknown.body.contains("The email or the password is wrong."));
+}
+
+#[test]
+fn an_agent_sees_and_works_only_their_sites() {
+    let server = Server::start();
+    let other = server.add_site("Other Shop", &["https://other.example"]);
+    let ours = near_miss(&server, &server.site, 1, 2);
+    let theirs = near_miss(&server, &other, 2, 1);
+    server.add_person("ana@shop.example", "Ana", Role::Agent, &[&server.site]);
+    let ana = Staff::log_in(&server, "ana@shop.example");
+
+    let inbox = ana.get("/desk/").body;
+    assert!(inbox.contains(&ours));
+    assert!(
+        !inbox.contains(&theirs) && !inbox.contains("Other Shop"),
+        "{inbox}"
+    );
+    assert!(!ana
+        .get(&format!("/desk/?site={other}"))
+        .body
+        .contains(&theirs));
+    assert_eq!(ana.get(&format!("/desk/cases/{theirs}")).status, 404);
+    // Even with a valid token from a page of their own, a step on it is refused.
+    let page = format!("/desk/cases/{ours}");
+    let steal = ana.submit(
+        &page,
+        &format!("/desk/cases/{theirs}/steps"),
+        &[("step", "acknowledged")],
+    );
+    assert_eq!(steal.status, 404);
+    let grab = ana.submit(
+        &page,
+        &format!("/desk/cases/{theirs}/assign"),
+        &[("owner", "1")],
+    );
+    assert_eq!(grab.status, 404);
+    assert_eq!(server.count("SELECT count(*) FROM case_steps"), 0);
+
+    // Their own case they work, by its reference in any letter case.
+    let lower = ours.to_lowercase();
+    assert_eq!(ana.get(&format!("/desk/cases/{lower}")).status, 200);
+    assert_eq!(ana.step(&ours, &[("step", "acknowledged")]).status, 303);
+}
+
+/// Text a hostile customer might type.
+pub const HOSTILE: &[&str] = &[
+    "<script>alert('comment')</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"><svg onload=alert(2)>",
+    "javascript:alert(3)",
+    "\u{202E}gnp.exe\u{202C} right-to-left override",
+    "zero\u{200B}width\u{200D}joiners",
+];
+
+#[test]
+fn what_a_customer_typed_is_text_on_every_page() {
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Test Shop");
+    settings.origins = vec!["https://shop.example".into()];
+    settings.reasons = HOSTILE.iter().map(|s| s.to_string()).collect();
+    let server = Server::builder().site("").start();
+    let site = server.add_site_with(settings);
+    let reference = near_miss(&server, &site, 1, 1);
+    let long = format!("{} {}", HOSTILE.join("\n"), "x".repeat(1700));
+    let details = json!({
+        "site": site,
+        "comment": long,
+        "reasons": HOSTILE,
+        "contact": {"name": HOSTILE[1], "email": "ana@example.com", "consent": true}
+    });
+    let reply = server.post_json(&format!("/v1/ratings/{}/details", id(1)), &details);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let staff = sam(&server);
+    for path in ["/desk/".to_owned(), format!("/desk/cases/{reference}")] {
+        let page = staff.get(&path).body;
+        for raw in ["<script>alert", "<img src=x", "<svg onload"] {
+            assert!(!page.contains(raw), "{raw} as markup on {path}");
+        }
+        assert!(
+            page.contains("&lt;script&gt;alert('comment')&lt;/script&gt;"),
+            "{path}"
+        );
+        assert!(
+            page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}"
+        );
+        assert!(!page.contains("href=\"javascript:"), "{path}");
+    }
+}
