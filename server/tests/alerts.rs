@@ -223,6 +223,36 @@ fn slack_and_email_messages_say_what_a_person_needs_to_act() {
 }
 
 #[test]
+fn a_customer_cannot_ping_a_slack_channel_or_forge_a_link() {
+    let slack = Receiver::start(&[]);
+    let smtp = SmtpSink::start();
+    let server = Server::builder().smtp(&smtp.url).start();
+    server.add_endpoint("slack", &slack.url, false);
+    server.add_endpoint("email", "manager@shop.example", false);
+    rate(&server, 1, 2);
+    let comment = "<!channel> <https://evil.example|Acknowledge here> <script>x</script> & more";
+    let details = json!({ "site": server.site, "comment": comment });
+    let path = format!("/v1/ratings/{}/details", id(1));
+    assert_eq!(server.post_json(&path, &details).status, 200);
+    wait_for("the update on Slack", || slack.deliveries().len() == 2);
+    let update = slack.deliveries()[1].json()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        update.contains("&lt;!channel&gt; &lt;https://evil.example|Acknowledge here&gt; &lt;script&gt;x&lt;/script&gt; &amp; more"),
+        "{update}"
+    );
+    assert!(
+        !update.contains("<!") && !update.contains("<https://evil"),
+        "{update}"
+    );
+    // Plain-text email shows it as it was typed: nothing there is markup.
+    wait_for("the update by email", || smtp.mails().len() == 2);
+    assert!(smtp.mails().iter().any(|m| m.data.contains("<!channel>")));
+}
+
+#[test]
 fn an_unacknowledged_case_becomes_overdue_once_and_escalates() {
     let clock = test_clock();
     let staff = Receiver::start(&[]);

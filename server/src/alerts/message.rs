@@ -67,12 +67,20 @@ pub struct SlackMessage {
     pub text: String,
 }
 
+/// Text as Slack shows it literally: its control characters escaped, so what a
+/// customer typed can never ping a channel (`<!channel>`) or forge a link (`<url|text>`).
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The Slack message for an event.
 pub fn slack(body: &WebhookBody, public_url: &str) -> SlackMessage {
-    let mut text = format!("*{}*", headline(body));
+    let mut text = format!("*{}*", slack_escape(&headline(body)));
     for line in lines(body, public_url) {
         text.push('\n');
-        text.push_str(&line);
+        text.push_str(&slack_escape(&line));
     }
     SlackMessage { text }
 }
