@@ -9,21 +9,7 @@ mod support;
 use serde_json::json;
 use support::host::HostPage;
 use support::webdriver::Browser;
-use support::{wait_for, Server};
-
-fn widget_dir() -> std::path::PathBuf {
-    let dir = std::env::var_os("NEARMISS_WIDGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/widget")
-        });
-    assert!(
-        dir.join("nearmiss.js").exists(),
-        "no built widget in {}: run `cargo xtask test` (it builds the widget first) or `cargo xtask build`",
-        dir.display()
-    );
-    dir
-}
+use support::{wait_for, widget_dir, Server};
 
 #[test]
 fn a_customer_rates_4_stars_and_gets_a_case_reference() {

@@ -202,12 +202,14 @@ fn demo(args: &[String]) -> Result {
 fn test() -> Result {
     let assets = widget::build()?;
     tools::require_browser()?;
+    let axe = tools::axe_core().ok_or("axe-core is needed for the desk's accessibility tests")?;
     let mut counts = Counts::default();
     say("native tests: core, server, end to end (real server, real Chromium)");
     let native = counts.run(
         cargo()
             .args(["test", "--workspace"])
-            .env("NEARMISS_WIDGET_DIR", &assets),
+            .env("NEARMISS_WIDGET_DIR", &assets)
+            .env("NEARMISS_AXE", &axe),
     );
     say("widget tests: wasm in headless Chromium");
     let wasm = counts.run(

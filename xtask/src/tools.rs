@@ -6,9 +6,10 @@ use std::process::Command;
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-/// Build tools from npm, installed once per machine into `~/.cache/nearmiss/npm`:
-/// binaryen's wasm-opt (Debian's older one corrupts wasm-bindgen output) and terser.
-const NPM_TOOLS: &[&str] = &["binaryen@132.0.0", "terser@5.51.4"];
+/// Tools from npm, installed once per machine into `~/.cache/nearmiss/npm`: binaryen's
+/// wasm-opt (Debian's older one corrupts wasm-bindgen output), terser, and axe-core for
+/// the desk's accessibility tests.
+const NPM_TOOLS: &[&str] = &["binaryen@132.0.0", "terser@5.51.4", "axe-core@4.14.1"];
 const MIN_WASM_OPT: u32 = 123;
 
 /// `rustup target add wasm32-unknown-unknown` when it is missing.
@@ -82,8 +83,18 @@ fn npm_cache() -> Option<PathBuf> {
 
 /// `node_modules/.bin/NAME` in the npm cache, installing the npm tools when it is missing.
 fn npm_tool(name: &str) -> Option<PathBuf> {
+    npm_file(&format!("node_modules/.bin/{name}"), name)
+}
+
+/// `axe.min.js`, which the desk's browser tests run on every page.
+pub fn axe_core() -> Option<PathBuf> {
+    npm_file("node_modules/axe-core/axe.min.js", "axe-core")
+}
+
+/// The file `path` in the npm cache, installing the npm tools when it is missing.
+fn npm_file(path: &str, name: &str) -> Option<PathBuf> {
     let cache = npm_cache()?;
-    let bin = cache.join("node_modules/.bin").join(name);
+    let bin = cache.join(path);
     if bin.exists() {
         return Some(bin);
     }

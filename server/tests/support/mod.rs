@@ -413,6 +413,21 @@ impl Server {
     }
 }
 
+/// The built widget: `cargo xtask test` builds it into `target/widget` first.
+pub fn widget_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("NEARMISS_WIDGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/widget")
+        });
+    assert!(
+        dir.join("nearmiss.js").exists(),
+        "no built widget in {}: run `cargo xtask test` (it builds the widget first) or `cargo xtask build`",
+        dir.display()
+    );
+    dir
+}
+
 /// The value an SQL query returns, read straight from the SQLite file.
 #[track_caller]
 pub fn query<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {

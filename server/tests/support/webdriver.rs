@@ -214,6 +214,55 @@ impl Browser {
         .map(str::to_owned)
     }
 
+    /// Runs `script` in the page; it ends by calling its last argument with the value.
+    pub fn script_async(&self, script: &str, args: Value) -> Value {
+        self.call(
+            "POST",
+            &self.session_path("/execute/async"),
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Opens a new tab, switches to it, and returns the handle of the one left.
+    pub fn new_tab(&self) -> String {
+        let previous = self.call("GET", &self.session_path("/window"), None);
+        let opened = self.call(
+            "POST",
+            &self.session_path("/window/new"),
+            Some(json!({ "type": "tab" })),
+        );
+        self.switch_to(opened["handle"].as_str().expect("a new tab"));
+        previous.as_str().expect("a window handle").to_owned()
+    }
+
+    /// Switches to the tab or window `handle`.
+    pub fn switch_to(&self, handle: &str) {
+        self.call(
+            "POST",
+            &self.session_path("/window"),
+            Some(json!({ "handle": handle })),
+        );
+    }
+
+    /// Resizes the window.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.session_path("/window/rect"),
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
+    /// Saves a PNG of the page to `path`.
+    pub fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let png = self.call("GET", &self.session_path("/screenshot"), None);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().expect("a screenshot"))
+            .expect("base64");
+        std::fs::write(path, bytes).expect("writing the screenshot");
+    }
+
     /// Runs `script` in the page with `args`; returns its value.
     pub fn script(&self, script: &str, args: Value) -> Value {
         self.call(

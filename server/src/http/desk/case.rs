@@ -367,7 +367,7 @@ fn step_form(bench: &Workbench, staff: &Staff, step: Step, refusal: Option<&Refu
     };
     let note_id = field_id(step, "note");
     html! {
-        details.step open[refused.is_some() || (!done && next_step(bench) == Some(step))] {
+        details.step id={ "step-" (step.as_str()) } open[refused.is_some() || (!done && next_step(bench) == Some(step))] {
             summary { (title) @if done { " (done)" } }
             form.stack method="post" action={ "/desk/cases/" (case.reference) "/steps" } {
                 input type="hidden" name="csrf" value=(staff.0.csrf);

@@ -1,0 +1,196 @@
+//! The desk in real headless Chromium, with the real widget on the demo page: a near
+//! miss sent from the widget appears in an open inbox without a reload, and is worked
+//! to closed through the case page's forms. axe-core checks every page; nothing
+//! scrolls sideways on a phone.
+//!
+//! Needs the built widget and axe-core: `cargo xtask test` provides both.
+//! `NEARMISS_SCREENSHOTS=DIR` saves a PNG of each page there.
+
+mod support;
+
+use nearmiss_server::states::Role;
+use serde_json::{json, Value};
+use support::desk::PASSWORD;
+use support::webdriver::Browser;
+use support::{wait_for, widget_dir, Server};
+
+/// axe.min.js: `$NEARMISS_AXE`, or where `cargo xtask` installs it.
+fn axe_source() -> String {
+    let path = std::env::var_os("NEARMISS_AXE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| {
+                std::path::PathBuf::from(home)
+                    .join(".cache/nearmiss/npm/node_modules/axe-core/axe.min.js")
+            })
+        })
+        .expect("a home folder");
+    std::fs::read_to_string(&path).unwrap_or_else(|err| {
+        panic!(
+            "axe-core at {} ({err}): run `cargo xtask test`, which installs it",
+            path.display()
+        )
+    })
+}
+
+/// Runs axe-core's WCAG 2.0, 2.1 and 2.2 A/AA rules on the page; fails on any violation.
+#[track_caller]
+fn assert_accessible(browser: &Browser, axe: &str, page: &str) {
+    browser.script(
+        &format!("{axe}\n;window.axe = axe; return true;"),
+        json!([]),
+    );
+    let violations = browser.script_async(
+        "const done = arguments[arguments.length - 1];
+         axe.run(document, { runOnly: { type: 'tag', values:
+             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+           .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at ' +
+                 v.nodes.map(n => n.target.join(' ')).join(', '))))
+           .catch(e => done(['axe failed: ' + e]));",
+        json!([]),
+    );
+    assert_eq!(violations, json!([]), "axe-core on the {page} page");
+}
+
+/// Fails when the page is wider than the window (a sideways scroll on a phone).
+#[track_caller]
+fn assert_no_sideways_scroll(browser: &Browser, page: &str) {
+    let widths = browser.script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]",
+        json!([]),
+    );
+    assert!(
+        widths[0].as_i64() <= widths[1].as_i64(),
+        "the {page} page scrolls sideways: {widths}"
+    );
+}
+
+fn screenshot(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("NEARMISS_SCREENSHOTS") {
+        browser.screenshot(&std::path::Path::new(&dir).join(format!("{name}.png")));
+    }
+}
+
+#[test]
+fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::builder()
+        .in_dir(dir.path())
+        .widget(&widget_dir())
+        .start();
+    server.site = server.add_site("Corner Bistro", &[&server.base.clone()]);
+    server.add_person("sam@bistro.example", "Sam", Role::Owner, &[]);
+    let browser = Browser::start();
+    let base = server.base.clone();
+
+    browser.goto(&format!("{base}/desk/"));
+    browser.find(None, "#email");
+    assert_accessible(&browser, &axe, "login");
+    screenshot(&browser, "desk-login");
+    browser.type_text(&browser.find(None, "#email"), "sam@bistro.example");
+    browser.type_text(&browser.find(None, "#password"), PASSWORD);
+    browser.click(&browser.find(None, "form.stack button[type=submit]"));
+    browser.find(None, "p#inbox.empty");
+    // Marks this page: a reload would forget it.
+    browser.script("window.stayed = true; return 1", json!([]));
+    wait_for("the inbox listening for changes", || {
+        browser.script("return !document.getElementById('live').hidden", json!([])) == json!(true)
+    });
+
+    // A customer rates 2 stars on the business's page, in another tab.
+    let inbox_tab = browser.new_tab();
+    browser.goto(&format!("{base}/demo/{}", server.site));
+    let host = browser.find(None, "nearmiss-widget");
+    let root = browser.shadow_root(&host);
+    browser.click(&browser.find(Some(&root), "[role=radio][aria-label='2 of 5']"));
+    let comment = browser.find(Some(&root), "textarea.comment");
+    browser.type_text(
+        &comment,
+        "<img src=x onerror=\"window.pwned=1\"> The fries were cold.",
+    );
+    browser.click(&browser.find(Some(&root), ".send"));
+    let reference = browser.text(&browser.find(Some(&root), ".ref"));
+    assert!(reference.starts_with("NM-"), "{reference}");
+
+    browser.switch_to(&inbox_tab);
+    let row = browser.find(None, &format!("#inbox [data-ref='{reference}']"));
+    assert!(browser.text(&row).contains("2/5"));
+    wait_for("the comment in the row", || {
+        browser
+            .text(&browser.find(None, &format!("#inbox [data-ref='{reference}']")))
+            .contains("The fries were cold.")
+    });
+    assert_eq!(
+        browser.script("return window.stayed === true", json!([])),
+        json!(true),
+        "the case appeared without a reload"
+    );
+    assert!(browser
+        .text(&browser.find(None, "#announce"))
+        .contains(&reference));
+    assert_accessible(&browser, &axe, "inbox");
+    screenshot(&browser, "desk-inbox");
+
+    browser.click(&browser.find(None, &format!("a[href='/desk/cases/{reference}']")));
+    let said = browser.text(&browser.find(None, "blockquote"));
+    assert!(said.contains("<img src=x"), "shown as text: {said}");
+    assert_accessible(&browser, &axe, "case");
+    screenshot(&browser, "desk-case");
+
+    let steps: &[(&str, &[(&str, &str)])] = &[
+        ("acknowledged", &[]),
+        (
+            "contacted",
+            &[("#note-contacted", "Called her and apologised.")],
+        ),
+        ("fixed", &[("#note-fixed", "Fresh fries delivered.")]),
+        (
+            "made_good",
+            &[("#note-made_good", "A free dessert next visit.")],
+        ),
+        (
+            "cause_found",
+            &[("#action-cause_found", "Fries held under the lamp.")],
+        ),
+        (
+            "customer_told",
+            &[("#note-customer_told", "Told her about the lamp.")],
+        ),
+        ("closed", &[]),
+    ];
+    for (step, fields) in steps {
+        let form = format!("#step-{step}");
+        if browser
+            .attribute(&browser.find(None, &form), "open")
+            .is_none()
+        {
+            browser.click(&browser.find(None, &format!("{form} summary")));
+        }
+        for (field, text) in *fields {
+            browser.type_text(&browser.find(None, field), text);
+        }
+        browser.click(&browser.find(None, &format!("{form} button[type=submit]")));
+        wait_for(&format!("the {step} step recorded"), || {
+            server.count(&format!(
+                "SELECT count(*) FROM case_steps WHERE step = '{step}' AND actor = 'Sam'"
+            )) == 1
+        });
+    }
+    browser.find(None, ".badge.closed");
+    assert_eq!(server.query_string("SELECT status FROM cases"), "closed");
+    assert_eq!(
+        browser.script("return window.pwned === undefined", json!([])),
+        json!(true)
+    );
+    assert_accessible(&browser, &axe, "closed case");
+
+    // A phone: nothing scrolls sideways.
+    browser.resize(390, 800);
+    assert_no_sideways_scroll(&browser, "case");
+    browser.goto(&format!("{base}/desk/?status=all"));
+    browser.find(None, "#inbox");
+    assert_no_sideways_scroll(&browser, "inbox");
+    screenshot(&browser, "desk-inbox-phone");
+    let _: Value = browser.script("return 1", json!([]));
+}
