@@ -276,3 +276,32 @@ pub fn remove_user(db: &str, email: &str) -> Result<()> {
     eprintln!("Removed {email}: logged out everywhere; their cases have no owner now.");
     Ok(())
 }
+
+pub fn seed_demo(db: &str, key: &str, days: i64) -> Result<()> {
+    if !(1..=365).contains(&days) {
+        bail!("--days must be between 1 and 365");
+    }
+    let store = open_store(db)?;
+    let site = find_site(&store, key)?;
+    let name = site.settings.name.clone();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let seeded = runtime
+        .block_on(nearmiss_server::demo::seed(
+            &store,
+            site,
+            days,
+            now(),
+            |done| {
+                eprint!("\rnearmiss: seeding {name}: day {done} of {days}");
+            },
+        ))
+        .map_err(|err| match err {
+            nearmiss_server::error::Error::Invalid { message, .. } => anyhow!("{message}"),
+            other => anyhow::Error::new(other).context("seeding the demo"),
+        })?;
+    eprintln!(
+        "\nSeeded {} ratings and {} cases ({} closed) over {days} days.",
+        seeded.ratings, seeded.cases, seeded.closed
+    );
+    Ok(())
+}

@@ -40,6 +40,15 @@ enum Command {
     /// Manage the people who work the desk.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill an empty site with weeks of made-up ratings and cases, to try the desk.
+    Demo {
+        /// The site's key (use a demo site: this is not real feedback).
+        #[arg(long)]
+        site: String,
+        /// How many days of history.
+        #[arg(long, default_value_t = 28)]
+        days: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,5 +233,6 @@ fn run(db: &str, command: Command) -> Result<()> {
         Command::User(UserCommand::Add(args)) => c::add_user(db, args),
         Command::User(UserCommand::List) => c::list_users(db),
         Command::User(UserCommand::Remove { email }) => c::remove_user(db, &email),
+        Command::Demo { site, days } => c::seed_demo(db, &site, days),
     }
 }

@@ -328,3 +328,57 @@ fn what_a_customer_typed_is_text_on_every_page() {
         assert!(!page.contains("href=\"javascript:"), "{path}");
     }
 }
+
+#[test]
+fn the_demo_has_cases_in_every_state_and_refuses_a_site_with_cases() {
+    let server = Server::start();
+    server.add_person("sam@shop.example", "Sam", Role::Owner, &[]);
+    let site = server
+        .store
+        .read_now(|tx| tx.site_by_key(&server.site, 0))
+        .unwrap()
+        .unwrap();
+    let now = 1_795_953_600_000; // 2026-11-29T12:00:00Z
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seeded = runtime
+        .block_on(nearmiss_server::demo::seed(
+            &server.store,
+            site.clone(),
+            28,
+            now,
+            |_| {},
+        ))
+        .unwrap();
+    assert!(seeded.ratings > 28 * 10 && seeded.cases > 10, "{seeded:?}");
+    let count = |sql: &str| server.count(sql);
+    assert_eq!(count("SELECT count(*) FROM cases"), seeded.cases as i64);
+    assert!(count("SELECT count(*) FROM cases WHERE status = 'closed'") > 0);
+    assert!(count("SELECT count(*) FROM cases WHERE status = 'open' AND acknowledged_at IS NULL AND overdue_from <= 1795953600000") > 0, "overdue");
+    assert!(
+        count("SELECT count(*) FROM cases WHERE status = 'open' AND acknowledged_at IS NOT NULL")
+            > 0,
+        "being worked"
+    );
+    assert!(
+        count("SELECT count(*) FROM cases WHERE status = 'open' AND overdue_from > 1795953600000")
+            > 0,
+        "just in"
+    );
+    assert!(
+        count("SELECT max(n) FROM (SELECT count(*) AS n FROM case_steps WHERE prevention_id IS NOT NULL GROUP BY prevention_id)") > 1,
+        "a prevention linked to several cases"
+    );
+    assert!(
+        count("SELECT count(*) FROM ratings WHERE created_at > 1795953600000") == 0,
+        "nothing from the future"
+    );
+    let again = runtime.block_on(nearmiss_server::demo::seed(
+        &server.store,
+        site,
+        28,
+        now,
+        |_| {},
+    ));
+    assert!(again.is_err(), "a site with cases is left alone");
+    assert_eq!(count("SELECT count(*) FROM cases"), seeded.cases as i64);
+}

@@ -96,6 +96,25 @@ fn say(message: &str) {
     eprintln!("xtask: {message}");
 }
 
+/// The demo's people's password: it is a local demo, printed for anyone to use.
+const DEMO_PASSWORD: &str = "corner-bistro-demo";
+
+/// Runs `command` with `input` on its standard input; fails when it fails.
+fn feed(command: &mut Command, input: &str) -> Result {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("running {command:?}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(stdin, "{input}");
+    }
+    match child.wait() {
+        Ok(status) if status.success() => Ok(()),
+        _ => Err(format!("{command:?} failed")),
+    }
+}
+
 fn demo(args: &[String]) -> Result {
     let port: u16 = match args {
         [] => 8080,
@@ -182,8 +201,39 @@ fn demo(args: &[String]) -> Result {
             token
         }
     };
+    let login_file = dir.join(format!("desk-login-{port}"));
+    if !login_file.exists() {
+        say("adding the demo's people and four weeks of made-up ratings and cases");
+        for (email, name, role) in [
+            ("sam@bistro.example", "Sam", "owner"),
+            ("jo@bistro.example", "Jo", "agent"),
+        ] {
+            let mut add = Command::new(&server);
+            add.arg("--db")
+                .arg(&db)
+                .args(["user", "add", "--email", email, "--name", name]);
+            add.args(["--role", role]);
+            if role == "agent" {
+                add.args(["--site", &key]);
+            }
+            if let Err(err) = feed(&mut add, DEMO_PASSWORD) {
+                say(&format!("{err}; carrying on with the people already there"));
+            }
+        }
+        // Fills only a site without cases: an older demo database keeps what it has.
+        let _ = Command::new(&server)
+            .arg("--db")
+            .arg(&db)
+            .args(["demo", "--site", &key])
+            .status();
+        std::fs::write(&login_file, "sam@bistro.example")
+            .map_err(|e| format!("writing {}: {e}", login_file.display()))?;
+    }
     eprintln!();
     eprintln!("  Demo page:   http://127.0.0.1:{port}/demo/{key}");
+    eprintln!(
+        "  Desk:        http://127.0.0.1:{port}/desk/  (sam@bistro.example or jo@bistro.example, password {DEMO_PASSWORD})"
+    );
     eprintln!(
         "  Cases:       curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/v1/cases"
     );
