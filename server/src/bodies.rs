@@ -56,6 +56,8 @@ pub struct Case {
     pub site: String,
     /// The site's name.
     pub site_name: String,
+    /// The site's time zone (IANA), for showing times as its staff read them.
+    pub timezone: String,
     /// Open or closed.
     pub status: Status,
     /// Open and past a deadline.
@@ -76,6 +78,29 @@ pub struct Case {
     pub assignee: Option<String>,
     /// Every step, oldest first.
     pub steps: Vec<StepView>,
+}
+
+/// Which deadline a case is working against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deadline {
+    /// Nobody has acknowledged it yet.
+    Acknowledge,
+    /// Acknowledged; it must be closed.
+    Close,
+}
+
+impl Case {
+    /// The deadline an open case works against now, and when it is (Unix ms): the
+    /// acknowledge deadline until someone acknowledges, then the close deadline.
+    pub fn next_deadline(&self) -> (Deadline, i64) {
+        match self.acknowledged_at {
+            None => (
+                Deadline::Acknowledge,
+                self.ack_due_at.0.min(self.close_due_at.0),
+            ),
+            Some(_) => (Deadline::Close, self.close_due_at.0),
+        }
+    }
 }
 
 /// A recorded step.

@@ -74,7 +74,7 @@ pub(crate) fn open(
         };
         if let Some(case_id) = tx.insert_case(&case)? {
             if let Some(case) = tx.case_by_id(case_id)? {
-                changed(tx, case, &[Event::Opened], now)?;
+                changed(tx, case, &[Event::Opened], None, now)?;
             }
             return Ok(CaseSummary {
                 reference,
@@ -110,7 +110,7 @@ pub(crate) fn rerated(
         case.close_due_at = now.saturating_add(millis(site.settings.close_within));
     }
     save(tx, &case)?;
-    changed(tx, case, &[Event::Updated], now).map(drop)
+    changed(tx, case, &[Event::Updated], None, now).map(drop)
 }
 
 /// The customer added details to a rating: its case (if any) is updated.
@@ -124,7 +124,7 @@ pub(crate) fn details_arrived(
         None => None,
     };
     match case {
-        Some(case) => changed(tx, case, &[Event::Updated], now).map(drop),
+        Some(case) => changed(tx, case, &[Event::Updated], None, now).map(drop),
         None => Ok(()),
     }
 }
@@ -149,19 +149,21 @@ pub fn raise_overdue(tx: &mut dyn Tx, now: i64) -> Result<usize, StoreError> {
         let passed = usize::from(ack_passed) + usize::from(close_passed);
         if passed > 0 {
             save(tx, &case)?;
-            changed(tx, case, &[Event::Overdue; 2][..passed], now)?;
+            changed(tx, case, &[Event::Overdue; 2][..passed], None, now)?;
             raised += passed;
         }
     }
     Ok(raised)
 }
 
-/// Queues the alerts for each of `events` on `case` (as it now is, saved); returns its
-/// view, built once for the alerts and the caller.
+/// Queues the alerts for each of `events` on `case` (as it now is, saved), changed by
+/// the person with the email `by`, if anyone; returns its view, built once for the
+/// alerts and the caller.
 fn changed(
     tx: &mut dyn Tx,
     case: CaseRecord,
     events: &[Event],
+    by: Option<&str>,
     now: i64,
 ) -> Result<CaseView, StoreError> {
     let (case_id, site_id) = (case.id, case.site_id);
@@ -171,6 +173,7 @@ fn changed(
             case_id,
             site_id,
             view: &view,
+            by,
         };
         alerts::enqueue(tx, changed, *event, now)?;
     }
@@ -223,6 +226,7 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
             reference: case.reference,
             site: case.site_key,
             site_name: case.site_name,
+            timezone: case.site_timezone,
             status: case.status,
             overdue,
             opened_at: Timestamp(case.opened_at),
@@ -412,6 +416,8 @@ pub struct Actor {
     pub name: String,
     /// A desk user: they become the case's owner when they acknowledge an unowned case.
     pub user: Option<i64>,
+    /// Their email: they are not emailed about what they did.
+    pub email: Option<String>,
     /// The sites whose cases they may work (`None`: all).
     pub scope: Option<Vec<i64>>,
 }
@@ -534,5 +540,5 @@ fn record_step(
         }
         _ => Event::Updated,
     };
-    Ok(changed(tx, case, &[event], now)?)
+    Ok(changed(tx, case, &[event], by.email.as_deref(), now)?)
 }

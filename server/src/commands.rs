@@ -90,6 +90,13 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
         settings.causes = args.causes;
     }
     settings.require_token = args.require_token;
+    if !nearmiss_server::time::is_zone(&args.timezone) {
+        bail!(
+            "--timezone {:?} is not a time zone: use a name like Europe/London or America/New_York",
+            args.timezone
+        );
+    }
+    settings.timezone = args.timezone;
     settings.review_url = args.review_url;
 
     let store = open_store(db)?;

@@ -290,6 +290,7 @@ async fn work(
     let actor = Actor {
         name: by.map_or("Demo manager".into(), |u| u.name.clone()),
         user: by.map(|u| u.id),
+        email: by.map(|u| u.email.clone()),
         scope: None,
     };
     let mut when = at + (3 + dice.next(20) as i64) * MINUTE;

@@ -194,6 +194,9 @@ pub(crate) struct SiteAddArgs {
     /// Accept only ratings of interactions the business's server signed.
     #[arg(long)]
     pub(crate) require_token: bool,
+    /// The time zone staff read times in (like Europe/London).
+    #[arg(long, default_value = "UTC")]
+    pub(crate) timezone: String,
 }
 
 fn main() -> std::process::ExitCode {

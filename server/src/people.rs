@@ -3,7 +3,7 @@
 //! hashes, so a copy of the database opens no account and no session.
 
 use crate::error::Error;
-use crate::states::Role;
+use crate::states::{Event, Role};
 use crate::store::{NewSession, NewUser, Store, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -131,18 +131,17 @@ pub fn add(store: &Store, person: NewPerson, now: i64) -> Result<User, Error> {
             site_ids: &site_ids,
             now,
         };
-        let id = tx.insert_user(&new)?.ok_or(Error::invalid(
+        tx.insert_user(&new)?.ok_or(Error::invalid(
             "email_taken",
             "email",
             "Somebody already has this email.",
         ))?;
-        Ok(User {
-            id,
-            email,
-            name,
-            role: person.role,
-            site_ids,
-        })
+        let (user, _) = tx.user_by_email(&email)?.ok_or(Error::invalid(
+            "email_taken",
+            "email",
+            "Somebody already has this email.",
+        ))?;
+        Ok(user)
     })
 }
 
@@ -155,6 +154,17 @@ pub fn list(store: &Store) -> Result<Vec<User>, StoreError> {
 pub fn remove(store: &Store, email: &str) -> Result<bool, StoreError> {
     let email = email.trim().to_owned();
     store.write_now(move |tx| tx.remove_user(&email))
+}
+
+/// Chooses which case events reach `user` by email.
+pub async fn set_alert_events(
+    store: &Store,
+    user: i64,
+    events: Vec<Event>,
+) -> Result<(), StoreError> {
+    store
+        .write(move |tx| tx.set_alert_events(user, &events))
+        .await
 }
 
 /// Checks a password and starts a session; returns the cookie's value, or `None` when

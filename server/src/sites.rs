@@ -37,6 +37,7 @@ impl SiteSettings {
             apology: "We're sorry. That's not the experience we promised you, and it's on us to put it right.".into(),
             owner: format!("The {name} team"),
             review_url: None,
+            timezone: "UTC".into(),
         }
     }
 }

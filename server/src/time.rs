@@ -64,6 +64,45 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// Whether `name` is a time zone this build knows (`Europe/London`, `UTC`).
+pub fn is_zone(name: &str) -> bool {
+    jiff::tz::TimeZone::get(name).is_ok()
+}
+
+/// A moment as a person in `zone` reads it: "14:15 GMT" on the same day as `now`, else
+/// "Fri 27 Nov 14:15 GMT" (with the year when it is another year). An unknown zone
+/// reads as UTC.
+pub fn clock(at: i64, zone: &str, now: i64) -> String {
+    const LAST_MS: i64 = 253_402_300_799_000;
+    let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let moment = |ms: i64| jiff::Timestamp::from_millisecond(ms.clamp(0, LAST_MS));
+    let (Ok(at), Ok(now)) = (moment(at), moment(now)) else {
+        return Timestamp(at).rfc3339();
+    };
+    let (at, now) = (at.to_zoned(tz.clone()), now.to_zoned(tz));
+    let format = if at.date() == now.date() {
+        "%H:%M %Z"
+    } else if at.year() == now.year() {
+        "%a %-d %b %H:%M %Z"
+    } else {
+        "%a %-d %b %Y %H:%M %Z"
+    };
+    at.strftime(format).to_string()
+}
+
+/// A span of time as people say it: "12 minutes", "3 hours", "2 days".
+pub fn span(ms: i64) -> String {
+    let minutes = (ms.saturating_abs() / 60_000).max(1);
+    let (n, unit) = if minutes < 90 {
+        (minutes, "minute")
+    } else if minutes < 48 * 60 {
+        ((minutes + 30) / 60, "hour")
+    } else {
+        ((minutes + 720) / 1440, "day")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A duration in milliseconds, saturating far in the future rather than overflowing.
 pub fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2)
@@ -81,5 +120,25 @@ mod tests {
         assert_eq!(serde_json::from_str::<Timestamp>(&text).unwrap(), at);
         // A deadline "in 8000 years" must not make every near miss fail.
         assert_eq!(Timestamp(i64::MAX / 2).rfc3339(), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn clocks_read_in_the_zone() {
+        let now = 1_795_953_600_000; // Sun 29 Nov 2026 12:00 UTC
+        assert_eq!(clock(now + 15 * 60_000, "Europe/London", now), "12:15 GMT");
+        assert_eq!(clock(now, "Europe/Berlin", now), "13:00 CET");
+        assert_eq!(clock(now + 86_400_000, "UTC", now), "Mon 30 Nov 12:00 UTC");
+        assert_eq!(clock(now, "Not/AZone", now), "12:00 UTC");
+        assert_eq!(clock(i64::MAX / 2, "UTC", now), "Fri 31 Dec 9999 23:59 UTC");
+        assert!(is_zone("America/New_York") && !is_zone("Mars/Olympus"));
+    }
+
+    #[test]
+    fn spans_read_as_people_say_them() {
+        assert_eq!(span(1), "1 minute");
+        assert_eq!(span(12 * 60_000), "12 minutes");
+        assert_eq!(span(-12 * 60_000), "12 minutes");
+        assert_eq!(span(3 * 3_600_000), "3 hours");
+        assert_eq!(span(2 * 86_400_000), "2 days");
     }
 }

@@ -511,3 +511,30 @@ fn a_re_rating_below_perfect_reopens_the_case() {
     );
     unknown.assert_error(404, "unknown_case", Some("ref"));
 }
+
+#[test]
+fn times_in_alerts_are_in_the_sites_zone_and_in_words() {
+    let slack = Receiver::start(&[]);
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Test Shop");
+    settings.origins = vec!["https://shop.example".into()];
+    settings.timezone = "America/New_York".into();
+    let server = Server::builder().clock(test_clock()).site("").start();
+    let mut server = server;
+    server.site = server.add_site_with(settings);
+    server.add_endpoint("slack", &slack.url, false);
+    rate(&server, 1, 2);
+    wait_for("the Slack message", || slack.deliveries().len() == 1);
+    let text = slack.deliveries()[0].json()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The test clock says 12:00 UTC, 07:00 in New York; acknowledge within 15 minutes.
+    assert!(
+        text.contains("Acknowledge by 07:15 EST, in 15 minutes"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("T12:15:00Z"),
+        "no ISO strings for people: {text}"
+    );
+}

@@ -382,3 +382,73 @@ fn the_demo_has_cases_in_every_state_and_refuses_a_site_with_cases() {
     assert!(again.is_err(), "a site with cases is left alone");
     assert_eq!(count("SELECT count(*) FROM cases"), seeded.cases as i64);
 }
+
+#[test]
+fn a_person_is_emailed_what_they_chose_and_never_their_own_steps() {
+    let smtp = support::smtp::SmtpSink::start();
+    let server = Server::builder().smtp(&smtp.url).start();
+    server.add_endpoint("email", "sam@shop.example", false);
+    server.add_endpoint("email", "manager@shop.example", false);
+    let staff = sam(&server);
+    let mails_to = |to: &str| {
+        smtp.mails()
+            .iter()
+            .filter(|m| m.to == [to])
+            .map(|m| m.data.clone())
+            .collect::<Vec<_>>()
+    };
+    let details = |comment: &str| {
+        let body = json!({ "site": server.site, "comment": comment });
+        let path = format!("/v1/ratings/{}/details", id(1));
+        assert_eq!(server.post_json(&path, &body).status, 200);
+    };
+
+    let reference = near_miss(&server, &server.site, 1, 2);
+    support::wait_for("both told of the new near miss", || {
+        mails_to("sam@shop.example").len() == 1 && mails_to("manager@shop.example").len() == 1
+    });
+    assert_eq!(
+        staff.step(&reference, &[("step", "acknowledged")]).status,
+        303
+    );
+    details("Cold fries.");
+    support::wait_for("the manager told of both updates", || {
+        mails_to("manager@shop.example").len() == 3
+    });
+    assert_eq!(
+        mails_to("sam@shop.example").len(),
+        1,
+        "Sam chose no updates (the default), and the acknowledgement was his own"
+    );
+
+    // Sam now wants updates too: a customer's words reach him, his own steps never.
+    let chosen = staff.submit(
+        "/desk/me",
+        "/desk/me/alerts",
+        &[
+            ("event", "case.opened"),
+            ("event", "case.updated"),
+            ("event", "case.overdue"),
+            ("event", "case.closed"),
+        ],
+    );
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    assert!(staff.get("/desk/me").body.contains("Email alerts reach"));
+    assert_eq!(
+        staff
+            .step(&reference, &[("step", "contacted"), ("note", "Called.")])
+            .status,
+        303
+    );
+    details("Cold fries, and no ketchup.");
+    support::wait_for("the manager told of all four updates", || {
+        mails_to("manager@shop.example").len() == 5
+    });
+    support::wait_for("Sam told of the customer's words", || {
+        mails_to("sam@shop.example").len() == 2
+    });
+    let sams = mails_to("sam@shop.example");
+    assert!(sams[1].contains("no ketchup"), "{}", sams[1]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(mails_to("sam@shop.example").len(), 2, "not his own step");
+}

@@ -1,11 +1,12 @@
--- The desk: people (owners and agents), the sites an agent works, browser sessions,
--- and who owns each case.
+-- The desk: people (owners and agents), the sites an agent works, the alerts each
+-- wants, browser sessions, who owns each case, and each site's time zone.
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
     email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
     name          TEXT NOT NULL,
     role          TEXT NOT NULL,
     password_hash TEXT NOT NULL,
+    alert_events  TEXT NOT NULL DEFAULT '["case.opened","case.overdue","case.closed"]',
     created_at    INTEGER NOT NULL
 );
 CREATE TABLE user_sites (
@@ -22,3 +23,4 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_user ON sessions(user_id);
 ALTER TABLE cases ADD COLUMN assignee_id INTEGER REFERENCES users(id);
+ALTER TABLE sites ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';

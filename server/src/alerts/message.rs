@@ -2,8 +2,9 @@
 //! customer's email when their case is closed. Made from the typed webhook body, so every
 //! channel says the same thing.
 
-use crate::bodies::WebhookBody;
+use crate::bodies::{Case, Deadline, WebhookBody};
 use crate::states::{Event, Status, Step};
+use crate::time::{clock, span};
 
 fn headline(body: &WebhookBody) -> String {
     let case = &body.data.case;
@@ -50,14 +51,26 @@ fn lines(body: &WebhookBody, public_url: &str) -> Vec<String> {
         lines.push(format!("Interaction: {interaction}"));
     }
     if case.status == Status::Open {
-        lines.push(format!(
-            "Acknowledge by {}; close by {}",
-            case.ack_due_at.rfc3339(),
-            case.close_due_at.rfc3339()
-        ));
+        lines.push(deadline(case, body.timestamp.0));
     }
     lines.push(format!("Case: {public_url}/desk/cases/{}", case.reference));
     lines
+}
+
+/// The deadline in the site's time zone and in words, as of `now`: "Acknowledge by
+/// 14:15 GMT, in 12 minutes", "Close was due Fri 27 Nov 14:15 GMT, 3 hours ago".
+fn deadline(case: &Case, now: i64) -> String {
+    let (which, due) = case.next_deadline();
+    let what = match which {
+        Deadline::Acknowledge => "Acknowledge",
+        Deadline::Close => "Close",
+    };
+    let at = clock(due, &case.timezone, now);
+    if due <= now {
+        format!("{what} was due {at}, {} ago", span(now - due))
+    } else {
+        format!("{what} by {at}, in {}", span(due - now))
+    }
 }
 
 /// A Slack-compatible incoming-webhook body.

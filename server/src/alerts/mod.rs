@@ -75,6 +75,8 @@ pub(crate) struct Changed<'a> {
     pub site_id: i64,
     /// The case as it now is.
     pub view: &'a CaseView,
+    /// The email of the person who changed it, who is not emailed about it.
+    pub by: Option<&'a str>,
 }
 
 /// Writes one outbox message per endpoint of the site that wants `event`, and the
@@ -97,7 +99,21 @@ pub(crate) fn enqueue(
         _ => None,
     };
     let payload = serde_json::to_string(&body).map_err(|err| StoreError::Task(err.to_string()))?;
-    let endpoints = tx.active_endpoints(changed.site_id, event == Event::Overdue)?;
+    let mut endpoints = tx.active_endpoints(changed.site_id, event == Event::Overdue)?;
+    // An email alert to someone on the desk carries only the events they chose, and
+    // never news of what they did themselves.
+    let mut unwanted = Vec::new();
+    for endpoint in endpoints.iter().filter(|e| e.kind == EndpointKind::Email) {
+        if let Some((person, _)) = tx.user_by_email(&endpoint.target)? {
+            let theirs = changed
+                .by
+                .is_some_and(|by| by.eq_ignore_ascii_case(&person.email));
+            if theirs || !person.alert_events.contains(&event) {
+                unwanted.push(endpoint.id);
+            }
+        }
+    }
+    endpoints.retain(|e| !unwanted.contains(&e.id));
     let targets = endpoints
         .iter()
         .map(|e| (Some(e.id), MessageKind::from(e.kind), e.target.as_str()))

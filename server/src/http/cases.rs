@@ -66,6 +66,7 @@ async fn add_step(
     let by = cases::Actor {
         name: actor,
         user: None,
+        email: None,
         scope: None,
     };
     let case = cases::add_step(&state.store, reference, request, by, now).await?;

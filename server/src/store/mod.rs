@@ -183,6 +183,8 @@ pub trait Tx {
         secret: &str,
         now: i64,
     ) -> Result<i64, StoreError>;
+    /// Replaces a site's settings and origins (its keys and secret stay).
+    fn update_site(&mut self, site_id: i64, settings: &SiteSettings) -> Result<(), StoreError>;
     /// The active site with this key: its current key, or a rotated-out key whose grace
     /// has not ended at `now`; never a revoked site.
     fn site_by_key(&mut self, key: &str, now: i64) -> Result<Option<Site>, StoreError>;
@@ -309,6 +311,8 @@ pub trait Tx {
     fn session(&mut self, hash: &str, now: i64) -> Result<Option<(User, String)>, StoreError>;
     /// Ends a session.
     fn delete_session(&mut self, hash: &str) -> Result<(), StoreError>;
+    /// Which events reach a person by email.
+    fn set_alert_events(&mut self, user_id: i64, events: &[Event]) -> Result<(), StoreError>;
     /// Gives a case to a person, or to nobody.
     fn assign_case(&mut self, case_id: i64, user_id: Option<i64>) -> Result<(), StoreError>;
     /// Every site, by name.
@@ -330,6 +334,8 @@ pub struct User {
     pub role: Role,
     /// The sites an agent works (owners work all).
     pub site_ids: Vec<i64>,
+    /// The case events that reach them by email (where an email alert goes to them).
+    pub alert_events: Vec<Event>,
 }
 
 /// A person to add.
@@ -400,6 +406,8 @@ pub struct SiteSettings {
     pub owner: String,
     /// A public review link, offered to every rater or to none.
     pub review_url: Option<String>,
+    /// The time zone staff read times in (IANA, like `Europe/London`).
+    pub timezone: String,
 }
 
 /// A stored rating with its case, enough to answer a replay or a details call.
@@ -548,6 +556,8 @@ pub struct CaseRecord {
     pub close_overdue_at: Option<i64>,
     /// Who owns it on the desk: their id and name.
     pub assignee: Option<(i64, String)>,
+    /// Its site's time zone.
+    pub site_timezone: String,
     /// The rating that opened it.
     pub rating: RatingRecord,
 }

@@ -334,7 +334,7 @@ fn unknown_name(what: &str, text: &str) -> rusqlite::Error {
 }
 
 const SITE_COLUMNS: &str = "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-     apology, owner, review_url, causes, require_token, secret";
+     apology, owner, review_url, causes, require_token, secret, timezone";
 
 fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
     let scale: u8 = row.get(3)?;
@@ -354,6 +354,7 @@ fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
             review_url: row.get(9)?,
             causes: read_list(&row.get::<_, String>(10)?),
             require_token: row.get(11)?,
+            timezone: row.get(13)?,
         },
     })
 }
@@ -361,7 +362,8 @@ fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
 const CASE_COLUMNS: &str = "c.id, c.ref, c.site_id, s.key, s.name, s.scale, c.status, c.opened_at,
      c.ack_due_at, c.close_due_at, c.acknowledged_at, c.closed_at, c.recovered,
      c.ack_overdue_at, c.close_overdue_at,
-     r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name";
+     r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name,
+     s.timezone";
 const CASE_JOIN: &str =
     "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
      LEFT JOIN users u ON u.id = c.assignee_id";
@@ -388,6 +390,7 @@ fn case_row(row: &Row<'_>) -> rusqlite::Result<CaseRecord> {
             Some(id) => Some((id, row.get(22)?)),
             None => None,
         },
+        site_timezone: row.get(23)?,
         rating: RatingRecord {
             id: row.get(15)?,
             score: row.get(16)?,
@@ -400,6 +403,16 @@ fn case_row(row: &Row<'_>) -> rusqlite::Result<CaseRecord> {
 }
 
 impl SqliteTx<'_> {
+    fn save_origins(&mut self, site_id: i64, origins: &[String]) -> Result<(), StoreError> {
+        for origin in origins {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO site_origins (site_id, origin) VALUES (?1, ?2)",
+                params![site_id, origin],
+            )?;
+        }
+        Ok(())
+    }
+
     fn site_where(
         &mut self,
         condition: &str,
@@ -467,11 +480,16 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
         site_ids: sites
             .map(|s| s.split(',').filter_map(|id| id.parse().ok()).collect())
             .unwrap_or_default(),
+        // A name this build does not know (from a newer one) is left out, not fatal.
+        alert_events: read_list(&row.get::<_, String>(5)?)
+            .iter()
+            .filter_map(|e| Event::parse(e))
+            .collect(),
     })
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
-     (SELECT group_concat(site_id) FROM user_sites WHERE user_id = u.id)";
+     (SELECT group_concat(site_id) FROM user_sites WHERE user_id = u.id), u.alert_events";
 
 impl Tx for SqliteTx<'_> {
     fn ping(&mut self) -> Result<(), StoreError> {
@@ -487,8 +505,9 @@ impl Tx for SqliteTx<'_> {
     ) -> Result<i64, StoreError> {
         self.conn.execute(
             "INSERT INTO sites (key, name, scale, ack_within_secs, close_within_secs, reasons,
-                                apology, owner, review_url, secret, created_at, causes, require_token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                apology, owner, review_url, secret, created_at, causes, require_token,
+                                timezone)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 key,
                 settings.name,
@@ -503,16 +522,38 @@ impl Tx for SqliteTx<'_> {
                 now,
                 json_list(&settings.causes),
                 settings.require_token,
+                settings.timezone,
             ],
         )?;
         let site_id = self.conn.last_insert_rowid();
-        for origin in &settings.origins {
-            self.conn.execute(
-                "INSERT OR IGNORE INTO site_origins (site_id, origin) VALUES (?1, ?2)",
-                params![site_id, origin],
-            )?;
-        }
+        self.save_origins(site_id, &settings.origins)?;
         Ok(site_id)
+    }
+
+    fn update_site(&mut self, site_id: i64, settings: &SiteSettings) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE sites SET name = ?2, scale = ?3, ack_within_secs = ?4, close_within_secs = ?5,
+                    reasons = ?6, apology = ?7, owner = ?8, review_url = ?9, causes = ?10,
+                    require_token = ?11, timezone = ?12
+             WHERE id = ?1",
+            params![
+                site_id,
+                settings.name,
+                u8::from(settings.scale),
+                settings.ack_within.as_secs(),
+                settings.close_within.as_secs(),
+                json_list(&settings.reasons),
+                settings.apology,
+                settings.owner,
+                settings.review_url,
+                json_list(&settings.causes),
+                settings.require_token,
+                settings.timezone,
+            ],
+        )?;
+        self.conn
+            .execute("DELETE FROM site_origins WHERE site_id = ?1", [site_id])?;
+        self.save_origins(site_id, &settings.origins)
     }
 
     fn site_by_key(&mut self, key: &str, now: i64) -> Result<Option<Site>, StoreError> {
@@ -1151,7 +1192,7 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row([email], |row| Ok((user_row(row)?, row.get(5)?)))
+            .query_row([email], |row| Ok((user_row(row)?, row.get(6)?)))
             .optional()?)
     }
 
@@ -1194,7 +1235,7 @@ impl Tx for SqliteTx<'_> {
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row(params![hash, now], |row| Ok((user_row(row)?, row.get(5)?)))
+            .query_row(params![hash, now], |row| Ok((user_row(row)?, row.get(6)?)))
             .optional()?)
     }
 
@@ -1202,6 +1243,14 @@ impl Tx for SqliteTx<'_> {
         self.conn
             .prepare_cached("DELETE FROM sessions WHERE hash = ?1")?
             .execute([hash])?;
+        Ok(())
+    }
+
+    fn set_alert_events(&mut self, user_id: i64, events: &[Event]) -> Result<(), StoreError> {
+        let names: Vec<String> = events.iter().map(|e| e.as_str().to_owned()).collect();
+        self.conn
+            .prepare_cached("UPDATE users SET alert_events = ?2 WHERE id = ?1")?
+            .execute(params![user_id, json_list(&names)])?;
         Ok(())
     }
 
@@ -1259,6 +1308,7 @@ mod tests {
             apology: String::new(),
             owner: String::new(),
             review_url: None,
+            timezone: "UTC".into(),
         };
         let key = format!("s_{name}");
         engine.submit(

@@ -118,6 +118,7 @@ pub async fn add_step(
     let by = Actor {
         name: user.name.clone(),
         user: Some(user.id),
+        email: Some(user.email.clone()),
         scope: user.scope(),
     };
     let now = state.clock.now();
@@ -233,7 +234,7 @@ fn render(bench: &Workbench, staff: &Staff, refusal: Option<&Refusal>, now: i64)
         p.due { (countdown(case, now)) }
         p.meta {
             "Score " strong { (view.rating.score) "/" (view.rating.scale) } " at " bdi { (case.site_name) }
-            ", " (moment(case.opened_at, now))
+            ", " (moment(case.opened_at, &case.timezone, now))
         }
         (said(view))
         (owner_form(bench, staff))
@@ -245,7 +246,7 @@ fn render(bench: &Workbench, staff: &Staff, refusal: Option<&Refusal>, now: i64)
                 ol.steps {
                     @for step in &case.steps {
                         li {
-                            strong { (step_name(step.step)) } " by " bdi { (step.actor) } ", " (moment(step.at, now))
+                            strong { (step_name(step.step)) } " by " bdi { (step.actor) } ", " (moment(step.at, &case.timezone, now))
                             @if let Some(cause) = &step.cause { p { "Cause: " bdi { (cause) } } }
                             @if let Some(prevention) = &step.prevention { p { "Prevention: " bdi.text { (prevention.action) } } }
                             @if let Some(note) = &step.note { p.text { bdi { (note) } } }

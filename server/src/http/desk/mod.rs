@@ -8,6 +8,7 @@
 mod case;
 mod inbox;
 mod login;
+mod me;
 mod page;
 
 use super::AppState;
@@ -38,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/desk/events", get(inbox::events))
         .route("/desk/login", get(login::form).post(login::submit))
         .route("/desk/logout", post(login::log_out))
+        .route("/desk/me", get(me::page))
+        .route("/desk/me/alerts", post(me::save))
         .route("/desk/cases/{reference}", get(case::page))
         .route("/desk/cases/{reference}/steps", post(case::add_step))
         .route("/desk/cases/{reference}/assign", post(case::assign))

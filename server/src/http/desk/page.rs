@@ -1,9 +1,9 @@
 //! What every desk page shares: the layout, the problem page, and times in words.
 
-use crate::bodies::Case;
+use crate::bodies::{Case, Deadline};
 use crate::people::Session;
 use crate::states::{Status, Step};
-use crate::time::Timestamp;
+use crate::time::{clock, span, Timestamp};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
@@ -27,6 +27,7 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
                     @if let Some(session) = session {
                         nav aria-label="Desk" {
                             a href="/desk/" { "Inbox" }
+                            a href="/desk/me" { "My alerts" }
                         }
                         form.logout method="post" action="/desk/logout" {
                             input type="hidden" name="csrf" value=(session.csrf);
@@ -79,49 +80,33 @@ pub fn query_escape(text: &str) -> String {
     out
 }
 
-/// "12 minutes", "3 hours", "2 days".
-pub fn span(ms: i64) -> String {
-    let minutes = (ms.abs() + 59_999) / 60_000;
-    let (n, unit) = if minutes < 90 {
-        (minutes, "minute")
-    } else if minutes < 48 * 60 {
-        ((minutes + 30) / 60, "hour")
-    } else {
-        ((minutes + 720) / 1440, "day")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-/// A moment as staff read it: "14:15" today, else "Tue 24 Nov, 14:15", in UTC.
-pub fn moment(at: Timestamp, now: i64) -> Markup {
-    let iso = at.rfc3339();
-    let (date, time) = (&iso[..10], &iso[11..16]);
-    let today = Timestamp(now).rfc3339();
-    let text = if date == &today[..10] {
-        format!("{time} UTC")
-    } else {
-        format!("{date} {time} UTC")
-    };
-    html! { time datetime=(iso) { (text) } }
+/// A moment in the site's time zone: "14:15 GMT" today, else "Tue 24 Nov 14:15 GMT".
+pub fn moment(at: Timestamp, zone: &str, now: i64) -> Markup {
+    html! { time datetime=(at.rfc3339()) { (clock(at.0, zone, now)) } }
 }
 
 /// Where a case stands against its deadlines, in words: "Overdue by 12 minutes",
-/// "Acknowledge by 14:15, in 12 minutes", "Closed 2026-11-24 10:02 UTC".
+/// "Acknowledge by 14:15 GMT, in 12 minutes", "Closed Tue 24 Nov 10:02 GMT".
 pub fn countdown(case: &Case, now: i64) -> Markup {
+    let zone = case.timezone.as_str();
     if case.status == Status::Closed {
         return match case.closed_at {
-            Some(at) => html! { "Closed " (moment(at, now)) },
+            Some(at) => html! { "Closed " (moment(at, zone, now)) },
             None => html! { "Closed" },
         };
     }
-    let (what, due) = match case.acknowledged_at {
-        None => ("Acknowledge", case.ack_due_at.0.min(case.close_due_at.0)),
-        Some(_) => ("Close", case.close_due_at.0),
+    let (which, due) = case.next_deadline();
+    let what = match which {
+        Deadline::Acknowledge => "acknowledge",
+        Deadline::Close => "close",
     };
+    let at = moment(Timestamp(due), zone, now);
     if case.overdue {
-        html! { strong { "Overdue by " (span(now - due)) } ": " (what.to_lowercase()) " was due " (moment(Timestamp(due), now)) }
+        html! { strong { "Overdue by " (span(now - due)) } ": " (what) " was due " (at) }
+    } else if which == Deadline::Acknowledge {
+        html! { "Acknowledge by " (at) ", in " (span(due - now)) }
     } else {
-        html! { (what) " by " (moment(Timestamp(due), now)) ", in " (span(due - now)) }
+        html! { "Close by " (at) ", in " (span(due - now)) }
     }
 }
 
@@ -141,15 +126,6 @@ pub fn step_name(step: Step) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spans_read_as_people_say_them() {
-        assert_eq!(span(1), "1 minute");
-        assert_eq!(span(12 * 60_000), "12 minutes");
-        assert_eq!(span(-12 * 60_000), "12 minutes");
-        assert_eq!(span(3 * 3_600_000), "3 hours");
-        assert_eq!(span(2 * 86_400_000), "2 days");
-    }
 
     #[test]
     fn query_values_are_escaped() {
