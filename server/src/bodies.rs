@@ -190,6 +190,9 @@ pub struct WebhookBody {
     pub timestamp: Timestamp,
     /// The case and its rating.
     pub data: WebhookData,
+    /// A test sent from the desk: no customer is waiting (absent otherwise).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 /// The `data` of a webhook body.
@@ -211,6 +214,7 @@ impl WebhookBody {
                 case: view.case,
                 rating: view.rating,
             },
+            test: false,
         }
     }
 }

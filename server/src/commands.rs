@@ -137,19 +137,8 @@ pub fn add_alert(db: &str, args: AlertAddArgs) -> Result<()> {
         (_, _, Some(address)) => (EndpointKind::Email, address.as_str()),
         _ => bail!("give --webhook, --slack or --email"),
     };
-    if kind == EndpointKind::Email {
-        let contact = nearmiss_core::Contact {
-            email: Some(target.to_owned()),
-            consent: true,
-            ..Default::default()
-        };
-        contact
-            .validate()
-            .map_err(|_| anyhow!("--email {target:?} is not an email address"))?;
-    } else {
-        alerts::target::check_url(target, args.allow_private)
-            .with_context(|| format!("--{kind} {target}"))?;
-    }
+    alerts::check_target(kind, target, args.allow_private)
+        .map_err(|why| anyhow!("--{kind}: {why}"))?;
     let store = open_store(db)?;
     let site = find_site(&store, &args.site)?;
     let (id, secret) = alerts::add_endpoint(&store, site.id, kind, target, args.escalation, now())

@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::store::{Store, StoreError};
 use crate::time::millis;
-use nearmiss_core::Scale;
+use nearmiss_core::{check_line, check_text, Scale, LIMITS};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -122,6 +122,190 @@ pub fn normalize_origin(input: &str) -> Option<String> {
     }
     let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
     Some(format!("{scheme}://{authority}"))
+}
+
+/// A site's settings as staff type them in the desk's form, before they are checked.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SiteForm {
+    /// The business's name.
+    pub name: String,
+    /// Allowed origins, one per line.
+    pub origins: String,
+    /// "5" or "10".
+    pub scale: String,
+    /// Like "15m".
+    pub ack_within: String,
+    /// Like "2d".
+    pub close_within: String,
+    /// Reason chips, one per line.
+    pub reasons: String,
+    /// Root-cause categories, one per line.
+    pub causes: String,
+    /// The apology.
+    pub apology: String,
+    /// Who will get back to the customer.
+    pub owner: String,
+    /// A public review link, or empty.
+    pub review_url: String,
+    /// An IANA time zone.
+    pub timezone: String,
+    /// "on" when ticked.
+    pub require_token: Option<String>,
+}
+
+impl SiteForm {
+    /// The form filled with a site's settings.
+    pub fn of(settings: &SiteSettings) -> SiteForm {
+        let span = |d: Duration| humantime::format_duration(d).to_string();
+        SiteForm {
+            name: settings.name.clone(),
+            origins: settings.origins.join("\n"),
+            scale: u8::from(settings.scale).to_string(),
+            ack_within: span(settings.ack_within),
+            close_within: span(settings.close_within),
+            reasons: settings.reasons.join("\n"),
+            causes: settings.causes.join("\n"),
+            apology: settings.apology.clone(),
+            owner: settings.owner.clone(),
+            review_url: settings.review_url.clone().unwrap_or_default(),
+            timezone: settings.timezone.clone(),
+            require_token: settings.require_token.then(|| "on".into()),
+        }
+    }
+
+    /// The settings it describes, or the first field that is wrong and why.
+    pub fn settings(&self) -> Result<SiteSettings, Error> {
+        let bad = |field, message| Err(Error::invalid("invalid_setting", field, message));
+        let name = self.name.trim();
+        if name.is_empty() || check_line(name, "name", LIMITS.site).is_err() {
+            return bad("name", "Give the business's name, on one line.");
+        }
+        let mut settings = SiteSettings::new(name);
+        for line in lines(&self.origins) {
+            match normalize_origin(line) {
+                Some(origin) if !settings.origins.contains(&origin) => settings.origins.push(origin),
+                Some(_) => {}
+                None => return bad("origins", "Each origin is like https://shop.example: http or https, a host, maybe a port."),
+            }
+        }
+        if settings.origins.is_empty() {
+            return bad(
+                "origins",
+                "Give at least one origin the widget is embedded on.",
+            );
+        }
+        settings.scale = match self.scale.trim() {
+            "5" => Scale::Stars5,
+            "10" => Scale::Ten,
+            _ => return bad("scale", "The scale is 1 to 5 stars or 0 to 10."),
+        };
+        settings.ack_within = match deadline(&self.ack_within, MIN_ACK, MAX_ACK) {
+            Some(d) => d,
+            None => {
+                return bad(
+                    "ack_within",
+                    "Acknowledge within 1 minute to 30 days, like 15m or 2h.",
+                )
+            }
+        };
+        settings.close_within = match deadline(&self.close_within, MIN_CLOSE, MAX_CLOSE) {
+            Some(d) => d,
+            None => return bad("close_within", "Close within 1 hour to 365 days, like 2d."),
+        };
+        settings.reasons = lines(&self.reasons).map(str::to_owned).collect();
+        if settings.reasons.is_empty()
+            || settings.reasons.len() > MAX_CHOICES
+            || settings
+                .reasons
+                .iter()
+                .any(|r| check_line(r, "reasons", LIMITS.reason).is_err())
+        {
+            return bad("reasons", "Give 1 to 12 reasons, one short line each.");
+        }
+        settings.causes = lines(&self.causes).map(str::to_owned).collect();
+        if settings.causes.is_empty()
+            || settings.causes.len() > MAX_CHOICES
+            || settings
+                .causes
+                .iter()
+                .any(|c| check_line(c, "causes", LIMITS.reason).is_err())
+        {
+            return bad(
+                "causes",
+                "Give 1 to 12 root-cause categories, one short line each.",
+            );
+        }
+        settings.apology = self.apology.trim().to_owned();
+        if settings.apology.is_empty()
+            || check_text(&settings.apology, "apology", LIMITS.note).is_err()
+        {
+            return bad(
+                "apology",
+                "Write the apology customers see after a near miss.",
+            );
+        }
+        settings.owner = self.owner.trim().to_owned();
+        if settings.owner.is_empty() || check_line(&settings.owner, "owner", LIMITS.actor).is_err()
+        {
+            return bad(
+                "owner",
+                "Say who will get back to the customer, on one line.",
+            );
+        }
+        let review = self.review_url.trim();
+        settings.review_url = match review {
+            "" => None,
+            url if (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() > "https://".len()
+                && check_line(url, "review_url", LIMITS.page).is_ok()
+                && !url.contains(char::is_whitespace) =>
+            {
+                Some(url.to_owned())
+            }
+            _ => {
+                return bad(
+                    "review_url",
+                    "The review link is an http or https address, or empty.",
+                )
+            }
+        };
+        settings.timezone = self.timezone.trim().to_owned();
+        if !crate::time::is_zone(&settings.timezone) {
+            return bad(
+                "timezone",
+                "Give a time zone like Europe/London or America/New_York.",
+            );
+        }
+        settings.require_token = self.require_token.is_some();
+        Ok(settings)
+    }
+}
+
+/// Most reasons or causes a site may offer.
+const MAX_CHOICES: usize = 12;
+const MIN_ACK: Duration = Duration::from_secs(60);
+const MAX_ACK: Duration = Duration::from_secs(30 * 24 * 3600);
+const MIN_CLOSE: Duration = Duration::from_secs(3600);
+const MAX_CLOSE: Duration = Duration::from_secs(365 * 24 * 3600);
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
+fn deadline(text: &str, min: Duration, max: Duration) -> Option<Duration> {
+    humantime::parse_duration(text.trim())
+        .ok()
+        .filter(|d| (min..=max).contains(d))
+}
+
+/// Replaces a site's settings; a running server sees them at once.
+pub async fn update(store: &Store, site_id: i64, settings: SiteSettings) -> Result<(), StoreError> {
+    store
+        .write(move |tx| tx.update_site(site_id, &settings))
+        .await?;
+    store.forget_sites();
+    Ok(())
 }
 
 /// What the widget needs to render a site's questions (`GET /v1/sites/{key}/widget`).

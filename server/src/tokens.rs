@@ -1,7 +1,7 @@
 //! API tokens for the private API (`Authorization: Bearer nm_…`). Only a SHA-256 of each
 //! token is stored; the token itself is shown once, when it is made.
 
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TokenRecord};
 use sha2::{Digest, Sha256};
 
 /// Who is calling, from their token.
@@ -25,6 +25,16 @@ pub fn add(store: &Store, name: &str, now: i64) -> Result<String, StoreError> {
     let (name, hashed) = (name.to_owned(), hash(&token));
     store.write_now(move |tx| tx.insert_token(&name, &hashed, now))?;
     Ok(token)
+}
+
+/// Every token, oldest first (names and dates; the tokens themselves are not stored).
+pub async fn list(store: &Store) -> Result<Vec<TokenRecord>, StoreError> {
+    store.read(|tx| tx.tokens()).await
+}
+
+/// Revokes a token at once; whether there was one.
+pub async fn revoke(store: &Store, id: i64) -> Result<bool, StoreError> {
+    store.write(move |tx| tx.delete_token(id)).await
 }
 
 /// The caller a token belongs to, if it is known.

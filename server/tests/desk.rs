@@ -452,3 +452,186 @@ fn a_person_is_emailed_what_they_chose_and_never_their_own_steps() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(mails_to("sam@shop.example").len(), 2, "not his own step");
 }
+
+#[test]
+fn owners_change_a_sites_settings_and_the_widget_sees_them_at_once() {
+    let server = Server::start();
+    let staff = sam(&server);
+    let page = "/desk/settings/sites/1";
+    assert!(staff.get(page).body.contains("https://shop.example"));
+    let mut fields = vec![
+        ("name", "Test Shop"),
+        ("origins", "https://shop.example\nhttps://www.shop.example/"),
+        ("scale", "5"),
+        ("ack_within", "30m"),
+        ("close_within", "3d"),
+        ("timezone", "Europe/London"),
+        ("reasons", "Slow\nCold"),
+        ("causes", "Process\nTraining"),
+        ("apology", "We got this wrong, and we will put it right."),
+        ("owner", "Sam at Test Shop"),
+        ("review_url", ""),
+    ];
+    let saved = staff.submit(page, page, &fields);
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert!(saved.body.contains("Saved."));
+    let widget = server
+        .get(&format!("/v1/sites/{}/widget", server.site))
+        .json();
+    assert_eq!(
+        widget["apology"],
+        "We got this wrong, and we will put it right."
+    );
+    assert_eq!(widget["ack_within_minutes"], 30);
+    assert_eq!(widget["reasons"], json!(["Slow", "Cold"]));
+    assert_eq!(
+        server.count("SELECT count(*) FROM site_origins WHERE origin = 'https://www.shop.example'"),
+        1
+    );
+
+    // A wrong value is named, linked to its field, and nothing changes.
+    fields[5] = ("timezone", "Mars/Olympus");
+    let refused = staff.submit(page, page, &fields);
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("href=\"#timezone\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"Mars/Olympus\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(
+        server.query_string("SELECT timezone FROM sites"),
+        "Europe/London"
+    );
+    fields[5] = ("timezone", "UTC");
+    fields[10] = ("review_url", "javascript:alert(1)");
+    assert_eq!(staff.submit(page, page, &fields).status, 422);
+    assert_eq!(
+        server.count("SELECT count(*) FROM sites WHERE review_url IS NOT NULL"),
+        0
+    );
+}
+
+#[test]
+fn an_agent_cannot_open_or_post_settings() {
+    let server = Server::start();
+    server.add_person("ana@shop.example", "Ana", Role::Agent, &[&server.site]);
+    let ana = Staff::log_in(&server, "ana@shop.example");
+    assert_eq!(ana.get("/desk/settings").status, 403);
+    assert_eq!(ana.get("/desk/settings/sites/1").status, 403);
+    assert!(
+        !ana.get("/desk/").body.contains("/desk/settings"),
+        "no link to it either"
+    );
+    let token = ana.submit("/desk/", "/desk/settings/tokens", &[("name", "mine")]);
+    assert_eq!(token.status, 403);
+    assert_eq!(server.count("SELECT count(*) FROM api_tokens"), 0);
+}
+
+#[test]
+fn owners_manage_people_and_api_tokens_from_the_desk() {
+    let server = Server::start();
+    let staff = sam(&server);
+    let added = staff.submit(
+        "/desk/settings",
+        "/desk/settings/people",
+        &[
+            ("email", "jo@shop.example"),
+            ("name", "Jo"),
+            ("role", "agent"),
+            ("site", &server.site),
+            ("password", "a long first password"),
+        ],
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(added.body.contains("Added Jo"));
+    let jo = Staff::new(&server);
+    assert_eq!(
+        jo.try_log_in("jo@shop.example", "a long first password", "/desk/")
+            .status,
+        303
+    );
+    let weak = staff.submit(
+        "/desk/settings",
+        "/desk/settings/people",
+        &[
+            ("email", "x@shop.example"),
+            ("name", "X"),
+            ("role", "owner"),
+            ("password", "short"),
+        ],
+    );
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains("at least 10 characters"));
+
+    let jo_id = server.count("SELECT id FROM users WHERE email = 'jo@shop.example'");
+    let removed = staff.submit(
+        "/desk/settings",
+        &format!("/desk/settings/people/{jo_id}/remove"),
+        &[],
+    );
+    assert_eq!(removed.status, 303);
+    let after = jo.get("/desk/");
+    assert_eq!(after.status, 303, "logged out everywhere");
+    assert_eq!(after.header("location").as_deref(), Some("/desk/login"));
+
+    let made = staff.submit(
+        "/desk/settings",
+        "/desk/settings/tokens",
+        &[("name", "Zapier")],
+    );
+    assert_eq!(made.status, 200);
+    let at = made.body.find("<code>nm_").expect("the token, shown once") + "<code>".len();
+    let token = &made.body[at..at + made.body[at..].find('<').unwrap()];
+    assert_eq!(server.authed("GET", "/v1/cases", token, None).status, 200);
+    assert!(
+        !staff.get("/desk/settings").body.contains(token),
+        "shown only once"
+    );
+    let id = server.count("SELECT id FROM api_tokens");
+    let revoked = staff.submit(
+        "/desk/settings",
+        &format!("/desk/settings/tokens/{id}/revoke"),
+        &[],
+    );
+    assert_eq!(revoked.status, 303);
+    assert_eq!(server.authed("GET", "/v1/cases", token, None).status, 401);
+}
+
+#[test]
+fn a_test_alert_reaches_the_endpoint_and_shows_in_its_delivery_log() {
+    let receiver = support::receiver::Receiver::start(&[]);
+    let server = Server::start();
+    let staff = sam(&server);
+    let page = "/desk/settings/sites/1";
+    let added = staff.submit(
+        page,
+        &format!("{page}/alerts"),
+        &[("kind", "webhook"), ("target", &receiver.url)],
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(
+        added.body.contains("<code>whsec_"),
+        "the signing secret, shown once"
+    );
+    let bad = staff.submit(
+        page,
+        &format!("{page}/alerts"),
+        &[("kind", "email"), ("target", "not an address")],
+    );
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("href=\"#alert-target\""));
+
+    let sent = staff.submit(page, &format!("{page}/alerts/1/test"), &[]);
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    support::wait_for("the test alert", || receiver.deliveries().len() == 1);
+    let body = receiver.deliveries()[0].json();
+    assert_eq!(body["test"], true);
+    assert_eq!(body["data"]["case"]["ref"], "NM-TEST");
+    support::wait_for("the log to say delivered", || {
+        staff.get(page).body.contains("<td>delivered</td>")
+    });
+}

@@ -9,7 +9,7 @@
 mod support;
 
 use nearmiss_server::states::Role;
-use serde_json::{json, Value};
+use serde_json::json;
 use support::desk::PASSWORD;
 use support::webdriver::Browser;
 use support::{wait_for, widget_dir, Server};
@@ -184,13 +184,31 @@ fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
         json!(true)
     );
     assert_accessible(&browser, &axe, "closed case");
+    for (path, page) in [
+        ("/desk/me", "my alerts"),
+        ("/desk/settings", "settings"),
+        ("/desk/settings/sites/1", "site settings"),
+    ] {
+        browser.goto(&format!("{base}{path}"));
+        browser.find(None, "main h1");
+        assert_accessible(&browser, &axe, page);
+    }
+    screenshot(&browser, "desk-site-settings");
 
     // A phone: nothing scrolls sideways.
     browser.resize(390, 800);
-    assert_no_sideways_scroll(&browser, "case");
+    for path in [
+        format!("/desk/cases/{reference}"),
+        "/desk/?status=all".to_owned(),
+        "/desk/settings".to_owned(),
+        "/desk/settings/sites/1".to_owned(),
+        "/desk/me".to_owned(),
+    ] {
+        browser.goto(&format!("{base}{path}"));
+        browser.find(None, "main h1");
+        assert_no_sideways_scroll(&browser, &path);
+    }
     browser.goto(&format!("{base}/desk/?status=all"));
     browser.find(None, "#inbox");
-    assert_no_sideways_scroll(&browser, "inbox");
     screenshot(&browser, "desk-inbox-phone");
-    let _: Value = browser.script("return 1", json!([]));
 }

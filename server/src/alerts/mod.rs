@@ -11,9 +11,10 @@ pub mod message;
 pub mod target;
 pub mod webhook;
 
-use crate::bodies::{CaseView, WebhookBody};
-use crate::states::{EndpointKind, Event, MessageKind};
-use crate::store::{EndpointState, NewEndpoint, NewMessage, Store, StoreError, Tx};
+use crate::bodies::{Case, CaseView, DetailsView, RatingView, WebhookBody};
+use crate::states::{EndpointKind, Event, MessageKind, Status};
+use crate::store::{Delivery, EndpointState, NewEndpoint, NewMessage, Site, Store, StoreError, Tx};
+use crate::time::{millis, Timestamp};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -129,12 +130,99 @@ pub(crate) fn enqueue(
             kind,
             target,
             event,
-            case_id: changed.case_id,
+            case_id: Some(changed.case_id),
             payload: &payload,
             now,
         })?;
     }
     Ok(())
+}
+
+/// Queues a test alert to one of `site`'s active endpoints: a made-up near miss
+/// `NM-TEST`, marked `"test": true`, that says no customer is waiting. Whether the
+/// endpoint was found.
+pub async fn send_test(
+    store: &Store,
+    site: Site,
+    endpoint_id: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let settings = &site.settings;
+    let case = Case {
+        reference: "NM-TEST".into(),
+        site: site.key.clone(),
+        site_name: settings.name.clone(),
+        timezone: settings.timezone.clone(),
+        status: Status::Open,
+        overdue: false,
+        opened_at: Timestamp(now),
+        ack_due_at: Timestamp(now.saturating_add(millis(settings.ack_within))),
+        close_due_at: Timestamp(now.saturating_add(millis(settings.close_within))),
+        acknowledged_at: None,
+        closed_at: None,
+        recovered: None,
+        assignee: None,
+        steps: Vec::new(),
+    };
+    let rating = RatingView {
+        id: "00000000-0000-4000-8000-000000000000".into(),
+        score: i64::from(u8::from(settings.scale)) - 1,
+        scale: i64::from(u8::from(settings.scale)),
+        interaction: None,
+        page: None,
+        locale: None,
+        created_at: Timestamp(now),
+        details: Some(DetailsView {
+            comment: Some("A test alert from the nearmiss desk. No customer is waiting.".into()),
+            reasons: Vec::new(),
+            contact: None,
+        }),
+    };
+    let mut body = WebhookBody::new(Event::Opened, CaseView { case, rating }, now);
+    body.test = true;
+    let payload = serde_json::to_string(&body).map_err(|err| StoreError::Task(err.to_string()))?;
+    store
+        .write(move |tx| {
+            let endpoints = tx.active_endpoints(site.id, true)?;
+            let Some(endpoint) = endpoints.iter().find(|e| e.id == endpoint_id) else {
+                return Ok(false);
+            };
+            tx.insert_message(&NewMessage {
+                msg_id: &format!("msg_{}", crate::random::token(24)),
+                endpoint_id: Some(endpoint.id),
+                kind: MessageKind::from(endpoint.kind),
+                target: &endpoint.target,
+                event: Event::Opened,
+                case_id: None,
+                payload: &payload,
+                now,
+            })?;
+            Ok(true)
+        })
+        .await
+}
+
+/// An endpoint's latest messages, newest first: its delivery log.
+pub async fn delivery_log(store: &Store, endpoint_id: i64) -> Result<Vec<Delivery>, StoreError> {
+    store
+        .read(move |tx| tx.recent_messages(endpoint_id, 20))
+        .await
+}
+
+/// Why `target` cannot receive `kind` alerts, in words; `Ok` when it can. Resolves a
+/// URL's host name (blocking).
+pub fn check_target(kind: EndpointKind, target: &str, allow_private: bool) -> Result<(), String> {
+    if kind == EndpointKind::Email {
+        let contact = nearmiss_core::Contact {
+            email: Some(target.to_owned()),
+            consent: true,
+            ..Default::default()
+        };
+        return contact
+            .validate()
+            .map_err(|_| format!("{target:?} is not an email address"));
+    }
+    target::check_url(target, allow_private).map_err(|err| format!("{target}: {err}"))
 }
 
 /// Adds an endpoint to a site; returns its id and, for webhooks, the signing secret.

@@ -311,6 +311,16 @@ pub trait Tx {
     fn session(&mut self, hash: &str, now: i64) -> Result<Option<(User, String)>, StoreError>;
     /// Ends a session.
     fn delete_session(&mut self, hash: &str) -> Result<(), StoreError>;
+    /// Every API token, oldest first (never the token itself).
+    fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes an API token; whether there was one.
+    fn delete_token(&mut self, id: i64) -> Result<bool, StoreError>;
+    /// An endpoint's latest messages, newest first.
+    fn recent_messages(
+        &mut self,
+        endpoint_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, StoreError>;
     /// Which events reach a person by email.
     fn set_alert_events(&mut self, user_id: i64, events: &[Event]) -> Result<(), StoreError>;
     /// Gives a case to a person, or to nobody.
@@ -319,6 +329,38 @@ pub trait Tx {
     fn sites(&mut self) -> Result<Vec<Site>, StoreError>;
     /// A site's prevention actions, newest first.
     fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError>;
+}
+
+/// An API token as listed: the token itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Row id, to revoke it.
+    pub id: i64,
+    /// Who or what uses it.
+    pub name: String,
+    /// Made at.
+    pub created_at: i64,
+}
+
+/// One outbox message as the delivery log shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The case event.
+    pub event: Event,
+    /// The case's reference (none for a test alert).
+    pub case_ref: Option<String>,
+    /// Queued at.
+    pub created_at: i64,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Delivered at.
+    pub delivered_at: Option<i64>,
+    /// Given up at.
+    pub failed_at: Option<i64>,
+    /// The next try, while neither.
+    pub next_attempt_at: i64,
+    /// What went wrong last.
+    pub last_error: Option<String>,
 }
 
 /// A person who works the desk.
@@ -723,8 +765,8 @@ pub struct NewMessage<'a> {
     pub target: &'a str,
     /// The case event.
     pub event: Event,
-    /// The case.
-    pub case_id: i64,
+    /// The case (none for a test alert).
+    pub case_id: Option<i64>,
     /// The webhook body, as JSON.
     pub payload: &'a str,
     /// Queued at.

@@ -1246,6 +1246,54 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.all(
+            "SELECT id, name, created_at FROM api_tokens ORDER BY id",
+            [],
+            |row| {
+                Ok(TokenRecord {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    created_at: row.get(2)?,
+                })
+            },
+        )
+    }
+
+    fn delete_token(&mut self, id: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM api_tokens WHERE id = ?1", [id])?
+            == 1)
+    }
+
+    fn recent_messages(
+        &mut self,
+        endpoint_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.all(
+            "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
+                    o.next_attempt_at, o.last_error
+             FROM outbox o LEFT JOIN cases c ON c.id = o.case_id
+             WHERE o.endpoint_id = ?1 ORDER BY o.id DESC LIMIT ?2",
+            params![endpoint_id, limit],
+            |row| {
+                let event: String = row.get(0)?;
+                Ok(Delivery {
+                    event: Event::parse(&event).ok_or_else(|| unknown_name("event", &event))?,
+                    case_ref: row.get(1)?,
+                    created_at: row.get(2)?,
+                    attempts: row.get(3)?,
+                    delivered_at: row.get(4)?,
+                    failed_at: row.get(5)?,
+                    next_attempt_at: row.get(6)?,
+                    last_error: row.get(7)?,
+                })
+            },
+        )
+    }
+
     fn set_alert_events(&mut self, user_id: i64, events: &[Event]) -> Result<(), StoreError> {
         let names: Vec<String> = events.iter().map(|e| e.as_str().to_owned()).collect();
         self.conn

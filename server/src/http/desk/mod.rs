@@ -10,6 +10,7 @@ mod inbox;
 mod login;
 mod me;
 mod page;
+mod settings;
 
 use super::AppState;
 use crate::people::{self, Session};
@@ -41,6 +42,34 @@ pub fn router() -> Router<AppState> {
         .route("/desk/logout", post(login::log_out))
         .route("/desk/me", get(me::page))
         .route("/desk/me/alerts", post(me::save))
+        .route("/desk/settings", get(settings::overview))
+        .route("/desk/settings/sites", post(settings::add_site))
+        .route(
+            "/desk/settings/sites/{id}",
+            get(settings::site).post(settings::save_site),
+        )
+        .route(
+            "/desk/settings/sites/{id}/rotate-key",
+            post(settings::rotate_key),
+        )
+        .route(
+            "/desk/settings/sites/{id}/alerts",
+            post(settings::add_endpoint),
+        )
+        .route(
+            "/desk/settings/sites/{id}/alerts/{endpoint}/test",
+            post(settings::test_endpoint),
+        )
+        .route("/desk/settings/people", post(settings::add_person))
+        .route(
+            "/desk/settings/people/{id}/remove",
+            post(settings::remove_person),
+        )
+        .route("/desk/settings/tokens", post(settings::add_token))
+        .route(
+            "/desk/settings/tokens/{id}/revoke",
+            post(settings::revoke_token),
+        )
         .route("/desk/cases/{reference}", get(case::page))
         .route("/desk/cases/{reference}/steps", post(case::add_step))
         .route("/desk/cases/{reference}/assign", post(case::assign))

@@ -28,6 +28,9 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
                         nav aria-label="Desk" {
                             a href="/desk/" { "Inbox" }
                             a href="/desk/me" { "My alerts" }
+                            @if session.user.is_owner() {
+                                a href="/desk/settings" { "Settings" }
+                            }
                         }
                         form.logout method="post" action="/desk/logout" {
                             input type="hidden" name="csrf" value=(session.csrf);
