@@ -187,8 +187,12 @@ pub async fn seed(
             let stage = match day {
                 // Today: one just in, the others partly worked or waiting too long.
                 0 => [Stage::New, Stage::Acknowledged, Stage::Contacted][dice.next(3) as usize],
-                1 => [Stage::Acknowledged, Stage::Contacted, Stage::Contacted, Stage::Closed]
-                    [dice.next(4) as usize],
+                1 => [
+                    Stage::Acknowledged,
+                    Stage::Contacted,
+                    Stage::Contacted,
+                    Stage::Closed,
+                ][dice.next(4) as usize],
                 // Now and then one nobody picked up: overdue.
                 2..=6 if dice.next(6) == 0 => Stage::New,
                 _ => Stage::Closed,

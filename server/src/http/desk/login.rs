@@ -74,7 +74,7 @@ fn render(
         p.hint { "No account? An owner adds people with " code { "nearmiss user add" } "." }
     };
     let mut response = respond(status, layout("Log in", None, main));
-    if let Ok(value) = set_cookie(state, LOGIN_COOKIE, token, 3600).parse() {
+    if let Ok(value) = set_cookie(state.https, LOGIN_COOKIE, token, 3600).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
@@ -129,8 +129,8 @@ pub async fn submit(
             let mut response = Redirect::to(&next).into_response();
             let max_age = people::SESSION_MS / 1000;
             for value in [
-                set_cookie(&state, SESSION_COOKIE, &session, max_age),
-                set_cookie(&state, LOGIN_COOKIE, "", 0),
+                set_cookie(state.https, SESSION_COOKIE, &session, max_age),
+                set_cookie(state.https, LOGIN_COOKIE, "", 0),
             ] {
                 if let Ok(value) = value.parse() {
                     response.headers_mut().append(header::SET_COOKIE, value);
@@ -179,7 +179,7 @@ pub async fn log_out(
         }
     }
     let mut response = Redirect::to("/desk/login").into_response();
-    if let Ok(value) = set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
+    if let Ok(value) = set_cookie(state.https, SESSION_COOKIE, "", 0).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response

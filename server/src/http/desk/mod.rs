@@ -108,8 +108,8 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value for the desk: never readable by scripts, never sent by other
 /// sites' forms, and only over https when the desk is served over https.
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
-    let secure = if state.https { "; Secure" } else { "" };
+fn set_cookie(https: bool, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if https { "; Secure" } else { "" };
     format!("{name}={value}; Path=/desk; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
@@ -165,5 +165,37 @@ impl Staff {
                 "Nothing was changed. Go back, reload the page and try again.",
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_behind_https_and_never_readable_by_scripts() {
+        let plain = set_cookie(false, SESSION_COOKIE, "v", 60);
+        assert_eq!(
+            plain,
+            "nm_session=v; Path=/desk; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
+        let https = set_cookie(true, SESSION_COOKIE, "v", 60);
+        assert!(https.ends_with("; Secure"), "{https}");
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+        assert!(!same_secret("", "a"));
+    }
+
+    #[test]
+    fn a_cookie_is_read_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; nm_session=xyz; b=2".parse().unwrap());
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&headers, "nm_login"), None);
     }
 }
