@@ -52,12 +52,17 @@ fn assert_accessible(browser: &Browser, axe: &str, page: &str) {
     assert_eq!(violations, json!([]), "axe-core on the {page} page");
 }
 
-/// Fails when the page is wider than the window (a sideways scroll on a phone).
+/// Fails when the page is wider than a phone `width` pixels wide (a sideways scroll).
 #[track_caller]
-fn assert_no_sideways_scroll(browser: &Browser, page: &str) {
+fn assert_no_sideways_scroll(browser: &Browser, width: u32, page: &str) {
     let widths = browser.script(
         "return [document.documentElement.scrollWidth, window.innerWidth]",
         json!([]),
+    );
+    assert_eq!(
+        widths[1],
+        json!(width),
+        "the page is laid out {width} px wide"
     );
     assert!(
         widths[0].as_i64() <= widths[1].as_i64(),
@@ -197,7 +202,7 @@ fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
 
     // Phones: nothing scrolls sideways at 390 px (most phones) or 320 px (the smallest).
     for width in [390, 320] {
-        browser.resize(width, 800);
+        browser.phone(width);
         for path in [
             format!("/desk/cases/{reference}"),
             "/desk/?status=all".to_owned(),
@@ -207,10 +212,10 @@ fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
         ] {
             browser.goto(&format!("{base}{path}"));
             browser.find(None, "main h1");
-            assert_no_sideways_scroll(&browser, &format!("{path} at {width} px"));
+            assert_no_sideways_scroll(&browser, width, &format!("{path} at {width} px"));
         }
     }
-    browser.resize(390, 800);
+    browser.phone(390);
     browser.goto(&format!("{base}/desk/?status=all"));
     browser.find(None, "#inbox");
     screenshot(&browser, "desk-inbox-phone");

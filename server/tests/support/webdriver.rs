@@ -244,13 +244,17 @@ impl Browser {
         );
     }
 
-    /// Resizes the window.
-    pub fn resize(&self, width: u32, height: u32) {
-        self.call(
+    /// Lays pages out as a phone `width` CSS pixels wide would (a window cannot be
+    /// made narrower than about 500 px, so this goes through the DevTools protocol).
+    pub fn phone(&self, width: u32) {
+        let params =
+            json!({ "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true });
+        let value = self.call(
             "POST",
-            &self.session_path("/window/rect"),
-            Some(json!({ "width": width, "height": height })),
+            &self.session_path("/goog/cdp/execute"),
+            Some(json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": params })),
         );
+        assert!(value.get("error").is_none(), "emulating a phone: {value}");
     }
 
     /// Saves a PNG of the page to `path`.
