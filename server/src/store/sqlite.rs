@@ -503,30 +503,15 @@ impl Tx for SqliteTx<'_> {
         secret: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
+        // The settings are written in one place, `update_site`.
         self.conn.execute(
-            "INSERT INTO sites (key, name, scale, ack_within_secs, close_within_secs, reasons,
-                                apology, owner, review_url, secret, created_at, causes, require_token,
-                                timezone)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                key,
-                settings.name,
-                u8::from(settings.scale),
-                settings.ack_within.as_secs(),
-                settings.close_within.as_secs(),
-                json_list(&settings.reasons),
-                settings.apology,
-                settings.owner,
-                settings.review_url,
-                secret,
-                now,
-                json_list(&settings.causes),
-                settings.require_token,
-                settings.timezone,
-            ],
+            "INSERT INTO sites (key, secret, created_at, name, scale, ack_within_secs,
+                                close_within_secs, reasons, apology, owner)
+             VALUES (?1, ?2, ?3, '', 5, 0, 0, '[]', '', '')",
+            params![key, secret, now],
         )?;
         let site_id = self.conn.last_insert_rowid();
-        self.save_origins(site_id, &settings.origins)?;
+        self.update_site(site_id, settings)?;
         Ok(site_id)
     }
 

@@ -117,16 +117,7 @@ impl<'a> Staff<'a> {
             request = request.header("content-type", "application/x-www-form-urlencoded");
         }
         let request = request.body(body.unwrap_or_default().into_bytes()).unwrap();
-        let mut response = self.agent.run(request).expect("the server answers");
-        let reply = Reply {
-            status: response.status().as_u16(),
-            headers: response
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
-                .collect(),
-            body: response.body_mut().read_to_string().unwrap_or_default(),
-        };
+        let reply = Reply::from(self.agent.run(request).expect("the server answers"));
         for (name, value) in &reply.headers {
             if !name.eq_ignore_ascii_case("set-cookie") {
                 continue;

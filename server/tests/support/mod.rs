@@ -220,6 +220,11 @@ impl Server {
         Server::builder().start()
     }
 
+    /// A server with the real built widget and no site yet.
+    pub fn with_widget() -> Server {
+        Server::builder().widget(&widget_dir()).start()
+    }
+
     /// A server set up step by step; no rate limits, private alert targets allowed.
     pub fn builder() -> Builder {
         Builder {
@@ -383,16 +388,7 @@ impl Server {
         let request = request
             .body(body.map(<[u8]>::to_vec).unwrap_or_default())
             .unwrap();
-        let mut response = self.agent.run(request).expect("the server answers");
-        Reply {
-            status: response.status().as_u16(),
-            headers: response
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
-                .collect(),
-            body: response.body_mut().read_to_string().unwrap_or_default(),
-        }
+        Reply::from(self.agent.run(request).expect("the server answers"))
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -452,6 +448,20 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl From<ureq::http::Response<ureq::Body>> for Reply {
+    fn from(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+        Reply {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+                .collect(),
+            body: response.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
 }
 
 impl Reply {

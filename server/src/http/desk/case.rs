@@ -3,7 +3,7 @@
 //! page again with the reason in words, linked to its field.
 
 use super::page::{countdown, layout, moment, problem, respond, step_name};
-use super::Staff;
+use super::{Posted, Staff};
 use crate::bodies::{CaseView, StepRequest};
 use crate::cases::{self, Actor, Workbench};
 use crate::error::Error;
@@ -12,7 +12,6 @@ use crate::states::{Status, Step};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -73,8 +72,6 @@ fn not_found(reference: &str) -> Response {
 #[derive(Deserialize)]
 pub struct StepForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     step: String,
     #[serde(default)]
     note: String,
@@ -90,13 +87,9 @@ pub struct StepForm {
 /// Records a step as the logged-in person.
 pub async fn add_step(
     State(state): State<AppState>,
-    staff: Staff,
     Path(reference): Path<String>,
-    Form(form): Form<StepForm>,
+    Posted(staff, form): Posted<StepForm>,
 ) -> Response {
-    if let Some(refused) = staff.refuse_form(&form.csrf) {
-        return refused;
-    }
     let Some(step) = Step::parse(&form.step) else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -175,8 +168,6 @@ fn refusal(step: Step, err: &Error) -> Option<Refusal> {
 
 #[derive(Deserialize)]
 pub struct AssignForm {
-    #[serde(default)]
-    csrf: String,
     /// A person's id, or empty for nobody.
     #[serde(default)]
     owner: String,
@@ -185,13 +176,9 @@ pub struct AssignForm {
 /// Gives the case to a person, or to nobody.
 pub async fn assign(
     State(state): State<AppState>,
-    staff: Staff,
     Path(reference): Path<String>,
-    Form(form): Form<AssignForm>,
+    Posted(staff, form): Posted<AssignForm>,
 ) -> Response {
-    if let Some(refused) = staff.refuse_form(&form.csrf) {
-        return refused;
-    }
     let owner = form.owner.parse().ok();
     let scope = staff.0.user.scope();
     match cases::assign(&state.store, reference.clone(), scope, owner).await {

@@ -2,7 +2,7 @@
 //! the answer never says whether the email or the password was wrong.
 
 use super::page::{layout, problem, respond};
-use super::{cookie, same_secret, set_cookie, Staff, LOGIN_COOKIE, SESSION_COOKIE};
+use super::{cookie, same_secret, set_cookie, NoFields, Posted, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::http::AppState;
 use crate::people;
 use axum::extract::{Query, State};
@@ -157,22 +157,12 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Ends the session.
 pub async fn log_out(
     State(state): State<AppState>,
-    staff: Staff,
     headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
+    Posted(_, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    if let Some(refused) = staff.refuse_form(&form.csrf) {
-        return refused;
-    }
     if let Some(value) = cookie(&headers, SESSION_COOKIE) {
         if let Err(err) = people::log_out(&state.store, value).await {
             tracing::error!(error = %err, "ending a session failed");

@@ -3,7 +3,7 @@
 //! recorded themselves.
 
 use super::page::{layout, problem, respond};
-use super::Staff;
+use super::{Posted, Staff};
 use crate::http::AppState;
 use crate::people;
 use crate::states::{EndpointKind, Event};
@@ -11,7 +11,6 @@ use crate::store::StoreError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 
 /// Each event as a person reads it.
@@ -89,16 +88,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
 /// Saves the choice.
 pub async fn save(
     State(state): State<AppState>,
-    staff: Staff,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted(staff, form): Posted<Vec<(String, String)>>,
 ) -> Response {
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if let Some(refused) = staff.refuse_form(csrf.unwrap_or_default()) {
-        return refused;
-    }
     let events: Vec<Event> = Event::ALL
         .iter()
         .copied()

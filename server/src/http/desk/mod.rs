@@ -14,12 +14,14 @@ mod settings;
 
 use super::AppState;
 use crate::people::{self, Session};
-use axum::extract::FromRequestParts;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{middleware, Router};
+use serde::de::DeserializeOwned;
 
 /// Wrong passwords allowed per email address per minute (in bursts of as many).
 pub const WRONG_PASSWORDS_PER_MINUTE: u32 = 5;
@@ -32,16 +34,8 @@ const STYLESHEET: &str = include_str!("desk.css");
 const SCRIPT: &str = include_str!("desk.js");
 
 /// Everything under `/desk/`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/desk", get(|| async { Redirect::permanent("/desk/") }))
-        .route("/desk/", get(inbox::page))
-        .route("/desk/inbox", get(inbox::fragment))
-        .route("/desk/events", get(inbox::events))
-        .route("/desk/login", get(login::form).post(login::submit))
-        .route("/desk/logout", post(login::log_out))
-        .route("/desk/me", get(me::page))
-        .route("/desk/me/alerts", post(me::save))
+pub fn router(state: AppState) -> Router<AppState> {
+    let settings = Router::new()
         .route("/desk/settings", get(settings::overview))
         .route("/desk/settings/sites", post(settings::add_site))
         .route(
@@ -70,6 +64,17 @@ pub fn router() -> Router<AppState> {
             "/desk/settings/tokens/{id}/revoke",
             post(settings::revoke_token),
         )
+        .route_layer(middleware::from_extractor_with_state::<Owner, _>(state));
+    Router::new()
+        .merge(settings)
+        .route("/desk", get(|| async { Redirect::permanent("/desk/") }))
+        .route("/desk/", get(inbox::page))
+        .route("/desk/inbox", get(inbox::fragment))
+        .route("/desk/events", get(inbox::events))
+        .route("/desk/login", get(login::form).post(login::submit))
+        .route("/desk/logout", post(login::log_out))
+        .route("/desk/me", get(me::page))
+        .route("/desk/me/alerts", post(me::save))
         .route("/desk/cases/{reference}", get(case::page))
         .route("/desk/cases/{reference}/steps", post(case::add_step))
         .route("/desk/cases/{reference}/assign", post(case::assign))
@@ -155,16 +160,63 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-impl Staff {
-    /// The refusal of a form without this session's CSRF token: nothing is changed.
-    fn refuse_form(&self, token: &str) -> Option<Response> {
-        (!same_secret(token, &self.0.csrf)).then(|| {
-            page::problem(
+/// A form posted by someone logged in, carrying this session's CSRF token; without the
+/// token the handler never runs, so nothing changes.
+pub struct Posted<T>(pub Staff, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Posted<T>, Response> {
+        let (mut parts, body) = request.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, state).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf"))
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        if !same_secret(&token, &staff.0.csrf) {
+            return Err(page::problem(
                 StatusCode::FORBIDDEN,
                 "This form has expired",
                 "Nothing was changed. Go back, reload the page and try again.",
+            ));
+        }
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            page::problem(
+                StatusCode::BAD_REQUEST,
+                "This form could not be read",
+                "Nothing was changed. Go back, reload the page and try again.",
             )
-        })
+        })?;
+        Ok(Posted(staff, form))
+    }
+}
+
+/// A form with nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+/// Lets only owners through (the settings): an agent is told to ask one.
+pub struct Owner;
+
+impl FromRequestParts<AppState> for Owner {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Owner, Response> {
+        let Staff(session) = Staff::from_request_parts(parts, state).await?;
+        if session.user.is_owner() {
+            Ok(Owner)
+        } else {
+            Err(page::problem(
+                StatusCode::FORBIDDEN,
+                "Owners only",
+                "Only an owner changes sites, alerts, people and tokens. Ask one of them.",
+            ))
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! the page that made it.
 
 use super::page::{layout, moment, problem, respond};
-use super::Staff;
+use super::{NoFields, Posted, Staff};
 use crate::alerts;
 use crate::error::Error;
 use crate::http::AppState;
@@ -17,24 +17,12 @@ use crate::tokens;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::time::Duration;
 
 /// How long a rotated-out site key keeps working when rotated from the desk.
 const KEY_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// The refusal for anyone but an owner.
-fn owners_only(staff: &Staff) -> Option<Response> {
-    (!staff.0.user.is_owner()).then(|| {
-        problem(
-            StatusCode::FORBIDDEN,
-            "Owners only",
-            "Only an owner changes sites, alerts, people and tokens. Ask one of them.",
-        )
-    })
-}
 
 fn unavailable(err: impl std::fmt::Display) -> Response {
     tracing::error!(error = %err, "desk settings failed");
@@ -88,9 +76,6 @@ fn notice(notice: &Notice) -> Markup {
 
 /// `/desk/settings`.
 pub async fn overview(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Some(refused) = owners_only(&staff) {
-        return refused;
-    }
     render_overview(&state, &staff, StatusCode::OK, Notice::default()).await
 }
 
@@ -224,8 +209,6 @@ fn token_list(tokens: &[TokenRecord], staff: &Staff, now: i64) -> Markup {
 #[derive(Deserialize)]
 pub struct NewSiteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     origin: String,
@@ -234,12 +217,8 @@ pub struct NewSiteForm {
 /// Adds a site with the usual settings; its page follows, to adjust them.
 pub async fn add_site(
     State(state): State<AppState>,
-    staff: Staff,
-    Form(form): Form<NewSiteForm>,
+    Posted(staff, form): Posted<NewSiteForm>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     let name = form.name.trim().to_owned();
     let origin = sites::normalize_origin(&form.origin);
     let (field, message) = match (&origin, name.is_empty()) {
@@ -267,8 +246,7 @@ pub async fn add_site(
 /// Adds a person.
 pub async fn add_person(
     State(state): State<AppState>,
-    staff: Staff,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted(staff, form): Posted<Vec<(String, String)>>,
 ) -> Response {
     let field = |name: &str| {
         form.iter()
@@ -276,9 +254,6 @@ pub async fn add_person(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&field("csrf"))) {
-        return refused;
-    }
     let sites: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "site")
@@ -333,22 +308,12 @@ pub async fn add_person(
     render_overview(&state, &staff, status, note).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Removes a person (never yourself: another owner does that).
 pub async fn remove_person(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Posted(staff, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     if id == staff.0.user.id {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -374,20 +339,14 @@ pub async fn remove_person(
 #[derive(Deserialize)]
 pub struct TokenForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
 }
 
 /// Makes an API token and shows it once.
 pub async fn add_token(
     State(state): State<AppState>,
-    staff: Staff,
-    Form(form): Form<TokenForm>,
+    Posted(staff, form): Posted<TokenForm>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     let name = form.name.trim().to_owned();
     if name.is_empty()
         || nearmiss_core::check_line(&name, "name", nearmiss_core::LIMITS.actor).is_err()
@@ -415,13 +374,9 @@ pub async fn add_token(
 /// Revokes an API token at once.
 pub async fn revoke_token(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Posted(_, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     match tokens::revoke(&state.store, id).await {
         Ok(_) => Redirect::to("/desk/settings#tokens-title").into_response(),
         Err(err) => unavailable(err),
@@ -449,9 +404,6 @@ async fn load_site(state: &AppState, id: i64) -> Result<Option<SitePage>, StoreE
 
 /// `/desk/settings/sites/{id}`.
 pub async fn site(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
-    if let Some(refused) = owners_only(&staff) {
-        return refused;
-    }
     render_site(&state, &staff, id, None, StatusCode::OK, Notice::default()).await
 }
 
@@ -624,25 +576,13 @@ fn endpoint_form(action: &str, staff: &Staff) -> Markup {
     }
 }
 
-#[derive(Deserialize)]
-pub struct SaveSiteForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    form: SiteForm,
-}
-
 /// Saves a site's settings; a refused value shows the form again with the reason.
 pub async fn save_site(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i64>,
-    Form(posted): Form<SaveSiteForm>,
+    Posted(staff, form): Posted<SiteForm>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&posted.csrf)) {
-        return refused;
-    }
-    match posted.form.settings() {
+    match form.settings() {
         Ok(settings) => match sites::update(&state.store, id, settings).await {
             Ok(()) => {
                 let note = Notice {
@@ -662,7 +602,7 @@ pub async fn save_site(
                 &state,
                 &staff,
                 id,
-                Some(posted.form),
+                Some(form),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 note,
             )
@@ -675,13 +615,9 @@ pub async fn save_site(
 /// Gives the site a new key.
 pub async fn rotate_key(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Posted(staff, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     let key = match state.store.read(move |tx| tx.site_by_id(id)).await {
         Ok(Some(site)) => site.key,
         Ok(None) => {
@@ -712,8 +648,6 @@ pub async fn rotate_key(
 #[derive(Deserialize)]
 pub struct EndpointForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     kind: String,
     #[serde(default)]
     target: String,
@@ -724,13 +658,9 @@ pub struct EndpointForm {
 /// Adds where a site's alerts go; a webhook's signing secret is shown once.
 pub async fn add_endpoint(
     State(state): State<AppState>,
-    staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<EndpointForm>,
+    Posted(staff, form): Posted<EndpointForm>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     let Some(kind) = EndpointKind::parse(&form.kind) else {
         let note = Notice {
             problem: Some((
@@ -797,13 +727,9 @@ pub async fn add_endpoint(
 /// Sends a test alert to one endpoint.
 pub async fn test_endpoint(
     State(state): State<AppState>,
-    staff: Staff,
     Path((id, endpoint)): Path<(i64, i64)>,
-    Form(form): Form<CsrfOnly>,
+    Posted(staff, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    if let Some(refused) = owners_only(&staff).or_else(|| staff.refuse_form(&form.csrf)) {
-        return refused;
-    }
     let site = match state.store.read(move |tx| tx.site_by_id(id)).await {
         Ok(Some(site)) => site,
         Ok(None) => {
