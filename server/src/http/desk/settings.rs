@@ -52,6 +52,24 @@ struct Notice {
     done: Option<String>,
 }
 
+impl Notice {
+    /// What went wrong with the field `field` (an element id).
+    fn problem(field: impl Into<String>, message: impl Into<String>) -> Notice {
+        Notice {
+            problem: Some((field.into(), message.into())),
+            ..Notice::default()
+        }
+    }
+
+    /// What was done.
+    fn done(message: impl Into<String>) -> Notice {
+        Notice {
+            done: Some(message.into()),
+            ..Notice::default()
+        }
+    }
+}
+
 fn notice(notice: &Notice) -> Markup {
     html! {
         @if let Some((field, message)) = &notice.problem {
@@ -227,10 +245,7 @@ pub async fn add_site(
         (Some(_), false) => ("", ""),
     };
     if !field.is_empty() {
-        let note = Notice {
-            problem: Some((field.into(), message.into())),
-            ..Notice::default()
-        };
+        let note = Notice::problem(field, message);
         return render_overview(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, note).await;
     }
     let mut settings = SiteSettings::new(&name);
@@ -277,27 +292,17 @@ pub async fn add_person(
         Err(refused) => return refused,
     };
     let note = match added {
-        Ok(user) => Notice {
-            done: Some(format!(
-                "Added {} ({}). They log in at /desk/login.",
-                user.name, user.email
-            )),
-            ..Notice::default()
-        },
-        Err(Error::Invalid { field, message, .. }) => Notice {
-            problem: Some((
-                format!("person-{}", if field == "site" { "role" } else { field }),
-                message.into(),
-            )),
-            ..Notice::default()
-        },
-        Err(Error::UnknownSite) => Notice {
-            problem: Some((
-                "person-role".into(),
-                "A ticked site no longer exists.".into(),
-            )),
-            ..Notice::default()
-        },
+        Ok(user) => Notice::done(format!(
+            "Added {} ({}). They log in at /desk/login.",
+            user.name, user.email
+        )),
+        Err(Error::Invalid { field, message, .. }) => Notice::problem(
+            format!("person-{}", if field == "site" { "role" } else { field }),
+            message,
+        ),
+        Err(Error::UnknownSite) => {
+            Notice::problem("person-role", "A ticked site no longer exists.")
+        }
         Err(err) => return unavailable(err),
     };
     let status = if note.problem.is_some() {
@@ -351,10 +356,7 @@ pub async fn add_token(
     if name.is_empty()
         || nearmiss_core::check_line(&name, "name", nearmiss_core::LIMITS.actor).is_err()
     {
-        let note = Notice {
-            problem: Some(("token-name".into(), "Name the token, on one line.".into())),
-            ..Notice::default()
-        };
+        let note = Notice::problem("token-name", "Name the token, on one line.");
         return render_overview(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, note).await;
     }
     let (store, now, label) = (state.store.clone(), state.clock.now(), name.clone());
@@ -585,19 +587,13 @@ pub async fn save_site(
     match form.settings() {
         Ok(settings) => match sites::update(&state.store, id, settings).await {
             Ok(()) => {
-                let note = Notice {
-                    done: Some("Saved. The widget and new cases use it at once.".into()),
-                    ..Notice::default()
-                };
+                let note = Notice::done("Saved. The widget and new cases use it at once.");
                 render_site(&state, &staff, id, None, StatusCode::OK, note).await
             }
             Err(err) => unavailable(err),
         },
         Err(Error::Invalid { field, message, .. }) => {
-            let note = Notice {
-                problem: Some((field.into(), message.into())),
-                ..Notice::default()
-            };
+            let note = Notice::problem(field, message);
             render_site(
                 &state,
                 &staff,
@@ -632,12 +628,9 @@ pub async fn rotate_key(
     let (store, now) = (state.store.clone(), state.clock.now());
     match blocking(move || sites::rotate_key(&store, &key, KEY_GRACE, now)).await {
         Ok(Ok(new_key)) => {
-            let note = Notice {
-                done: Some(format!(
-                    "The new key is {new_key}: update data-site on your pages within 7 days."
-                )),
-                ..Notice::default()
-            };
+            let note = Notice::done(format!(
+                "The new key is {new_key}: update data-site on your pages within 7 days."
+            ));
             render_site(&state, &staff, id, None, StatusCode::OK, note).await
         }
         Ok(Err(err)) => unavailable(err),
@@ -662,13 +655,7 @@ pub async fn add_endpoint(
     Posted(staff, form): Posted<EndpointForm>,
 ) -> Response {
     let Some(kind) = EndpointKind::parse(&form.kind) else {
-        let note = Notice {
-            problem: Some((
-                "alert-kind".into(),
-                "Choose email, Slack or webhook.".into(),
-            )),
-            ..Notice::default()
-        };
+        let note = Notice::problem("alert-kind", "Choose email, Slack or webhook.");
         return render_site(
             &state,
             &staff,
@@ -688,10 +675,7 @@ pub async fn add_endpoint(
         Err(refused) => return refused,
     };
     if let Err(why) = verdict {
-        let note = Notice {
-            problem: Some(("alert-target".into(), why)),
-            ..Notice::default()
-        };
+        let note = Notice::problem("alert-target", why);
         return render_site(
             &state,
             &staff,
@@ -744,10 +728,7 @@ pub async fn test_endpoint(
     match alerts::send_test(&state.store, site, endpoint, state.clock.now()).await {
         Ok(true) => {
             state.alerts.wake();
-            let note = Notice {
-                done: Some("Test alert queued: its delivery shows in the log below.".into()),
-                ..Notice::default()
-            };
+            let note = Notice::done("Test alert queued: its delivery shows in the log below.");
             render_site(&state, &staff, id, None, StatusCode::OK, note).await
         }
         Ok(false) => problem(
