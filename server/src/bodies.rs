@@ -219,6 +219,70 @@ impl WebhookBody {
     }
 }
 
+/// `GET /v1/stats`: a site's (or every site's) numbers over a period of UTC days.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// The first day, `YYYY-MM-DD`.
+    pub from: String,
+    /// The last day (included).
+    pub to: String,
+    /// Ratings received (re-ratings are counted apart).
+    pub ratings: i64,
+    /// Of them, perfect.
+    pub perfect: i64,
+    /// `perfect ÷ ratings`; `null` without ratings.
+    pub perfection_rate: Option<f64>,
+    /// Ratings below perfect: each opened a case.
+    pub near_misses: i64,
+    /// Cases opened in the period that are open now.
+    pub open: i64,
+    /// Of them, overdue now.
+    pub overdue: i64,
+    /// Time from opening to acknowledgement, of the cases acknowledged.
+    pub ack_seconds: AckSeconds,
+    /// Re-ratings received.
+    pub rerated: i64,
+    /// Of them, perfect: the customer was won back.
+    pub recovered: i64,
+    /// `recovered ÷ rerated`; `null` without re-ratings.
+    pub recovery_rate: Option<f64>,
+    /// Root causes found for the period's cases, most frequent first.
+    pub causes: Vec<CauseCount>,
+    /// Every day of the period, empty ones included.
+    pub days: Vec<DayCount>,
+}
+
+/// Seconds to acknowledge; `null` when no case was acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckSeconds {
+    /// The median (nearest rank).
+    pub median: Option<i64>,
+    /// The 90th percentile (nearest rank).
+    pub p90: Option<i64>,
+}
+
+/// A root cause and what was done about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CauseCount {
+    /// The category.
+    pub cause: String,
+    /// Cases it explained.
+    pub cases: i64,
+    /// The prevention actions taken, each once.
+    pub preventions: Vec<String>,
+}
+
+/// One UTC day's ratings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Ratings received.
+    pub ratings: i64,
+    /// Of them, perfect.
+    pub perfect: i64,
+}
+
 /// `POST /v1/cases/{ref}/steps`.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct StepRequest {

@@ -11,6 +11,7 @@ pub mod headers;
 pub mod ingest;
 pub mod json;
 pub mod limits;
+pub mod numbers;
 pub mod sites;
 
 use crate::alerts::Alerts;
@@ -90,13 +91,13 @@ pub fn app(state: AppState) -> Router {
     let public_api = ingest::router(state.clone())
         .merge(sites::router())
         .layer(middleware::from_fn_with_state(state.clone(), limits::limit));
-    let private_api =
-        cases::router()
-            .merge(sites::alerts_router())
-            .layer(middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_token,
-            ));
+    let private_api = cases::router()
+        .merge(sites::alerts_router())
+        .merge(numbers::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
     Router::new()
         .merge(public_api)
         .merge(private_api)

@@ -321,6 +321,38 @@ pub trait Tx {
         endpoint_id: i64,
         limit: i64,
     ) -> Result<Vec<Delivery>, StoreError>;
+    // Numbers. `sites` limits each to those sites (all when `None`); `[from, to)` is in
+    // Unix milliseconds.
+
+    /// First ratings (not re-ratings) per UTC day: (days since 1970-01-01, ratings,
+    /// perfect), days without ratings left out.
+    fn rating_days(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, StoreError>;
+    /// Re-ratings received: (how many, how many perfect).
+    fn rerating_counts(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<(i64, i64), StoreError>;
+    /// The cases opened.
+    fn case_timings(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CaseTiming>, StoreError>;
+    /// Root causes found for the cases opened: (cause, case id, prevention action).
+    fn causes_found(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, i64, Option<String>)>, StoreError>;
     /// Which events reach a person by email.
     fn set_alert_events(&mut self, user_id: i64, events: &[Event]) -> Result<(), StoreError>;
     /// Gives a case to a person, or to nobody.
@@ -329,6 +361,19 @@ pub trait Tx {
     fn sites(&mut self) -> Result<Vec<Site>, StoreError>;
     /// A site's prevention actions, newest first.
     fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError>;
+}
+
+/// When a case opened, was acknowledged, and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseTiming {
+    /// Open or closed.
+    pub status: Status,
+    /// When it became (or becomes) overdue while open.
+    pub overdue_from: i64,
+    /// Opened at.
+    pub opened_at: i64,
+    /// First acknowledged at.
+    pub acknowledged_at: Option<i64>,
 }
 
 /// An API token as listed: the token itself is never stored.

@@ -309,6 +309,11 @@ pub(super) struct SqliteTx<'c> {
     conn: &'c Connection,
 }
 
+/// Site ids as a JSON array for `json_each`, or NULL for every site.
+fn json_ids(sites: Option<&[i64]>) -> Option<String> {
+    sites.map(|ids| serde_json::to_string(ids).unwrap_or_default())
+}
+
 fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
 }
@@ -826,8 +831,7 @@ impl Tx for SqliteTx<'_> {
                 f.overdue_at,
                 f.site_key,
                 f.limit,
-                f.site_ids
-                    .map(|ids| serde_json::to_string(ids).unwrap_or_default()),
+                json_ids(f.site_ids),
                 f.assignee,
                 f.cause,
                 f.by_deadline
@@ -1276,6 +1280,81 @@ impl Tx for SqliteTx<'_> {
                     last_error: row.get(7)?,
                 })
             },
+        )
+    }
+
+    fn rating_days(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+        self.all(
+            "SELECT created_at / 86400000 AS day, count(*), sum(perfect) FROM ratings
+             WHERE created_at >= ?1 AND created_at < ?2 AND rerates_case IS NULL
+               AND (?3 IS NULL OR site_id IN (SELECT value FROM json_each(?3)))
+             GROUP BY day ORDER BY day",
+            params![from, to, json_ids(sites)],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+    }
+
+    fn rerating_counts(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(perfect), 0) FROM ratings
+                 WHERE created_at >= ?1 AND created_at < ?2 AND rerates_case IS NOT NULL
+                   AND (?3 IS NULL OR site_id IN (SELECT value FROM json_each(?3)))",
+            )?
+            .query_row(params![from, to, json_ids(sites)], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?)
+    }
+
+    fn case_timings(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CaseTiming>, StoreError> {
+        self.all(
+            "SELECT status, overdue_from, opened_at, acknowledged_at FROM cases
+             WHERE opened_at >= ?1 AND opened_at < ?2
+               AND (?3 IS NULL OR site_id IN (SELECT value FROM json_each(?3)))",
+            params![from, to, json_ids(sites)],
+            |row| {
+                Ok(CaseTiming {
+                    status: status_of(&row.get::<_, String>(0)?)?,
+                    overdue_from: row.get::<_, Option<i64>>(1)?.unwrap_or(i64::MAX),
+                    opened_at: row.get(2)?,
+                    acknowledged_at: row.get(3)?,
+                })
+            },
+        )
+    }
+
+    fn causes_found(
+        &mut self,
+        sites: Option<&[i64]>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+        self.all(
+            "SELECT st.cause, st.case_id, p.action FROM case_steps st
+             JOIN cases c ON c.id = st.case_id
+             LEFT JOIN preventions p ON p.id = st.prevention_id
+             WHERE st.step = 'cause_found' AND st.cause IS NOT NULL
+               AND c.opened_at >= ?1 AND c.opened_at < ?2
+               AND (?3 IS NULL OR c.site_id IN (SELECT value FROM json_each(?3)))
+             ORDER BY st.id",
+            params![from, to, json_ids(sites)],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
     }
 
