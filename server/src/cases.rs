@@ -286,6 +286,8 @@ pub struct Listing {
     /// Open cases first, most overdue first, then by their next deadline (the desk's
     /// inbox); otherwise newest first.
     pub by_deadline: bool,
+    /// Only cases opened in `[from, to)`, Unix milliseconds.
+    pub opened: Option<(i64, i64)>,
 }
 
 /// The cases `listing` asks for.
@@ -313,6 +315,7 @@ pub async fn list(store: &Store, listing: Listing, now: i64) -> Result<CaseList,
                 assignee: listing.assignee,
                 cause: listing.cause.as_deref(),
                 by_deadline: listing.by_deadline,
+                opened: listing.opened,
                 limit: LIST_LIMIT,
             };
             let mut cases = Vec::new();

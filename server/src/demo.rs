@@ -152,6 +152,7 @@ pub async fn seed(
                 assignee: None,
                 cause: None,
                 by_deadline: false,
+                opened: None,
                 limit: 1,
             };
             let cases = tx.case_ids(&filter)?;

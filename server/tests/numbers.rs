@@ -242,3 +242,140 @@ proptest! {
         }
     }
 }
+
+/// Reads a CSV body with a CSV library: the header and the rows.
+fn parse_csv(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn the_export_is_csv_a_library_reads_back_with_formulas_defused() {
+    let server = Server::builder().clock(test_clock()).start();
+    let token = server.token("Numbers");
+    rate_at(&server, 1, 5, NOON - 60_000);
+    let answer = rate_at(&server, 2, 2, NOON);
+    let details = serde_json::json!({
+        "site": server.site,
+        "comment": "=HYPERLINK(\"https://evil.example\",\"Click\")\nSecond line, with a comma",
+        "reasons": ["Quality", "Staff"],
+        "contact": {"name": "Ana", "email": "ana@example.com", "consent": true}
+    });
+    assert_eq!(
+        server
+            .post_json(&format!("/v1/ratings/{}/details", id(2)), &details)
+            .status,
+        200
+    );
+
+    let reply = server.authed(
+        "GET",
+        "/v1/export.csv?from=2026-11-29&to=2026-11-29",
+        &token,
+        None,
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    assert!(reply
+        .header("content-disposition")
+        .unwrap()
+        .contains("nearmiss-all-2026-11-29-2026-11-29.csv"));
+    let (header, rows) = parse_csv(&reply.body);
+    assert_eq!(
+        header.join(","),
+        "id,created_at,site,score,scale,perfect,interaction,case,status,reasons,comment"
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][0], id(1));
+    assert_eq!(rows[0][5], "true");
+    let near = &rows[1];
+    assert_eq!(near[1], "2026-11-29T12:00:00Z");
+    assert_eq!(near[3], "2");
+    assert_eq!(near[7], answer["case"]["ref"].as_str().unwrap());
+    assert_eq!(near[8], "open");
+    assert_eq!(near[9], "Quality; Staff");
+    assert!(near[10].starts_with("'=HYPERLINK"), "{}", near[10]);
+    assert!(near[10].ends_with("Second line, with a comma"));
+    assert!(
+        !reply.body.contains("ana@example.com"),
+        "no contact unless asked"
+    );
+
+    let with_contact = server.authed(
+        "GET",
+        "/v1/export.csv?from=2026-11-29&to=2026-11-29&contact=1",
+        &token,
+        None,
+    );
+    let (header, rows) = parse_csv(&with_contact.body);
+    assert_eq!(header.len(), 14);
+    assert_eq!(rows[1][12], "ana@example.com");
+    let other_day = server.authed(
+        "GET",
+        "/v1/export.csv?from=2026-11-28&to=2026-11-28",
+        &token,
+        None,
+    );
+    assert_eq!(parse_csv(&other_day.body).1.len(), 0);
+}
+
+#[test]
+fn a_long_export_arrives_whole_page_after_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::builder()
+        .clock(test_clock())
+        .in_dir(dir.path())
+        .start();
+    let token = server.token("Numbers");
+    let site = server
+        .store
+        .read_now(|tx| tx.site_by_key(&server.site, 0))
+        .unwrap()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // 1,234 ratings, two of them in the same millisecond: pages must not lose or repeat one.
+    runtime.block_on(futures_util::future::join_all((0..1234u64).map(|n| {
+        let (store, site) = (server.store.clone(), site.clone());
+        async move {
+            let rating = nearmiss_core::Rating {
+                id: id(n + 1),
+                site: site.key.clone(),
+                score: 5,
+                interaction: None,
+                token: None,
+                page: None,
+                locale: None,
+                rerate: None,
+            };
+            let at = NOON - (n as i64 / 2) * 1000;
+            ratings::record(&store, site, rating, None, at)
+                .await
+                .unwrap();
+        }
+    })));
+    let reply = server.authed(
+        "GET",
+        "/v1/export.csv?from=2026-11-29&to=2026-11-29",
+        &token,
+        None,
+    );
+    let (_, rows) = parse_csv(&reply.body);
+    assert_eq!(rows.len(), 1234);
+    let mut ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 1234, "no rating twice");
+}

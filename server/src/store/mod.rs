@@ -346,6 +346,15 @@ pub trait Tx {
         from: i64,
         to: i64,
     ) -> Result<Vec<CaseTiming>, StoreError>;
+    /// Up to `limit` ratings received in `[from, to)`, oldest first, after the rating
+    /// `after` (its time and id), with their case and details: the export.
+    fn export_rows(
+        &mut self,
+        sites: Option<&[i64]>,
+        received: (i64, i64),
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>, StoreError>;
     /// Root causes found for the cases opened: (cause, case id, prevention action).
     fn causes_found(
         &mut self,
@@ -361,6 +370,39 @@ pub trait Tx {
     fn sites(&mut self) -> Result<Vec<Site>, StoreError>;
     /// A site's prevention actions, newest first.
     fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError>;
+}
+
+/// One rating as the export shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportRow {
+    /// The widget's UUID.
+    pub id: String,
+    /// Received at, Unix milliseconds.
+    pub created_at: i64,
+    /// Its site's key.
+    pub site: String,
+    /// The score.
+    pub score: i64,
+    /// Its site's scale.
+    pub scale: Scale,
+    /// At the top of the scale.
+    pub perfect: bool,
+    /// The business's reference.
+    pub interaction: Option<String>,
+    /// Its case's reference.
+    pub case: Option<String>,
+    /// Its case's status.
+    pub status: Option<Status>,
+    /// Reasons picked.
+    pub reasons: Vec<String>,
+    /// Free text.
+    pub comment: Option<String>,
+    /// Contact name (kept only with consent).
+    pub contact_name: Option<String>,
+    /// Contact email.
+    pub contact_email: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
 }
 
 /// When a case opened, was acknowledged, and where it stands.
@@ -682,6 +724,8 @@ pub struct CaseFilter<'a> {
     pub cause: Option<&'a str>,
     /// Open cases first, by when they are (or became) overdue; else newest first.
     pub by_deadline: bool,
+    /// Only cases opened in `[from, to)`, Unix milliseconds.
+    pub opened: Option<(i64, i64)>,
     /// At most this many.
     pub limit: i64,
 }

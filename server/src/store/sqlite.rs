@@ -822,6 +822,7 @@ impl Tx for SqliteTx<'_> {
                AND (?6 IS NULL OR c.assignee_id = ?6)
                AND (?7 IS NULL OR EXISTS (SELECT 1 FROM case_steps st
                                           WHERE st.case_id = c.id AND st.cause = ?7))
+               AND (?9 IS NULL OR c.opened_at >= ?9) AND (?10 IS NULL OR c.opened_at < ?10)
              ORDER BY CASE WHEN ?8 THEN c.status = 'open' END DESC,
                       CASE WHEN ?8 AND c.status = 'open' THEN c.overdue_from END,
                       c.opened_at DESC, c.id DESC
@@ -834,7 +835,9 @@ impl Tx for SqliteTx<'_> {
                 json_ids(f.site_ids),
                 f.assignee,
                 f.cause,
-                f.by_deadline
+                f.by_deadline,
+                f.opened.map(|o| o.0),
+                f.opened.map(|o| o.1)
             ],
             |row| row.get(0),
         )
@@ -1334,6 +1337,53 @@ impl Tx for SqliteTx<'_> {
                     overdue_from: row.get::<_, Option<i64>>(1)?.unwrap_or(i64::MAX),
                     opened_at: row.get(2)?,
                     acknowledged_at: row.get(3)?,
+                })
+            },
+        )
+    }
+
+    fn export_rows(
+        &mut self,
+        sites: Option<&[i64]>,
+        (from, to): (i64, i64),
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, ""));
+        self.all(
+            "SELECT r.id, r.created_at, s.key, r.score, s.scale, r.perfect, r.interaction,
+                    c.ref, c.status, d.reasons, d.comment, d.contact_name, d.contact_email,
+                    d.contact_phone
+             FROM ratings r JOIN sites s ON s.id = r.site_id
+             LEFT JOIN cases c ON c.id = coalesce(
+                 (SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
+             LEFT JOIN details d ON d.rating_id = r.id
+             WHERE r.created_at >= ?1 AND r.created_at < ?2
+               AND (?3 IS NULL OR r.site_id IN (SELECT value FROM json_each(?3)))
+               AND (r.created_at > ?4 OR (r.created_at = ?4 AND r.id > ?5))
+             ORDER BY r.created_at, r.id LIMIT ?6",
+            params![from, to, json_ids(sites), after_at, after_id, limit],
+            |row| {
+                let scale: u8 = row.get(4)?;
+                let status: Option<String> = row.get(8)?;
+                Ok(ExportRow {
+                    id: row.get(0)?,
+                    created_at: row.get(1)?,
+                    site: row.get(2)?,
+                    score: row.get(3)?,
+                    scale: Scale::try_from(scale).unwrap_or_default(),
+                    perfect: row.get(5)?,
+                    interaction: row.get(6)?,
+                    case: row.get(7)?,
+                    status: status.as_deref().map(status_of).transpose()?,
+                    reasons: row
+                        .get::<_, Option<String>>(9)?
+                        .map(|r| read_list(&r))
+                        .unwrap_or_default(),
+                    comment: row.get(10)?,
+                    contact_name: row.get(11)?,
+                    contact_email: row.get(12)?,
+                    contact_phone: row.get(13)?,
                 })
             },
         )

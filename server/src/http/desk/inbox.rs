@@ -52,6 +52,7 @@ async fn load(state: &AppState, staff: &Staff, filters: &Filters) -> Result<Inbo
         assignee: filters.person.parse().ok(),
         cause: Some(filters.cause.clone()).filter(|c| !c.is_empty()),
         by_deadline: true,
+        opened: None,
     };
     let now = state.clock.now();
     let listed = cases::list(&state.store, listing, now).await;
