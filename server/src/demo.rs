@@ -210,6 +210,13 @@ pub async fn seed(
                 }
                 let times = (at, now - MINUTE);
                 work(store, &reference, stage, story.2, by, times, &mut dice).await?;
+                // Some customers told what changed came back and rated again.
+                let again = at + (2 + dice.next(4) as i64) * DAY;
+                if stage == Stage::Closed && again < now && dice.next(3) == 0 {
+                    let score = if dice.next(5) == 0 { 3 } else { 5 };
+                    rerate(store, &site, &reference, score, again).await?;
+                    seeded.ratings += 1;
+                }
             }
         }
         progress(days - day);
@@ -222,6 +229,23 @@ pub async fn seed(
     Ok(seeded)
 }
 
+/// A new random rating id (a UUID, as the widget makes).
+fn new_id() -> Result<String, Error> {
+    let mut uuid = [0u8; 16];
+    getrandom::fill(&mut uuid).map_err(|e| crate::store::StoreError::Task(e.to_string()))?;
+    uuid[6] = (uuid[6] & 0x0f) | 0x40;
+    uuid[8] = (uuid[8] & 0x3f) | 0x80;
+    let hex: String = uuid.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
 /// Stores one rating (with its words when it is a near miss); returns its case.
 async fn rate(
     store: &Store,
@@ -231,19 +255,7 @@ async fn rate(
     story: (&str, &str, &str),
     contact: Option<(&str, &str)>,
 ) -> Result<Option<String>, Error> {
-    let mut uuid = [0u8; 16];
-    getrandom::fill(&mut uuid).map_err(|e| crate::store::StoreError::Task(e.to_string()))?;
-    uuid[6] = (uuid[6] & 0x0f) | 0x40;
-    uuid[8] = (uuid[8] & 0x3f) | 0x80;
-    let hex: String = uuid.iter().map(|b| format!("{b:02x}")).collect();
-    let id = format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    );
+    let id = new_id()?;
     let rating = Rating {
         id: id.clone(),
         site: site.key.clone(),
@@ -277,6 +289,38 @@ async fn rate(
     };
     ratings::add_details(store, site.clone(), id, details, None, at + MINUTE).await?;
     Ok(Some(case.reference))
+}
+
+/// A re-rating of the case `reference` through its customer's link.
+async fn rerate(
+    store: &Store,
+    site: &Site,
+    reference: &str,
+    score: i64,
+    at: i64,
+) -> Result<(), Error> {
+    let reference = reference.to_owned();
+    let token = store
+        .read(move |tx| match tx.case_id_by_ref(&reference)? {
+            Some(id) => tx.rerate_token(id),
+            None => Ok(None),
+        })
+        .await?;
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let rating = Rating {
+        id: new_id()?,
+        site: site.key.clone(),
+        score,
+        interaction: None,
+        token: None,
+        page: Some("/rerate".into()),
+        locale: Some("en-GB".into()),
+        rerate: Some(token),
+    };
+    ratings::record(store, site.clone(), rating, None, at).await?;
+    Ok(())
 }
 
 /// Records the steps of a case up to `stage`, as `by`, minutes to hours after `at` and

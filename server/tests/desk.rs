@@ -635,3 +635,63 @@ fn a_test_alert_reaches_the_endpoint_and_shows_in_its_delivery_log() {
         staff.get(page).body.contains("<td>delivered</td>")
     });
 }
+
+#[test]
+fn the_numbers_page_shows_the_rate_the_chart_and_every_near_miss() {
+    let server = Server::start();
+    let other = server.add_site("Other Shop", &["https://other.example"]);
+    for n in 0..7 {
+        let perfect = rating(&server.site, 5).id(&id(n)).json();
+        assert_eq!(server.post_json("/v1/ratings", &perfect).status, 201);
+    }
+    let mut ours = Vec::new();
+    for n in 7..10 {
+        ours.push(near_miss(&server, &server.site, n, 2));
+    }
+    let theirs = near_miss(&server, &other, 10, 1);
+    let details = json!({
+        "site": server.site, "comment": "=1+1 cold",
+        "contact": {"email": "ana@example.com", "consent": true}
+    });
+    assert_eq!(
+        server
+            .post_json(&format!("/v1/ratings/{}/details", id(7)), &details)
+            .status,
+        200
+    );
+
+    server.add_person("ana@shop.example", "Ana", Role::Agent, &[&server.site]);
+    let ana = Staff::log_in(&server, "ana@shop.example");
+    let page = ana.get("/desk/numbers?period=7").body;
+    assert!(page.contains("70.0%"), "7 perfect of 10: {page}");
+    assert!(
+        page.contains("<svg") && page.contains("polyline"),
+        "the chart is drawn on the server"
+    );
+    for reference in &ours {
+        assert!(page.contains(reference.as_str()), "each near miss listed");
+    }
+    assert!(!page.contains(&theirs), "an agent sees only their sites");
+    assert_eq!(ana.get(&format!("/desk/numbers?site={other}")).status, 404);
+
+    // An agent's download has no contact columns, even when asked for them.
+    let csv = ana.get("/desk/numbers/export.csv?period=7&contact=1");
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("id,created_at,site,score"));
+    assert!(!csv.body.contains("contact_email") && !csv.body.contains("ana@example.com"));
+    assert!(csv.body.contains("'=1+1 cold"), "formulas defused");
+    assert_eq!(csv.body.lines().count(), 11, "a header and our 10 ratings");
+
+    let sam = sam(&server);
+    let everything = sam.get("/desk/numbers/export.csv?period=7&contact=1");
+    assert!(
+        everything.body.contains("ana@example.com"),
+        "an owner may ask for contacts"
+    );
+    assert_eq!(everything.body.lines().count(), 12, "every site's ratings");
+    assert!(
+        sam.get("/desk/numbers?period=custom&from=2026-12-01&to=2026-11-01")
+            .status
+            == 422
+    );
+}

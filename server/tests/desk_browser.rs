@@ -1,7 +1,7 @@
 //! The desk in real headless Chromium, with the real widget on the demo page: a near
 //! miss sent from the widget appears in an open inbox without a reload, and is worked
-//! to closed through the case page's forms. axe-core checks every page; nothing
-//! scrolls sideways on a phone.
+//! to closed through the case page's forms. axe-core checks every page (numbers and
+//! settings too); nothing scrolls sideways on a phone.
 //!
 //! Needs the built widget and axe-core: `cargo xtask test` provides both.
 //! `NEARMISS_SCREENSHOTS=DIR` saves a PNG of each page there.
@@ -187,6 +187,7 @@ fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
     assert_accessible(&browser, &axe, "closed case");
     for (path, page) in [
         ("/desk/me", "my alerts"),
+        ("/desk/numbers", "numbers"),
         ("/desk/settings", "settings"),
         ("/desk/settings/sites/1", "site settings"),
     ] {
@@ -205,6 +206,7 @@ fn a_near_miss_from_the_widget_appears_live_and_is_worked_to_closed() {
             "/desk/settings".to_owned(),
             "/desk/settings/sites/1".to_owned(),
             "/desk/me".to_owned(),
+            "/desk/numbers".to_owned(),
         ] {
             browser.goto(&format!("{base}{path}"));
             browser.find(None, "main h1");

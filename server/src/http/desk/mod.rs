@@ -9,6 +9,7 @@ mod case;
 mod inbox;
 mod login;
 mod me;
+mod numbers;
 mod page;
 mod settings;
 
@@ -73,6 +74,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/desk/events", get(inbox::events))
         .route("/desk/login", get(login::form).post(login::submit))
         .route("/desk/logout", post(login::log_out))
+        .route("/desk/numbers", get(numbers::page))
+        .route("/desk/numbers/export.csv", get(numbers::export))
         .route("/desk/me", get(me::page))
         .route("/desk/me/alerts", post(me::save))
         .route("/desk/cases/{reference}", get(case::page))

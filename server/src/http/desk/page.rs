@@ -27,6 +27,7 @@ pub fn layout(title: &str, session: Option<&Session>, main: Markup) -> Markup {
                     @if let Some(session) = session {
                         nav aria-label="Desk" {
                             a href="/desk/" { "Inbox" }
+                            a href="/desk/numbers" { "Numbers" }
                             a href="/desk/me" { "My alerts" }
                             @if session.user.is_owner() {
                                 a href="/desk/settings" { "Settings" }
