@@ -37,6 +37,10 @@ pub struct ServeConfig {
     /// Deliver alerts to loopback and private addresses (development only).
     #[arg(long, env = "NEARMISS_ALLOW_PRIVATE_TARGETS")]
     pub allow_private_targets: bool,
+    /// Erase customers' contact data this long after they gave it (e.g. 180d); kept
+    /// until erased on request when absent.
+    #[arg(long, env = "NEARMISS_RETAIN_CONTACTS", value_parser = humantime::parse_duration)]
+    pub retain_contacts: Option<std::time::Duration>,
 }
 
 impl Default for ServeConfig {
@@ -50,6 +54,7 @@ impl Default for ServeConfig {
             smtp_url: None,
             mail_from: "nearmiss <nearmiss@localhost>".into(),
             allow_private_targets: false,
+            retain_contacts: None,
         }
     }
 }

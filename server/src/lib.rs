@@ -5,7 +5,7 @@
 //! - `http`: routes, extractors, middleware, the error mapping; `http::app(state)`
 //!   builds the whole HTTP surface, so tests run it in-process or over a real socket.
 //! - the product: `ratings`, `cases`, `alerts`, `deadlines`, `sites`, `tokens`,
-//!   `people` (the desk's users and sessions), `interactions`, `demo` (made-up history), `stats` (the numbers), `export` (CSV), with `bodies` (the contract's JSON bodies) and `error` (refusals).
+//!   `people` (the desk's users and sessions), `interactions`, `demo` (made-up history), `stats` (the numbers), `export` (CSV), `erasure` (data rights), with `bodies` (the contract's JSON bodies) and `error` (refusals).
 //! - `store`: the storage interface and its SQLite engine.
 //! - shared below everything: `states` (steps, statuses, kinds), `time`, `random`,
 //!   and `config`.
@@ -17,6 +17,7 @@ pub mod cases;
 pub mod config;
 pub mod deadlines;
 pub mod demo;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod http;
@@ -58,6 +59,11 @@ pub async fn serve(
         state.alerts.clone(),
         state.live.clone(),
     ));
+    let retention = tokio::spawn(erasure::run(
+        state.store.clone(),
+        state.clock.clone(),
+        state.retain_contacts,
+    ));
     let live = state.live.clone();
     let shutdown = async move {
         shutdown.await;
@@ -72,5 +78,6 @@ pub async fn serve(
     .await;
     worker.abort();
     scanner.abort();
+    retention.abort();
     served
 }

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod contacts;
 pub mod desk;
 pub mod error;
 pub mod headers;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub logins: Arc<RateLimiter<String>>,
     /// The desk is served over https: its cookies are `Secure`.
     pub https: bool,
+    /// Contact data older than this is erased (`None`: kept until erased on request).
+    pub retain_contacts: Option<std::time::Duration>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             live: Arc::default(),
             logins: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_MINUTE)),
             https: config.public_url().starts_with("https://"),
+            retain_contacts: config.retain_contacts,
         }
     }
 
@@ -94,6 +98,7 @@ pub fn app(state: AppState) -> Router {
     let private_api = cases::router()
         .merge(sites::alerts_router())
         .merge(numbers::router())
+        .merge(contacts::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

@@ -104,6 +104,12 @@ impl Store {
         Ok(known)
     }
 
+    /// Copies the whole write-ahead log into the database and empties it (after an
+    /// erasure); `false` when open reads kept it from finishing.
+    pub fn checkpoint_fully(&self) -> Result<bool, StoreError> {
+        self.engine.checkpoint_fully()
+    }
+
     /// Forgets remembered sites and origins: call after changing a site.
     pub fn forget_sites(&self) {
         self.sites.clear();
@@ -346,6 +352,29 @@ pub trait Tx {
         from: i64,
         to: i64,
     ) -> Result<Vec<CaseTiming>, StoreError>;
+    // Data rights.
+
+    /// The ratings whose details hold contact data: with this email (any letter case)
+    /// when `email` is given, updated before `updated_before` when that is; each with
+    /// its phone, for matching a phone number.
+    fn contacts_matching(
+        &mut self,
+        email: Option<&str>,
+        updated_before: Option<i64>,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError>;
+    /// Removes a rating's contact data from its details and from every alert message
+    /// of its case, queued or delivered; a pending email to the customer is not sent.
+    fn erase_contact(&mut self, rating_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Records an erasure: why, how many ratings, by whom (never the address).
+    fn record_erasure(
+        &mut self,
+        reason: &str,
+        erased: i64,
+        by: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Deletes alert messages delivered before `before`; how many.
+    fn prune_delivered(&mut self, before: i64) -> Result<usize, StoreError>;
     /// Up to `limit` ratings received in `[from, to)`, oldest first, after the rating
     /// `after` (its time and id), with their case and details: the export.
     fn export_rows(

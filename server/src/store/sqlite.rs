@@ -35,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_people_and_sessions.sql",
         include_str!("../../migrations/sqlite/0005_people_and_sessions.sql"),
     ),
+    (
+        "0006_erasures.sql",
+        include_str!("../../migrations/sqlite/0006_erasures.sql"),
+    ),
 ];
 
 /// Most writes committed together; more wait for the next commit.
@@ -120,6 +124,14 @@ impl Sqlite {
         result
     }
 
+    /// Copies the whole WAL into the database file and empties it, so that erased data
+    /// is gone from the WAL too; `false` when readers kept it from finishing.
+    pub(super) fn checkpoint_fully(&self) -> Result<bool, StoreError> {
+        let conn = self.open_reader()?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+        Ok(busy == 0)
+    }
+
     fn open_reader(&self) -> Result<Connection, StoreError> {
         let conn = Connection::open(&self.path)?;
         configure(&conn)?;
@@ -163,6 +175,8 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Erased contact data is overwritten on disk, not merely unlinked.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
@@ -1340,6 +1354,100 @@ impl Tx for SqliteTx<'_> {
                 })
             },
         )
+    }
+
+    fn contacts_matching(
+        &mut self,
+        email: Option<&str>,
+        updated_before: Option<i64>,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.all(
+            "SELECT rating_id, contact_phone FROM details
+             WHERE (contact_name IS NOT NULL OR contact_email IS NOT NULL
+                    OR contact_phone IS NOT NULL)
+               AND (?1 IS NULL OR contact_email = ?1 COLLATE NOCASE)
+               AND (?2 IS NULL OR updated_at < ?2)",
+            params![email, updated_before],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    fn erase_contact(&mut self, rating_id: &str, now: i64) -> Result<(), StoreError> {
+        let email: Option<String> = self
+            .conn
+            .prepare_cached("SELECT contact_email FROM details WHERE rating_id = ?1")?
+            .query_row([rating_id], |row| row.get(0))
+            .optional()?
+            .flatten();
+        self.conn
+            .prepare_cached(
+                "UPDATE details SET contact_name = NULL, contact_email = NULL,
+                        contact_phone = NULL, consent = 0
+                 WHERE rating_id = ?1",
+            )?
+            .execute([rating_id])?;
+        let case_id = self.case_id_for_rating(rating_id)?;
+        let messages = self.all(
+            "SELECT id, payload FROM outbox WHERE case_id = ?1",
+            [case_id],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+        )?;
+        for (id, payload) in messages {
+            let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&payload) else {
+                continue;
+            };
+            if let Some(details) = body.pointer_mut("/data/rating/details") {
+                if details.get("contact").is_some() {
+                    details["contact"] = serde_json::Value::Null;
+                    self.conn
+                        .prepare_cached("UPDATE outbox SET payload = ?2 WHERE id = ?1")?
+                        .execute(params![id, body.to_string()])?;
+                }
+            }
+        }
+        if let Some(email) = email {
+            // The customer's own email is not sent, and its address not kept.
+            self.conn
+                .prepare_cached(
+                    "UPDATE outbox SET target = '(erased)',
+                            failed_at = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
+                                             THEN ?2 ELSE failed_at END,
+                            last_error = CASE WHEN delivered_at IS NULL
+                                              THEN 'the customer''s contact data was erased'
+                                              ELSE NULL END
+                     WHERE kind = 'customer_email' AND target = ?1 COLLATE NOCASE",
+                )?
+                .execute(params![email, now])?;
+            self.conn
+                .prepare_cached(
+                    "UPDATE outbox SET last_error = '(erased)'
+                     WHERE instr(lower(last_error), lower(?1)) > 0",
+                )?
+                .execute([email])?;
+        }
+        Ok(())
+    }
+
+    fn record_erasure(
+        &mut self,
+        reason: &str,
+        erased: i64,
+        by: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO erasures (at, reason, erased, by_whom) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![now, reason, erased, by])?;
+        Ok(())
+    }
+
+    fn prune_delivered(&mut self, before: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("DELETE FROM outbox WHERE delivered_at < ?1")?
+            .execute([before])?)
     }
 
     fn export_rows(
