@@ -110,16 +110,75 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn add_token(db: &str, name: &str) -> Result<()> {
+pub fn add_token(
+    db: &str,
+    name: String,
+    sites: Vec<String>,
+    expires: Option<Duration>,
+) -> Result<()> {
     if name.trim().is_empty() {
         bail!("--name must not be empty");
     }
     let store = open_store(db)?;
-    let token = tokens::add(&store, name, now()).context("adding the token")?;
+    let label = name.clone();
+    let spec = tokens::TokenSpec {
+        name,
+        sites,
+        expires_in: expires,
+    };
+    let token = tokens::make(&store, spec, now()).map_err(|err| match err {
+        nearmiss_server::error::Error::UnknownSite => anyhow!("a --site key names no site"),
+        other => anyhow::Error::new(other).context("adding the token"),
+    })?;
     eprintln!(
-        "API token for {name:?}; it is shown only now. Use it as: Authorization: Bearer <token>"
+        "API token for {label:?}; it is shown only now. Use it as: Authorization: Bearer <token>"
     );
     println!("{token}");
+    Ok(())
+}
+
+pub fn list_tokens(db: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let tokens = runtime
+        .block_on(tokens::list(&store))
+        .context("reading the tokens")?;
+    let sites = store
+        .read_now(|tx| tx.sites())
+        .context("reading the sites")?;
+    if tokens.is_empty() {
+        eprintln!("No API token yet: make one with `nearmiss token add --name NAME`.");
+    }
+    for token in tokens {
+        let scope = if token.site_ids.is_empty() {
+            "every site".to_owned()
+        } else {
+            sites
+                .iter()
+                .filter(|s| token.site_ids.contains(&s.id))
+                .map(|s| s.key.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let expires = token
+            .expires_at
+            .map(|at| nearmiss_server::time::Timestamp(at).rfc3339())
+            .unwrap_or_else(|| "never".into());
+        println!("{}\t{}\t{scope}\texpires {expires}", token.id, token.name);
+    }
+    Ok(())
+}
+
+pub fn revoke_token(db: &str, id: i64) -> Result<()> {
+    let store = open_store(db)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if !runtime
+        .block_on(tokens::revoke(&store, id))
+        .context("revoking the token")?
+    {
+        bail!("no token has the id {id} (see `nearmiss token list`)");
+    }
+    eprintln!("Token {id} is revoked: it stops working at once.");
     Ok(())
 }
 

@@ -88,6 +88,19 @@ enum TokenCommand {
         /// Who or what uses it; recorded as the actor of the steps it records.
         #[arg(long)]
         name: String,
+        /// Limit it to this site, by key (repeatable); without: every site.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// It stops working after this long (e.g. 90d); without: until revoked.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires: Option<Duration>,
+    },
+    /// Show every token: its id, name, sites and expiry (never the token).
+    List,
+    /// Stop a token at once.
+    Revoke {
+        /// The token's id, from `token list`.
+        id: i64,
     },
 }
 
@@ -230,7 +243,13 @@ fn run(db: &str, command: Command) -> Result<()> {
         }) => c::sign(db, &site, &interaction, valid_for),
         Command::Site(SiteCommand::RotateKey { site, grace }) => c::rotate_key(db, &site, grace),
         Command::Site(SiteCommand::Revoke { site }) => c::revoke(db, &site),
-        Command::Token(TokenCommand::Add { name }) => c::add_token(db, &name),
+        Command::Token(TokenCommand::Add {
+            name,
+            sites,
+            expires,
+        }) => c::add_token(db, name, sites, expires),
+        Command::Token(TokenCommand::List) => c::list_tokens(db),
+        Command::Token(TokenCommand::Revoke { id }) => c::revoke_token(db, id),
         Command::Alert(AlertCommand::Add(args)) => c::add_alert(db, args),
         Command::Alert(AlertCommand::List { site }) => c::list_alerts(db, &site),
         Command::User(UserCommand::Add(args)) => c::add_user(db, args),

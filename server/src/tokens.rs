@@ -1,14 +1,29 @@
 //! API tokens for the private API (`Authorization: Bearer nm_…`). Only a SHA-256 of each
-//! token is stored; the token itself is shown once, when it is made.
+//! token is stored; the token itself is shown once, when it is made. A token may be
+//! limited to some sites (it then sees only their cases, numbers and export) and may
+//! expire.
 
-use crate::store::{Store, StoreError, TokenRecord};
+use crate::error::Error;
+use crate::store::{NewToken, Store, StoreError, TokenRecord};
+use crate::time::millis;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 /// Who is calling, from their token.
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The token's name (a person, or an integration).
     pub name: String,
+    /// The sites it is limited to; `None`: every site (an owner's token).
+    pub sites: Option<Vec<i64>>,
+}
+
+impl Caller {
+    /// A token for every site acts for the business's owners: it may see contact
+    /// columns and name the actor of a step.
+    pub fn is_owner(&self) -> bool {
+        self.sites.is_none()
+    }
 }
 
 /// SHA-256 of a secret, in hex: what is stored of tokens and session cookies.
@@ -19,15 +34,49 @@ pub(crate) fn hash(token: &str) -> String {
         .collect()
 }
 
-/// Makes a token named `name`; returns the token, which is not stored.
-pub fn add(store: &Store, name: &str, now: i64) -> Result<String, StoreError> {
+/// A token to make.
+#[derive(Clone, Debug, Default)]
+pub struct TokenSpec {
+    /// Who or what uses it.
+    pub name: String,
+    /// The keys of the sites it is limited to; empty: every site.
+    pub sites: Vec<String>,
+    /// How long it works; `None`: until revoked.
+    pub expires_in: Option<Duration>,
+}
+
+/// Makes a token for every site, named `name`; returns the token, which is not stored.
+pub fn add(store: &Store, name: &str, now: i64) -> Result<String, Error> {
+    let spec = TokenSpec {
+        name: name.to_owned(),
+        ..TokenSpec::default()
+    };
+    make(store, spec, now)
+}
+
+/// Makes a token as `spec` says; returns the token, which is not stored.
+pub fn make(store: &Store, spec: TokenSpec, now: i64) -> Result<String, Error> {
     let token = format!("nm_{}", crate::random::token(32));
-    let (name, hashed) = (name.to_owned(), hash(&token));
-    store.write_now(move |tx| tx.insert_token(&name, &hashed, now))?;
+    let hashed = hash(&token);
+    let expires_at = spec.expires_in.map(|d| now.saturating_add(millis(d)));
+    store.write_now(move |tx| {
+        let mut site_ids = Vec::new();
+        for key in &spec.sites {
+            site_ids.push(tx.site_id_by_any_key(key)?.ok_or(Error::UnknownSite)?);
+        }
+        tx.insert_token(&NewToken {
+            name: &spec.name,
+            hash: &hashed,
+            now,
+            expires_at,
+            site_ids: &site_ids,
+        })?;
+        Ok::<_, Error>(())
+    })?;
     Ok(token)
 }
 
-/// Every token, oldest first (names and dates; the tokens themselves are not stored).
+/// Every token, oldest first (names, sites and dates; the tokens themselves are not stored).
 pub async fn list(store: &Store) -> Result<Vec<TokenRecord>, StoreError> {
     store.read(|tx| tx.tokens()).await
 }
@@ -37,9 +86,12 @@ pub async fn revoke(store: &Store, id: i64) -> Result<bool, StoreError> {
     store.write(move |tx| tx.delete_token(id)).await
 }
 
-/// The caller a token belongs to, if it is known.
-pub async fn caller(store: &Store, token: &str) -> Result<Option<Caller>, StoreError> {
+/// The caller a token belongs to, if it is known and has not expired at `now`.
+pub async fn caller(store: &Store, token: &str, now: i64) -> Result<Option<Caller>, StoreError> {
     let hashed = hash(token);
-    let name = store.read(move |tx| tx.token_name(&hashed)).await?;
-    Ok(name.map(|name| Caller { name }))
+    let found = store.read(move |tx| tx.token(&hashed, now)).await?;
+    Ok(found.map(|t| Caller {
+        name: t.name,
+        sites: (!t.site_ids.is_empty()).then_some(t.site_ids),
+    }))
 }

@@ -1,13 +1,18 @@
 //! The private API's door: `Authorization: Bearer nm_…`, checked against stored token
-//! hashes (`tokens`).
+//! hashes (`tokens`). Wrong tokens are limited per client address: past
+//! `WRONG_TOKENS_PER_MINUTE` the address gets `429` before any check.
 
 use super::error::ApiError;
 use super::AppState;
 use crate::tokens;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+/// Wrong tokens allowed per client address per minute (in bursts of as many).
+pub const WRONG_TOKENS_PER_MINUTE: u32 = 10;
 
 /// Middleware: 401 without a known bearer token; otherwise the `Caller` is an extension.
 pub async fn require_token(
@@ -21,15 +26,30 @@ pub async fn require_token(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    let Some(token) = token else {
-        return ApiError::Unauthorized.into_response();
+    let now = state.clock.now();
+    let addr = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(retry_after) = addr.and_then(|a| state.wrong_tokens.exhausted(&a, now)) {
+        return ApiError::RateLimited { retry_after }.into_response();
+    }
+    let caller = match token {
+        Some(token) => tokens::caller(&state.store, &token, now).await,
+        None => Ok(None),
     };
-    match tokens::caller(&state.store, &token).await {
+    match caller {
         Ok(Some(caller)) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Ok(None) => ApiError::Unauthorized.into_response(),
+        Ok(None) => {
+            if let Some(addr) = addr {
+                let _ = state.wrong_tokens.check(addr, now);
+                tracing::warn!(client = %addr, "API token refused");
+            }
+            ApiError::Unauthorized.into_response()
+        }
         Err(err) => ApiError::from(err).into_response(),
     }
 }

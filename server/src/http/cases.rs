@@ -31,12 +31,14 @@ struct ListQuery {
 
 async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     let now = state.clock.now();
     let listing = cases::Listing {
         status: query.status,
         site: query.site,
+        scope: caller.sites,
         ..Default::default()
     };
     Ok(Json(cases::list(&state.store, listing, now).await?))
@@ -44,10 +46,12 @@ async fn list(
 
 async fn one(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(reference): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
+    let now = state.clock.now();
     Ok(Json(
-        cases::get(&state.store, reference, None, state.clock.now()).await?,
+        cases::get(&state.store, reference, caller.sites, now).await?,
     ))
 }
 
@@ -57,17 +61,18 @@ async fn add_step(
     Path(reference): Path<String>,
     JsonBody(request): JsonBody<StepRequest>,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    // Only a token for every site (the owners') may record a step in someone's name.
     let actor = request
         .actor
         .clone()
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or(caller.name);
+        .filter(|a| caller.is_owner() && !a.trim().is_empty())
+        .unwrap_or_else(|| caller.name.clone());
     let now = state.clock.now();
     let by = cases::Actor {
         name: actor,
         user: None,
         email: None,
-        scope: None,
+        scope: caller.sites,
     };
     let case = cases::add_step(&state.store, reference, request, by, now).await?;
     state.cases_changed();

@@ -33,6 +33,10 @@ async fn erase(
     Extension(caller): Extension<Caller>,
     Query(whose): Query<Whose>,
 ) -> Result<Json<Erased>, ApiError> {
+    // A person's data spans every site: erasing it takes a token for every site.
+    if !caller.is_owner() {
+        return Err(ApiError::OwnersOnly);
+    }
     let person = match (whose.email, whose.phone) {
         (Some(email), None) => Person::Email(email),
         (None, Some(phone)) => Person::Phone(phone),

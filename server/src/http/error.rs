@@ -33,6 +33,9 @@ pub enum ApiError {
     /// No valid API token (401).
     #[error("unauthorized")]
     Unauthorized,
+    /// The token is limited to some sites, and this needs one for every site (403).
+    #[error("forbidden")]
+    OwnersOnly,
     /// No such route (404).
     #[error("not found")]
     NotFound,
@@ -189,6 +192,14 @@ impl ApiError {
                     "unauthorized",
                     None,
                     "Send a valid API token as Authorization: Bearer <token>.",
+                ),
+            ),
+            ApiError::OwnersOnly => (
+                StatusCode::FORBIDDEN,
+                body(
+                    "forbidden",
+                    None,
+                    "This needs a token for every site; this one is limited to some.",
                 ),
             ),
             ApiError::NotFound => (

@@ -38,6 +38,19 @@ impl<K: Hash + Eq> RateLimiter<K> {
         }
     }
 
+    /// Whether `key` has no token left at `now_ms` (takes none): `Some(seconds)` to wait.
+    pub fn exhausted(&self, key: &K, now_ms: i64) -> Option<u64> {
+        if self.per_minute == 0 {
+            return None;
+        }
+        let per_ms = f64::from(self.per_minute) / 60_000.0;
+        let buckets = self.buckets.lock().ok()?;
+        let bucket = buckets.get(key)?;
+        let elapsed = (now_ms - bucket.updated_ms).max(0) as f64;
+        let tokens = (bucket.tokens + elapsed * per_ms).min(f64::from(self.per_minute));
+        (tokens < 1.0).then(|| ((1.0 - tokens) / per_ms / 1000.0).ceil() as u64)
+    }
+
     /// Takes one token for `key` at `now_ms`; `Err(seconds)` to wait when there is none.
     pub fn check(&self, key: K, now_ms: i64) -> Result<(), u64> {
         if self.per_minute == 0 {

@@ -49,6 +49,8 @@ pub struct AppState {
     pub live: Arc<Live>,
     /// Wrong passwords per email address.
     pub logins: Arc<RateLimiter<String>>,
+    /// Wrong API tokens per client address.
+    pub wrong_tokens: Arc<RateLimiter>,
     /// The desk is served over https: its cookies are `Secure`.
     pub https: bool,
     /// Contact data older than this is erased (`None`: kept until erased on request).
@@ -72,6 +74,7 @@ impl AppState {
             ),
             live: Arc::default(),
             logins: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_MINUTE)),
+            wrong_tokens: Arc::new(RateLimiter::new(auth::WRONG_TOKENS_PER_MINUTE)),
             https: config.public_url().starts_with("https://"),
             retain_contacts: config.retain_contacts,
         }

@@ -7,12 +7,13 @@ use crate::bodies::Stats;
 use crate::error::Error;
 use crate::export;
 use crate::stats::{self, Period};
+use crate::tokens::Caller;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 
 /// `GET /v1/stats`, `GET /v1/export.csv`.
@@ -36,35 +37,43 @@ pub struct PeriodQuery {
     pub contact: Option<String>,
 }
 
-/// The sites `key` names (every site when none), or `404 unknown_site`.
-pub async fn sites_of(state: &AppState, key: Option<String>) -> Result<Option<Vec<i64>>, ApiError> {
+/// The sites `key` names (every site `caller` sees when none), or `404 unknown_site`
+/// (also for a site the caller's token is not for).
+pub async fn sites_of(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<String>,
+) -> Result<Option<Vec<i64>>, ApiError> {
     let Some(key) = key.filter(|k| !k.is_empty()) else {
-        return Ok(None);
+        return Ok(caller.sites.clone());
     };
     let id = state
         .store
         .read(move |tx| tx.site_id_by_any_key(&key))
         .await?
+        .filter(|id| caller.sites.as_ref().is_none_or(|sites| sites.contains(id)))
         .ok_or(Error::UnknownSite)?;
     Ok(Some(vec![id]))
 }
 
 async fn stats(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Json<Stats>, ApiError> {
     let now = state.clock.now();
     let period = Period::parse(query.from.as_deref(), query.to.as_deref(), now)?;
-    let sites = sites_of(&state, query.site).await?;
+    let sites = sites_of(&state, &caller, query.site).await?;
     Ok(Json(
         stats::compute(&state.store, sites, period, now).await?,
     ))
 }
 
-/// Every rating of the period as CSV. An API token sees every site, and so may ask for
-/// the contact columns (`contact=1`).
+/// Every rating of the period as CSV. Only a token for every site (the owners') may ask
+/// for the contact columns (`contact=1`).
 async fn export_csv(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<PeriodQuery>,
 ) -> Result<Response, ApiError> {
     let period = Period::parse(
@@ -73,7 +82,10 @@ async fn export_csv(
         state.clock.now(),
     )?;
     let contact = query.contact.as_deref() == Some("1");
-    let sites = sites_of(&state, query.site.clone()).await?;
+    if contact && !caller.is_owner() {
+        return Err(ApiError::OwnersOnly);
+    }
+    let sites = sites_of(&state, &caller, query.site.clone()).await?;
     Ok(csv_download(
         &state,
         sites,

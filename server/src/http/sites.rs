@@ -6,11 +6,12 @@ use super::error::ApiError;
 use super::AppState;
 use crate::sites::{self, WidgetSettings};
 use crate::store::EndpointState;
+use crate::tokens::Caller;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 
 /// The public widget-settings route.
@@ -51,9 +52,17 @@ struct AlertStates {
 
 async fn alert_states(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<AlertQuery>,
 ) -> Result<Json<AlertStates>, ApiError> {
     let site = sites::find(&state.store, &query.site, state.clock.now()).await?;
+    if caller
+        .sites
+        .as_ref()
+        .is_some_and(|sites| !sites.contains(&site.id))
+    {
+        return Err(crate::error::Error::UnknownSite.into());
+    }
     let endpoints = crate::alerts::endpoint_states(&state.store, site.id).await?;
     Ok(Json(AlertStates { endpoints }))
 }

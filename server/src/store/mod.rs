@@ -269,9 +269,9 @@ pub trait Tx {
 
     // API tokens.
     /// Stores a token's hash.
-    fn insert_token(&mut self, name: &str, hash: &str, now: i64) -> Result<(), StoreError>;
-    /// The name of the token with this hash.
-    fn token_name(&mut self, hash: &str) -> Result<Option<String>, StoreError>;
+    fn insert_token(&mut self, token: &NewToken<'_>) -> Result<(), StoreError>;
+    /// The token with this hash, while it has not expired.
+    fn token(&mut self, hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError>;
 
     // Alert endpoints and the outbox.
     /// Adds an endpoint; returns its id.
@@ -456,6 +456,24 @@ pub struct TokenRecord {
     pub name: String,
     /// Made at.
     pub created_at: i64,
+    /// Stops working at.
+    pub expires_at: Option<i64>,
+    /// The sites it is limited to; empty: every site.
+    pub site_ids: Vec<i64>,
+}
+
+/// An API token to store.
+pub struct NewToken<'a> {
+    /// Who or what uses it.
+    pub name: &'a str,
+    /// SHA-256 of the token.
+    pub hash: &'a str,
+    /// Made at.
+    pub now: i64,
+    /// Stops working at.
+    pub expires_at: Option<i64>,
+    /// The sites it is limited to; empty: every site.
+    pub site_ids: &'a [i64],
 }
 
 /// One outbox message as the delivery log shows it.

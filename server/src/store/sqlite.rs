@@ -39,6 +39,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_erasures.sql",
         include_str!("../../migrations/sqlite/0006_erasures.sql"),
     ),
+    (
+        "0007_token_scopes.sql",
+        include_str!("../../migrations/sqlite/0007_token_scopes.sql"),
+    ),
 ];
 
 /// Most writes committed together; more wait for the next commit.
@@ -496,15 +500,32 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
         email: row.get(1)?,
         name: row.get(2)?,
         role: Role::parse(&role).ok_or_else(|| unknown_name("role", &role))?,
-        site_ids: sites
-            .map(|s| s.split(',').filter_map(|id| id.parse().ok()).collect())
-            .unwrap_or_default(),
+        site_ids: ids_of(sites),
         // A name this build does not know (from a newer one) is left out, not fatal.
         alert_events: read_list(&row.get::<_, String>(5)?)
             .iter()
             .filter_map(|e| Event::parse(e))
             .collect(),
     })
+}
+
+const TOKEN_COLUMNS: &str = "t.id, t.name, t.created_at, t.expires_at,
+     (SELECT group_concat(site_id) FROM token_sites WHERE token_id = t.id)";
+
+fn token_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        created_at: row.get(2)?,
+        expires_at: row.get(3)?,
+        site_ids: ids_of(row.get(4)?),
+    })
+}
+
+/// Ids from `group_concat`.
+fn ids_of(list: Option<String>) -> Vec<i64> {
+    list.map(|s| s.split(',').filter_map(|id| id.parse().ok()).collect())
+        .unwrap_or_default()
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
@@ -949,20 +970,29 @@ impl Tx for SqliteTx<'_> {
         Ok(self.conn.last_insert_rowid())
     }
 
-    fn insert_token(&mut self, name: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+    fn insert_token(&mut self, t: &NewToken<'_>) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO api_tokens (name, hash, created_at) VALUES (?1, ?2, ?3)",
-            params![name, hash, now],
+            "INSERT INTO api_tokens (name, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![t.name, t.hash, t.now, t.expires_at],
         )?;
+        let id = self.conn.last_insert_rowid();
+        for site_id in t.site_ids {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO token_sites (token_id, site_id) VALUES (?1, ?2)",
+                params![id, site_id],
+            )?;
+        }
         Ok(())
     }
 
-    fn token_name(&mut self, hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
+    fn token(&mut self, hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.hash = ?1");
+        let token = self
             .conn
-            .prepare_cached("SELECT name FROM api_tokens WHERE hash = ?1")?
-            .query_row([hash], |row| row.get(0))
-            .optional()?)
+            .prepare_cached(&sql)?
+            .query_row([hash], token_row)
+            .optional()?;
+        Ok(token.filter(|t| t.expires_at.is_none_or(|at| at > now)))
     }
 
     fn insert_endpoint(&mut self, e: &NewEndpoint<'_>) -> Result<i64, StoreError> {
@@ -1253,17 +1283,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
-        self.all(
-            "SELECT id, name, created_at FROM api_tokens ORDER BY id",
-            [],
-            |row| {
-                Ok(TokenRecord {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
-                    created_at: row.get(2)?,
-                })
-            },
-        )
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t ORDER BY t.id");
+        self.all(&sql, [], token_row)
     }
 
     fn delete_token(&mut self, id: i64) -> Result<bool, StoreError> {

@@ -213,6 +213,10 @@ fn token_list(tokens: &[TokenRecord], staff: &Staff, now: i64) -> Markup {
                 @for token in tokens {
                     li {
                         bdi { (token.name) } " · made " (moment(Timestamp(token.created_at), "UTC", now))
+                        @if token.site_ids.is_empty() { " · every site" } @else { " · " (token.site_ids.len()) " site(s)" }
+                        @if let Some(at) = token.expires_at {
+                            @if at <= now { " · expired" } @else { " · expires " (moment(Timestamp(at), "UTC", now)) }
+                        }
                         form.row method="post" action={ "/desk/settings/tokens/" (token.id) "/revoke" } {
                             input type="hidden" name="csrf" value=(staff.0.csrf);
                             button.quiet type="submit" { "Revoke " (token.name) }
