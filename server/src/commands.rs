@@ -40,6 +40,14 @@ pub fn serve(db: &str, config: ServeConfig) -> Result<()> {
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         tracing::info!(db = %db, "nearmiss listening on http://{addr}");
+        if let Some(metrics) = &config.metrics_listen {
+            let scraped = tokio::net::TcpListener::bind(metrics)
+                .await
+                .with_context(|| format!("listening for metrics on {metrics}"))?;
+            tracing::info!("metrics on http://{metrics}/metrics, without a token");
+            let app = nearmiss_server::http::metrics_app(state.clone());
+            tokio::spawn(async move { axum::serve(scraped, app).await });
+        }
         nearmiss_server::serve(listener, state, shutdown_signal())
             .await
             .context("serving HTTP")

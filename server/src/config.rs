@@ -41,6 +41,9 @@ pub struct ServeConfig {
     /// until erased on request when absent.
     #[arg(long, env = "NEARMISS_RETAIN_CONTACTS", value_parser = humantime::parse_duration)]
     pub retain_contacts: Option<std::time::Duration>,
+    /// Also serve `/metrics` here, without a token (for a scraper on a private network).
+    #[arg(long, env = "NEARMISS_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -55,6 +58,7 @@ impl Default for ServeConfig {
             mail_from: "nearmiss <nearmiss@localhost>".into(),
             allow_private_targets: false,
             retain_contacts: None,
+            metrics_listen: None,
         }
     }
 }

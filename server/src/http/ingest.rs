@@ -35,6 +35,7 @@ async fn create_rating(
     let recorded =
         ratings::record(&state.store, site, rating, foreign_origin(&headers), now).await?;
     if recorded.new {
+        state.metrics.rating(&key, !recorded.answer.flagged);
         if recorded.answer.case.is_some() {
             // A near miss (or a re-rating) queued alerts; a perfect score queued none.
             state.cases_changed();

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod ingest;
 pub mod json;
 pub mod limits;
+pub mod metrics;
 pub mod numbers;
 pub mod sites;
 
@@ -51,6 +52,8 @@ pub struct AppState {
     pub logins: Arc<RateLimiter<String>>,
     /// Wrong API tokens per client address.
     pub wrong_tokens: Arc<RateLimiter>,
+    /// Counters and timings for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     /// The desk is served over https: its cookies are `Secure`.
     pub https: bool,
     /// Contact data older than this is erased (`None`: kept until erased on request).
@@ -75,6 +78,7 @@ impl AppState {
             live: Arc::default(),
             logins: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_MINUTE)),
             wrong_tokens: Arc::new(RateLimiter::new(auth::WRONG_TOKENS_PER_MINUTE)),
+            metrics: Arc::default(),
             https: config.public_url().starts_with("https://"),
             retain_contacts: config.retain_contacts,
         }
@@ -102,6 +106,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sites::alerts_router())
         .merge(numbers::router())
         .merge(contacts::router())
+        .route("/metrics", get(metrics::scrape))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -114,7 +119,19 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
         .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(middleware::from_fn(headers::secure))
+        .with_state(state)
+}
+
+/// `/metrics` alone, without a token: for `serve --metrics-listen`, an address only
+/// the scraper reaches.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::scrape))
         .with_state(state)
 }
 

@@ -352,6 +352,11 @@ pub trait Tx {
         from: i64,
         to: i64,
     ) -> Result<Vec<CaseTiming>, StoreError>;
+    /// Cases with this status (and overdue at `overdue_at`, when given).
+    fn count_cases(&mut self, status: Status, overdue_at: Option<i64>) -> Result<i64, StoreError>;
+    /// Alert messages given up on (`failed`), or still waiting.
+    fn count_messages(&mut self, failed: bool) -> Result<i64, StoreError>;
+
     // Data rights.
 
     /// The ratings whose details hold contact data: with this email (any letter case)

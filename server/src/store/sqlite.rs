@@ -1377,6 +1377,28 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn count_cases(&mut self, status: Status, overdue_at: Option<i64>) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM cases
+                 WHERE status = ?1 AND (?2 IS NULL OR overdue_from <= ?2)",
+            )?
+            .query_row(params![status.as_str(), overdue_at], |row| row.get(0))?)
+    }
+
+    fn count_messages(&mut self, failed: bool) -> Result<i64, StoreError> {
+        let sql = if failed {
+            "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
+        } else {
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
+        };
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([], |row| row.get(0))?)
+    }
+
     fn contacts_matching(
         &mut self,
         email: Option<&str>,
