@@ -379,3 +379,47 @@ fn a_long_export_arrives_whole_page_after_page() {
     ids.dedup();
     assert_eq!(ids.len(), 1234, "no rating twice");
 }
+
+#[test]
+fn a_re_rating_counts_as_a_recovery_not_as_a_new_rating() {
+    let server = Server::builder().clock(test_clock()).start();
+    let token = server.token("Numbers");
+    let answer = rate_at(&server, 1, 2, NOON);
+    let reference = answer["case"]["ref"].as_str().unwrap().to_owned();
+    for step in [
+        serde_json::json!({"step": "acknowledged"}),
+        serde_json::json!({"step": "cause_found", "cause": "Process", "action": "A checklist."}),
+        serde_json::json!({"step": "closed", "note": "No contact left."}),
+    ] {
+        let path = format!("/v1/cases/{reference}/steps");
+        assert_eq!(
+            server.authed("POST", &path, &token, Some(&step)).status,
+            201
+        );
+    }
+    let rerate = server.query_string("SELECT rerate_token FROM cases");
+    let again = serde_json::json!({"id": id(2), "site": server.site, "score": 5, "rerate": rerate});
+    assert_eq!(server.post_json("/v1/ratings", &again).status, 201);
+    let stats = server
+        .authed(
+            "GET",
+            "/v1/stats?from=2026-11-29&to=2026-11-29",
+            &token,
+            None,
+        )
+        .json();
+    assert_eq!(
+        stats["ratings"], 1,
+        "the re-rating is not a second customer"
+    );
+    assert_eq!(
+        (stats["rerated"].as_i64(), stats["recovered"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stats["recovery_rate"], 1.0);
+    assert_eq!(stats["ack_seconds"]["median"], 0);
+    assert_eq!(
+        stats["causes"],
+        serde_json::json!([{"cause": "Process", "cases": 1, "preventions": ["A checklist."]}])
+    );
+}
