@@ -2,7 +2,7 @@
 //! filtered by site, status, cause and person; `/desk/inbox` is the list alone, which
 //! `desk.js` fetches again whenever `/desk/events` says cases changed.
 
-use super::page::{countdown, layout, problem, respond};
+use super::page::{countdown, layout, problem, respond, site_select};
 use super::Staff;
 use crate::bodies::CaseView;
 use crate::cases::{self, Listing};
@@ -158,15 +158,7 @@ fn filter_form(inbox: &Inbox, filters: &Filters) -> Markup {
     ];
     html! {
         form.filters method="get" action="/desk/" {
-            div {
-                label for="f-site" { "Site" }
-                select #f-site name="site" {
-                    option value="" { "All sites" }
-                    @for site in &inbox.sites {
-                        option value=(site.key) selected[filters.site == site.key] { (site.settings.name) }
-                    }
-                }
-            }
+            (site_select("f-site", "All sites", &inbox.sites, &filters.site))
             div {
                 label for="f-status" { "Status" }
                 select #f-status name="status" {

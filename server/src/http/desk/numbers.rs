@@ -2,7 +2,7 @@
 //! drawn here (no chart library in the browser), every near miss listed one by one, and
 //! the rest as plain figures; `/desk/numbers/export.csv` downloads the ratings.
 
-use super::page::{layout, moment, problem, respond};
+use super::page::{layout, moment, problem, respond, site_select};
 use super::Staff;
 use crate::bodies::{CaseView, Stats};
 use crate::cases::{self, Listing};
@@ -193,15 +193,7 @@ fn choice_form(choice: &Choice, chosen: &Chosen) -> Markup {
     };
     html! {
         form.filters method="get" action="/desk/numbers" {
-            div {
-                label for="n-site" { "Site" }
-                select #n-site name="site" {
-                    option value="" { "All your sites" }
-                    @for site in &chosen.choices {
-                        option value=(site.key) selected[choice.site == site.key] { (site.settings.name) }
-                    }
-                }
-            }
+            (site_select("n-site", "All your sites", &chosen.choices, &choice.site))
             div {
                 label for="n-period" { "Period" }
                 select #n-period name="period" {

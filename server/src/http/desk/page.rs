@@ -3,6 +3,7 @@
 use crate::bodies::{Case, Deadline};
 use crate::people::Session;
 use crate::states::{Status, Step};
+use crate::store::Site;
 use crate::time::{clock, span, Timestamp};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -111,6 +112,22 @@ pub fn countdown(case: &Case, now: i64) -> Markup {
         html! { "Acknowledge by " (at) ", in " (span(due - now)) }
     } else {
         html! { "Close by " (at) ", in " (span(due - now)) }
+    }
+}
+
+/// A filter form's site picker: "all" first, then each site by name, `selected` (a key)
+/// chosen.
+pub fn site_select(id: &str, all: &str, sites: &[Site], selected: &str) -> Markup {
+    html! {
+        div {
+            label for=(id) { "Site" }
+            select id=(id) name="site" {
+                option value="" { (all) }
+                @for site in sites {
+                    option value=(site.key) selected[selected == site.key] { (site.settings.name) }
+                }
+            }
+        }
     }
 }
 
