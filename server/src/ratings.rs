@@ -163,6 +163,16 @@ pub async fn add_details(
     now: i64,
 ) -> Result<(DetailsAnswer, bool), Error> {
     details.validate(&site.settings.reasons)?;
+    let email = details.contact.as_ref().and_then(|c| c.email.as_deref());
+    if email.is_some_and(|e| !e.is_empty() && !crate::alerts::can_mail(e)) {
+        // The widget's check is looser than the mailer's; what the mailer would refuse
+        // is refused now, while the customer can still correct it.
+        return Err(Error::invalid(
+            "invalid_email",
+            "contact.email",
+            "This is not an email address we can write to.",
+        ));
+    }
     check_origin(&site, foreign_origin)?;
     let site_id = site.id;
     store

@@ -615,6 +615,12 @@ fn invalid_details_are_422_naming_their_field() {
             "contact.email",
         ),
         (
+            // Looks like an address to the widget; the mailer would refuse it.
+            json!({ "site": key, "contact": { "email": "jane,doe@customer.example", "consent": true } }),
+            "invalid_email",
+            "contact.email",
+        ),
+        (
             json!({ "site": key, "contact": { "phone": "call me", "consent": true } }),
             "invalid_phone",
             "contact.phone",

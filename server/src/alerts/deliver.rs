@@ -243,8 +243,13 @@ fn mail(alerts: &Alerts, to: &str, subject: &str, text: &str) -> Outcome {
     let Some(url) = &alerts.smtp_url else {
         return Outcome::Retry("no SMTP server is configured (nearmiss serve --smtp-url)".into());
     };
-    let (Ok(from), Ok(to)) = (alerts.mail_from.parse(), to.parse()) else {
-        return Outcome::Refused(format!("invalid address: {to} or {}", alerts.mail_from));
+    // An error text is stored and shown: it never carries the recipient's address.
+    let scrub = |text: String| text.replace(to, "(the recipient)");
+    let Ok(from) = alerts.mail_from.parse() else {
+        return Outcome::Refused("invalid --mail-from address".into());
+    };
+    let Ok(to) = to.parse() else {
+        return Outcome::Refused("the recipient is not an address the mailer can write to".into());
     };
     let email = match Message::builder()
         .from(from)
@@ -254,7 +259,7 @@ fn mail(alerts: &Alerts, to: &str, subject: &str, text: &str) -> Outcome {
         .body(text.to_owned())
     {
         Ok(email) => email,
-        Err(err) => return Outcome::Refused(format!("cannot build the email: {err}")),
+        Err(err) => return Outcome::Refused(scrub(format!("cannot build the email: {err}"))),
     };
     let transport = match SmtpTransport::from_url(url) {
         Ok(builder) => builder.timeout(Some(Duration::from_secs(20))).build(),
@@ -262,8 +267,8 @@ fn mail(alerts: &Alerts, to: &str, subject: &str, text: &str) -> Outcome {
     };
     match transport.send(&email) {
         Ok(_) => Outcome::Delivered,
-        Err(err) if err.is_permanent() => Outcome::Refused(format!("SMTP refused: {err}")),
-        Err(err) => Outcome::Retry(format!("SMTP failed: {err}")),
+        Err(err) if err.is_permanent() => Outcome::Refused(scrub(format!("SMTP refused: {err}"))),
+        Err(err) => Outcome::Retry(scrub(format!("SMTP failed: {err}"))),
     }
 }
 
