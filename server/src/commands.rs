@@ -106,6 +106,22 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
     }
     settings.timezone = args.timezone;
     settings.review_url = args.review_url;
+    // Every value goes through the same checks as the desk's form: bounded deadlines,
+    // an http(s) review link, no empty reason.
+    let settings = sites::SiteForm::of(&settings)
+        .settings()
+        .map_err(|err| match err {
+            nearmiss_server::error::Error::Invalid { field, message, .. } => {
+                let flag = match field {
+                    "origins" => "origin",
+                    "reasons" => "reason",
+                    "causes" => "cause",
+                    other => other,
+                };
+                anyhow!("--{}: {message}", flag.replace('_', "-"))
+            }
+            other => anyhow::Error::new(other),
+        })?;
 
     let store = open_store(db)?;
     let site = sites::add(&store, settings, now()).context("adding the site")?;

@@ -117,7 +117,13 @@ pub fn normalize_origin(input: &str) -> Option<String> {
         _ => return None,
     };
     let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
-    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+    // A host, maybe a port: never a wildcard, a user or anything a browser would not send.
+    let host_chars =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if authority.is_empty()
+        || !authority.chars().all(host_chars)
+        || authority.starts_with(['.', ':'])
+    {
         return None;
     }
     let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
@@ -361,5 +367,11 @@ mod tests {
         assert_eq!(normalize_origin("ftp://shop.example"), None);
         assert_eq!(normalize_origin("shop.example"), None);
         assert_eq!(normalize_origin("https://"), None);
+        assert_eq!(normalize_origin("https://*.shop.example"), None);
+        assert_eq!(normalize_origin("https://user@shop.example"), None);
+        assert_eq!(
+            normalize_origin("http://[::1]:8080"),
+            Some("http://[::1]:8080".into())
+        );
     }
 }
