@@ -542,3 +542,26 @@ fn a_rotated_key_keeps_working_for_its_grace_and_a_revoked_site_stops() {
     assert_eq!(rate(&revived, 4).status, 201);
     assert_eq!(server.count("SELECT count(*) FROM ratings"), 4);
 }
+
+#[test]
+fn refusals_by_the_router_are_json_too() {
+    let server = Server::start();
+    let token = server.token("Sam");
+    let bad_path = server.post_json(
+        "/v1/ratings/%FF/details",
+        &serde_json::json!({"site": server.site}),
+    );
+    bad_path.assert_error(400, "malformed", None);
+    let wrong_method = server.get("/v1/ratings");
+    wrong_method.assert_error(405, "method_not_allowed", None);
+    assert_eq!(wrong_method.header("allow").as_deref(), Some("POST"));
+    let bad_query = server.authed("GET", "/v1/cases?status=open&status=closed", &token, None);
+    bad_query.assert_error(400, "malformed", None);
+    let empty_site = server.authed(
+        "GET",
+        "/v1/export.csv?from=2026-01-01&contact=1&site",
+        &token,
+        None,
+    );
+    assert_eq!(empty_site.status, 200, "an empty site is every site");
+}

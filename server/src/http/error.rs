@@ -230,6 +230,60 @@ impl ApiError {
     }
 }
 
+/// Middleware for the API: a refusal made by the router or an extractor (a path that is
+/// not UTF-8, an unreadable query string, a method the path does not take) comes out
+/// as the same JSON error body as every other, not as plain text or an empty body.
+pub async fn json_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This path does not take this method; see the Allow header.",
+        ),
+        StatusCode::BAD_REQUEST => (
+            "malformed",
+            "The request's path or query string could not be read.",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "Nothing is here."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The request body is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Send JSON with Content-Type: application/json.",
+        ),
+        status if status.is_server_error() => (
+            "internal",
+            "Something went wrong on our side; please try again.",
+        ),
+        _ => ("invalid", "The request could not be read."),
+    };
+    let (parts, _) = response.into_parts();
+    let mut refusal = (
+        status,
+        Json(Envelope {
+            error: body(code, None, message),
+        }),
+    )
+        .into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = parts.headers.get(&name) {
+            refusal.headers_mut().insert(name, value.clone());
+        }
+    }
+    refusal
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Product(Error::Store(err)) = &self {

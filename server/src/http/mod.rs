@@ -111,9 +111,11 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ));
-    Router::new()
-        .merge(public_api)
+    let api = public_api
         .merge(private_api)
+        .layer(middleware::from_fn(error::json_refusals));
+    Router::new()
+        .merge(api)
         .merge(assets::router())
         .merge(desk::router(state.clone()))
         .route("/healthz", get(healthz))
