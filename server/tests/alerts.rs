@@ -538,3 +538,35 @@ fn times_in_alerts_are_in_the_sites_zone_and_in_words() {
         "no ISO strings for people: {text}"
     );
 }
+
+#[test]
+fn a_name_that_does_not_resolve_is_retried_not_given_up() {
+    let clock = test_clock();
+    let server = Server::builder().clock(clock.clone()).start();
+    // `.invalid` never resolves: as if DNS were down when the alert is due.
+    server.add_endpoint("webhook", "https://hooks.nearmiss-test.invalid/in", false);
+    rate(&server, 1, 2);
+    wait_for("the first attempt", || {
+        server.count("SELECT attempts FROM outbox LIMIT 1") == 1
+    });
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE last_error LIKE 'cannot resolve%' AND next_attempt_at > 0"),
+        1
+    );
+    server.advance(Duration::from_secs(10));
+    wait_for("a second attempt", || {
+        server.count("SELECT attempts FROM outbox LIMIT 1") == 2
+    });
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"),
+        0
+    );
+    assert_eq!(
+        server.count("SELECT count(*) FROM endpoints WHERE disabled_at IS NULL"),
+        1
+    );
+}

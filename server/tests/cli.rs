@@ -58,3 +58,60 @@ fn a_site_with_a_wrong_value_is_refused_by_name_and_not_added() {
         .unwrap();
     assert_eq!(sites, 1);
 }
+
+#[test]
+fn an_alert_endpoint_is_added_even_when_its_name_does_not_resolve_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let (_, key, _) = nearmiss(
+        &db,
+        &[
+            "site",
+            "add",
+            "--name",
+            "Shop",
+            "--origin",
+            "https://shop.example",
+        ],
+    );
+    let key = key.trim();
+    let (ok, _, stderr) = nearmiss(
+        &db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            key,
+            "--slack",
+            "https://hooks.nearmiss-test.invalid/x",
+        ],
+    );
+    assert!(ok, "DNS is checked at delivery: {stderr}");
+    let (ok, _, stderr) = nearmiss(
+        &db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            key,
+            "--webhook",
+            "http://127.0.0.1:9/x",
+        ],
+    );
+    assert!(!ok && stderr.contains("private or loopback"), "{stderr}");
+    let (ok, _, stderr) = nearmiss(
+        &db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            key,
+            "--email",
+            "jane,doe@customer.example",
+        ],
+    );
+    assert!(
+        !ok && !stderr.contains("jane"),
+        "refused without echoing the address: {stderr}"
+    );
+}

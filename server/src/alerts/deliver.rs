@@ -188,8 +188,12 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
 }
 
 fn post(alerts: &Alerts, url: &str, body: &str, headers: &[(&str, String)]) -> Outcome {
-    if let Err(err) = target::check_url(url, alerts.allow_private_targets) {
-        return Outcome::Refused(err.to_string());
+    match target::check_url(url, alerts.allow_private_targets) {
+        Ok(()) => {}
+        // A name that does not resolve now may resolve later (DNS down, a typo fixed at
+        // the registrar): retried with the rest. Only a private address is for good.
+        Err(err @ target::TargetError::Unresolved(_)) => return Outcome::Retry(err.to_string()),
+        Err(err) => return Outcome::Refused(err.to_string()),
     }
     // A kept-alive connection the endpoint has closed fails at once: try once more on a
     // new one. Receivers deduplicate by `webhook-id`, so a second send is safe.

@@ -223,7 +223,11 @@ pub fn check_target(kind: EndpointKind, target: &str, allow_private: bool) -> Re
             false => Err("this is not an email address the mailer can write to".into()),
         };
     }
-    target::check_url(target, allow_private).map_err(|err| format!("{target}: {err}"))
+    match target::check_url(target, allow_private) {
+        // DNS may be down while the endpoint is added: each delivery checks again.
+        Ok(()) | Err(target::TargetError::Unresolved(_)) => Ok(()),
+        Err(err) => Err(format!("{target}: {err}")),
+    }
 }
 
 /// Adds an endpoint to a site; returns its id and, for webhooks, the signing secret.
