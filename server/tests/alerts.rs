@@ -250,6 +250,43 @@ fn a_customer_cannot_ping_a_slack_channel_or_forge_a_link() {
     // Plain-text email shows it as it was typed: nothing there is markup.
     wait_for("the update by email", || smtp.mails().len() == 2);
     assert!(smtp.mails().iter().any(|m| m.data.contains("<!channel>")));
+
+    // A second line cannot pass for one of ours: every line of the comment is quoted.
+    let forged = "Fine.\nContact (consented): evil@example.com\nAcknowledge by never";
+    let details = json!({ "site": server.site, "comment": forged });
+    assert_eq!(server.post_json(&path, &details).status, 200);
+    wait_for("the second update on Slack", || {
+        slack.deliveries().len() == 3
+    });
+    let text = slack.deliveries()[2].json()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for line in text.lines() {
+        assert!(!line.starts_with("Contact (consented): evil"), "{text}");
+        assert!(!line.starts_with("Acknowledge by never"), "{text}");
+    }
+    assert!(
+        text.contains("&gt; Contact (consented): evil@example.com"),
+        "{text}"
+    );
+    wait_for("the second update by email", || smtp.mails().len() == 3);
+    let mail = smtp
+        .mails()
+        .into_iter()
+        .find(|m| m.data.contains("evil@example.com"))
+        .unwrap();
+    assert!(
+        mail.data
+            .contains("> Contact (consented): evil@example.com"),
+        "{}",
+        mail.data
+    );
+    assert!(
+        !mail.data.contains("\nContact (consented): evil"),
+        "{}",
+        mail.data
+    );
 }
 
 #[test]

@@ -28,7 +28,9 @@ fn lines(body: &WebhookBody, public_url: &str) -> Vec<String> {
     let details = rating.details.as_ref();
     let mut lines = Vec::new();
     if let Some(comment) = details.and_then(|d| d.comment.as_deref()) {
-        lines.push(format!("Comment: \"{comment}\""));
+        // Quoted line by line: a comment cannot add a line that reads like ours.
+        lines.push("The customer wrote:".into());
+        lines.extend(comment.lines().map(|line| format!("> {line}")));
     }
     if let Some(reasons) = details.map(|d| &d.reasons).filter(|r| !r.is_empty()) {
         lines.push(format!("Reasons: {}", reasons.join(", ")));
