@@ -316,6 +316,33 @@ fn one_site_cannot_flood_the_collector_from_many_addresses() {
 }
 
 #[test]
+fn junk_sent_in_a_sites_name_cannot_lock_its_customers_out() {
+    let server = Server::builder().site_rate_limit(3).start();
+    for i in 0..10u8 {
+        let id = format!("0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e{i:02}");
+        let refused = server.request(
+            "POST",
+            "/v1/ratings",
+            &[
+                ("content-type", "application/json"),
+                ("origin", "https://evil.example"),
+            ],
+            Some(rating(&server, &id, 2).to_string().as_bytes()),
+        );
+        assert_eq!(refused.status, 403);
+        let junk = json!({ "id": id, "site": server.site, "score": 99 });
+        assert_eq!(server.post_json("/v1/ratings", &junk).status, 422);
+    }
+    assert_eq!(
+        server
+            .post_json("/v1/ratings", &rating(&server, ID, 5))
+            .status,
+        201,
+        "twenty refusals cost the site nothing"
+    );
+}
+
+#[test]
 fn unknown_routes_are_json_404s_and_health_is_ok() {
     let server = Server::start();
     server

@@ -85,7 +85,12 @@ pub fn router() -> Router<AppState> {
         .route("/nearmiss.js", get(loader))
         .route("/widget/{file}", get(widget_file))
         .route("/demo/{key}", get(demo_page))
-        .route("/rerate/{token}", get(rerate_page))
+}
+
+/// The customer's re-rating page, limited per client address like the public API (its
+/// link carries a token that must not be guessed at speed).
+pub fn rerate_router() -> Router<AppState> {
+    Router::new().route("/rerate/{token}", get(rerate_page))
 }
 
 async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -30,7 +30,7 @@ pub async fn require_token(
     let addr = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| super::limits::client_key(info.0.ip()));
     if let Some(retry_after) = addr.and_then(|a| state.wrong_tokens.exhausted(&a, now)) {
         return ApiError::RateLimited { retry_after }.into_response();
     }

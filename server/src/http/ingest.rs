@@ -31,10 +31,13 @@ async fn create_rating(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let site = find_site(&state, &rating.site, now).await?;
-    let key = site.key.clone();
+    let (key, site_id) = (site.key.clone(), site.id);
     let recorded =
         ratings::record(&state.store, site, rating, foreign_origin(&headers), now).await?;
     if recorded.new {
+        // Only what the site accepted counts against its limit: junk sent in its name
+        // from elsewhere cannot lock its customers out.
+        let _ = state.site_limiter.check(site_id, now);
         state.metrics.rating(&key, !recorded.answer.flagged);
         if recorded.answer.case.is_some() {
             // A near miss (or a re-rating) queued alerts; a perfect score queued none.
@@ -58,7 +61,7 @@ async fn save_details(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let site = find_site(&state, &details.site, now).await?;
-    let key = site.key.clone();
+    let (key, site_id) = (site.key.clone(), site.id);
     let (answer, has_case) = ratings::add_details(
         &state.store,
         site,
@@ -68,6 +71,7 @@ async fn save_details(
         now,
     )
     .await?;
+    let _ = state.site_limiter.check(site_id, now);
     if has_case {
         state.cases_changed();
     }
@@ -78,11 +82,10 @@ async fn save_details(
 /// The site with this key, if it is within its own rate limit.
 async fn find_site(state: &AppState, key: &str, now: i64) -> Result<Site, ApiError> {
     let site = sites::find(&state.store, key, now).await?;
-    state
-        .site_limiter
-        .check(site.id, now)
-        .map_err(|retry_after| ApiError::RateLimited { retry_after })?;
-    Ok(site)
+    match state.site_limiter.exhausted(&site.id, now) {
+        Some(retry_after) => Err(ApiError::RateLimited { retry_after }),
+        None => Ok(site),
+    }
 }
 
 /// The request's `Origin`, unless there is none or it is this server's own.

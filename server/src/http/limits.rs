@@ -81,12 +81,28 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
+/// The key a client address is limited by: the address itself for IPv4, its /64 for
+/// IPv6 (one household or phone has a whole /64 to hop around in).
+pub fn client_key(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        IpAddr::V6(v6) => IpAddr::V4(
+            v6.to_ipv4_mapped()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+        ),
+        v4 => v4,
+    }
+}
+
 /// Middleware: 429 with `Retry-After` once a client address is out of tokens.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let addr = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| client_key(info.0.ip()));
     if let Some(addr) = addr {
         if let Err(retry_after) = state.limiter.check(addr, state.clock.now()) {
             tracing::warn!(client = %addr, "rate limited");
@@ -130,6 +146,17 @@ mod tests {
             Ok(()),
             "fail-open: the request goes through"
         );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -101,6 +101,8 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let public_api = ingest::router(state.clone())
         .merge(sites::router())
+        .route("/healthz", get(healthz))
+        .merge(assets::rerate_router())
         .layer(middleware::from_fn_with_state(state.clone(), limits::limit));
     let private_api = cases::router()
         .merge(sites::alerts_router())
@@ -118,7 +120,6 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(assets::router())
         .merge(desk::router(state.clone()))
-        .route("/healthz", get(healthz))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(middleware::from_fn_with_state(
