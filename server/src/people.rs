@@ -13,6 +13,9 @@ pub use crate::store::User;
 
 /// How long a login lasts.
 pub const SESSION_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Password checks running at once.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
@@ -178,6 +181,9 @@ pub async fn log_in(
     let email = email.trim().to_owned();
     let found = store.read(move |tx| tx.user_by_email(&email)).await?;
     let password = password.to_owned();
+    // Each check takes 19 MiB and a core for a moment: a burst of logins waits its turn
+    // rather than exhausting the machine.
+    let _turn = HASHING.acquire().await;
     let (user, matches) = tokio::task::spawn_blocking(move || match found {
         Some((user, hash)) => {
             let matches = password_matches(&hash, &password);

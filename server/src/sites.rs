@@ -305,10 +305,21 @@ fn deadline(text: &str, min: Duration, max: Duration) -> Option<Duration> {
         .filter(|d| (min..=max).contains(d))
 }
 
-/// Replaces a site's settings; a running server sees them at once.
-pub async fn update(store: &Store, site_id: i64, settings: SiteSettings) -> Result<(), StoreError> {
+/// Replaces a site's settings; a running server sees them at once. The scale stays once
+/// ratings have arrived: their scores would otherwise read against the wrong one.
+pub async fn update(store: &Store, site_id: i64, settings: SiteSettings) -> Result<(), Error> {
     store
-        .write(move |tx| tx.update_site(site_id, &settings))
+        .write(move |tx| {
+            let current = tx.site_by_id(site_id)?.ok_or(Error::UnknownSite)?;
+            if current.settings.scale != settings.scale && tx.site_has_ratings(site_id)? {
+                return Err(Error::invalid(
+                    "scale_fixed",
+                    "scale",
+                    "The scale cannot change once ratings have arrived: their scores would read wrong. Add a new site for the new scale.",
+                ));
+            }
+            Ok(tx.update_site(site_id, &settings)?)
+        })
         .await?;
     store.forget_sites();
     Ok(())

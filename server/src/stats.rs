@@ -76,7 +76,7 @@ impl Period {
             ));
         }
         let period = Period { from, to };
-        if period.days().count() > MAX_DAYS as usize {
+        if (period.end() - period.start()) / DAY_MS > i64::from(MAX_DAYS) {
             return Err(Error::invalid(
                 "period_too_long",
                 "from",

@@ -509,6 +509,15 @@ fn owners_change_a_sites_settings_and_the_widget_sees_them_at_once() {
     fields[5] = ("timezone", "UTC");
     fields[10] = ("review_url", "javascript:alert(1)");
     assert_eq!(staff.submit(page, page, &fields).status, 422);
+
+    // Once ratings arrived, the scale stays: their scores would read wrong.
+    near_miss(&server, &server.site, 1, 2);
+    fields[10] = ("review_url", "");
+    fields[2] = ("scale", "10");
+    let refused = staff.submit(page, page, &fields);
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("href=\"#scale\""), "{}", refused.body);
+    assert_eq!(server.count("SELECT scale FROM sites"), 5);
     assert_eq!(
         server.count("SELECT count(*) FROM sites WHERE review_url IS NOT NULL"),
         0

@@ -241,6 +241,23 @@ fn outcome_of(status: u16) -> Outcome {
     }
 }
 
+/// `text` with every spelling of `address` (in any letter case) replaced.
+fn scrub(text: &str, address: &str) -> String {
+    let (lower, wanted) = (text.to_ascii_lowercase(), address.to_ascii_lowercase());
+    if wanted.is_empty() || !lower.contains(&wanted) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    while let Some(at) = lower[rest..].find(&wanted) {
+        out.push_str(&text[rest..rest + at]);
+        out.push_str("(the recipient)");
+        rest += at + wanted.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
 fn mail(alerts: &Alerts, to: &str, subject: &str, text: &str) -> Outcome {
     use lettre::message::header::ContentType;
     use lettre::{Message, SmtpTransport, Transport};
@@ -248,7 +265,7 @@ fn mail(alerts: &Alerts, to: &str, subject: &str, text: &str) -> Outcome {
         return Outcome::Retry("no SMTP server is configured (nearmiss serve --smtp-url)".into());
     };
     // An error text is stored and shown: it never carries the recipient's address.
-    let scrub = |text: String| text.replace(to, "(the recipient)");
+    let scrub = |text: String| scrub(&text, to);
     let Ok(from) = alerts.mail_from.parse() else {
         return Outcome::Refused("invalid --mail-from address".into());
     };
@@ -278,6 +295,15 @@ fn mail(alerts: &Alerts, to: &str, subject: &str, text: &str) -> Outcome {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_address_is_scrubbed_in_any_letter_case() {
+        assert_eq!(
+            super::scrub("550 <jane@x.com> unknown, JANE@X.COM", "Jane@X.com"),
+            "550 <(the recipient)> unknown, (the recipient)"
+        );
+        assert_eq!(super::scrub("all good", "jane@x.com"), "all good");
+    }
+
     use super::backoff_ms;
 
     #[test]

@@ -1,6 +1,6 @@
 //! The private API's door: `Authorization: Bearer nm_…`, checked against stored token
 //! hashes (`tokens`). Wrong tokens are limited per client address: past
-//! `WRONG_TOKENS_PER_MINUTE` the address gets `429` before any check.
+//! `WRONG_TOKENS_PER_MINUTE` its wrong tokens get `429` instead of `401`.
 
 use super::error::ApiError;
 use super::AppState;
@@ -31,9 +31,6 @@ pub async fn require_token(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| super::limits::client_key(info.0.ip()));
-    if let Some(retry_after) = addr.and_then(|a| state.wrong_tokens.exhausted(&a, now)) {
-        return ApiError::RateLimited { retry_after }.into_response();
-    }
     let caller = match token {
         Some(token) => tokens::caller(&state.store, &token, now).await,
         None => Ok(None),
@@ -43,13 +40,16 @@ pub async fn require_token(
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Ok(None) => {
-            if let Some(addr) = addr {
-                let _ = state.wrong_tokens.check(addr, now);
+        // A good token always passes; wrong ones from an address that keeps sending
+        // them wait, so guessing is slow without locking out its neighbours.
+        Ok(None) => match addr.map(|a| (a, state.wrong_tokens.check(a, now))) {
+            Some((_, Err(retry_after))) => ApiError::RateLimited { retry_after }.into_response(),
+            Some((addr, Ok(()))) => {
                 tracing::warn!(client = %addr, "API token refused");
+                ApiError::Unauthorized.into_response()
             }
-            ApiError::Unauthorized.into_response()
-        }
+            None => ApiError::Unauthorized.into_response(),
+        },
         Err(err) => ApiError::from(err).into_response(),
     }
 }

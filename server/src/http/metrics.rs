@@ -129,7 +129,12 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .map_or("unmatched".to_owned(), |path| {
             path.as_str().replace('{', ":").replace('}', "")
         });
-    let method = request.method().as_str().to_owned();
+    // Made-up methods would each make a new series: they are all "other".
+    let method = match request.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     let labels = RequestLabels {
@@ -144,6 +149,17 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get_or_create(&RouteLabels { route })
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// `GET /metrics` behind a token: every site's figures, so a token for every site.
+pub async fn scrape_with_token(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::tokens::Caller>,
+) -> Response {
+    if !caller.is_owner() {
+        return super::error::ApiError::OwnersOnly.into_response();
+    }
+    scrape(State(state)).await
 }
 
 /// `GET /metrics`.

@@ -50,6 +50,8 @@ pub struct AppState {
     pub live: Arc<Live>,
     /// Wrong passwords per email address.
     pub logins: Arc<RateLimiter<String>>,
+    /// Wrong passwords per client address, over every email.
+    pub login_addresses: Arc<RateLimiter>,
     /// Wrong API tokens per client address.
     pub wrong_tokens: Arc<RateLimiter>,
     /// Counters and timings for `/metrics`.
@@ -78,6 +80,7 @@ impl AppState {
             live: Arc::default(),
             logins: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_MINUTE)),
             wrong_tokens: Arc::new(RateLimiter::new(auth::WRONG_TOKENS_PER_MINUTE)),
+            login_addresses: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_ADDRESS)),
             metrics: Arc::default(),
             https: config.public_url().starts_with("https://"),
             retain_contacts: config.retain_contacts,
@@ -108,7 +111,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sites::alerts_router())
         .merge(numbers::router())
         .merge(contacts::router())
-        .route("/metrics", get(metrics::scrape))
+        .route("/metrics", get(metrics::scrape_with_token))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

@@ -189,6 +189,8 @@ pub trait Tx {
         secret: &str,
         now: i64,
     ) -> Result<i64, StoreError>;
+    /// Whether any rating was received for the site.
+    fn site_has_ratings(&mut self, site_id: i64) -> Result<bool, StoreError>;
     /// Replaces a site's settings and origins (its keys and secret stay).
     fn update_site(&mut self, site_id: i64, settings: &SiteSettings) -> Result<(), StoreError>;
     /// The active site with this key: its current key, or a rotated-out key whose grace

@@ -555,6 +555,13 @@ impl Tx for SqliteTx<'_> {
         Ok(site_id)
     }
 
+    fn site_has_ratings(&mut self, site_id: i64) -> Result<bool, StoreError> {
+        self.exists(
+            "SELECT 1 FROM ratings WHERE site_id = ?1 LIMIT 1",
+            &[&site_id],
+        )
+    }
+
     fn update_site(&mut self, site_id: i64, settings: &SiteSettings) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE sites SET name = ?2, scale = ?3, ack_within_secs = ?4, close_within_secs = ?5,

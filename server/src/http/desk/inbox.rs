@@ -64,7 +64,13 @@ async fn load(state: &AppState, staff: &Staff, filters: &Filters) -> Result<Inbo
         (Ok(list), Ok((sites, people))) => Ok(Inbox {
             cases: list.cases,
             sites: sites.into_iter().filter(|s| user.works(s.id)).collect(),
-            people,
+            // An agent sees the names of those who share a site with them, no others.
+            people: people
+                .into_iter()
+                .filter(|p| {
+                    user.is_owner() || p.is_owner() || p.site_ids.iter().any(|s| user.works(*s))
+                })
+                .collect(),
         }),
         (Err(crate::error::Error::Invalid { .. }), _) => Err(problem(
             StatusCode::BAD_REQUEST,

@@ -3,14 +3,16 @@
 
 use super::page::{layout, problem, respond};
 use super::{cookie, same_secret, set_cookie, NoFields, Posted, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::http::limits::client_key;
 use crate::http::AppState;
 use crate::people;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::html;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 #[derive(Deserialize, Default)]
 pub struct Next {
@@ -36,6 +38,7 @@ fn landing(next: Option<&str>) -> &str {
     match next {
         Some(path)
             if path.starts_with("/desk/")
+                && path.bytes().all(|b| b.is_ascii_graphic())
                 && !path.starts_with("/desk//")
                 && !path.contains('\\')
                 && !path.starts_with("/desk/login") =>
@@ -97,6 +100,7 @@ pub async fn form(
 /// heading.
 pub async fn submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -110,8 +114,16 @@ pub async fn submit(
         );
     }
     let now = state.clock.now();
-    let email = form.email.trim().to_lowercase();
-    if let Err(wait) = state.logins.check(email.clone(), now) {
+    let email = form.email.trim().to_owned();
+    // Wrong passwords count per email from this address (so nobody elsewhere can lock a
+    // person out) and per address (so nobody can guess across many emails).
+    let address = client_key(peer.ip());
+    let pair = format!("{}|{address}", email.to_lowercase());
+    let waiting = state
+        .logins
+        .exhausted(&pair, now)
+        .or_else(|| state.login_addresses.exhausted(&address, now));
+    if let Some(wait) = waiting {
         tracing::warn!("login throttled after wrong passwords");
         let message =
             format!("Too many attempts for this email. Wait {wait} seconds, then try again.");
@@ -138,14 +150,18 @@ pub async fn submit(
             }
             response
         }
-        Ok(None) => render(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            token,
-            &next,
-            &form.email,
-            Some("The email or the password is wrong."),
-        ),
+        Ok(None) => {
+            let _ = state.logins.check(pair, now);
+            let _ = state.login_addresses.check(address, now);
+            render(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                token,
+                &next,
+                &form.email,
+                Some("The email or the password is wrong."),
+            )
+        }
         Err(err) => {
             tracing::error!(error = %err, "logging in failed");
             problem(
@@ -189,6 +205,8 @@ mod tests {
             "/desk/\\evil.example",
             "/v1/cases",
             "/desk/login",
+            "/desk/\u{1}",
+            "/desk/ x",
         ] {
             assert_eq!(landing(Some(elsewhere)), "/desk/", "{elsewhere}");
         }

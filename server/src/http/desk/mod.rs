@@ -24,8 +24,11 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use serde::de::DeserializeOwned;
 
-/// Wrong passwords allowed per email address per minute (in bursts of as many).
+/// Wrong passwords allowed per email and client address per minute (in bursts of as
+/// many).
 pub const WRONG_PASSWORDS_PER_MINUTE: u32 = 5;
+/// Wrong passwords allowed per client address per minute, over every email.
+pub const WRONG_PASSWORDS_PER_ADDRESS: u32 = 20;
 /// The session cookie.
 const SESSION_COOKIE: &str = "nm_session";
 /// The login form's own CSRF cookie (there is no session yet to hold one).

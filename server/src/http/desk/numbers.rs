@@ -40,23 +40,13 @@ struct Chosen {
 
 async fn resolve(state: &AppState, staff: &Staff, choice: &Choice) -> Result<Chosen, Response> {
     let now = state.clock.now();
-    let preset = match choice.period.as_str() {
-        "7" => Some(Period::last(7, now)),
-        "90" => Some(Period::last(90, now)),
-        "custom" => None,
-        _ => Some(Period::last(30, now)),
-    };
-    // Dates typed in win over a preset they no longer match.
-    let typed = !choice.from.is_empty() || !choice.to.is_empty();
-    let period = match preset {
-        Some(preset)
-            if !typed
-                || (choice.from == preset.from.to_string()
-                    && choice.to == preset.to.to_string()) =>
-        {
-            Ok(preset)
-        }
-        _ => Period::parse(Some(&choice.from), Some(&choice.to), now),
+    // The dates count only with "From and to": the form always sends them, filled
+    // with the period shown.
+    let period = match choice.period.as_str() {
+        "7" => Ok(Period::last(7, now)),
+        "90" => Ok(Period::last(90, now)),
+        "custom" => Period::parse(Some(&choice.from), Some(&choice.to), now),
+        _ => Ok(Period::last(30, now)),
     };
     let period = period.map_err(|err| match err {
         Error::Invalid { message, .. } => {
@@ -136,7 +126,10 @@ pub async fn page(
         (choice_form(&choice, &chosen))
         (figures(&numbers))
         (chart(&numbers))
-        h2 { "Near misses (" (near_misses.len()) ")" }
+        h2 { "Near misses (" (numbers.near_misses) ")" }
+        @if (near_misses.len() as i64) < numbers.near_misses {
+            p.hint { "The newest " (near_misses.len()) " are listed; the download has them all." }
+        }
         (near_miss_list(&near_misses, now))
         h2 { "Root causes" }
         @if numbers.causes.is_empty() {
@@ -201,7 +194,7 @@ fn choice_form(choice: &Choice, chosen: &Chosen) -> Markup {
                 }
             }
             div {
-                label for="n-from" { "From" }
+                label for="n-from" { "From (with “From and to”)" }
                 input #n-from type="date" name="from" value=(chosen.period.from);
             }
             div {

@@ -588,14 +588,15 @@ pub async fn save_site(
     Path(id): Path<i64>,
     Posted(staff, form): Posted<SiteForm>,
 ) -> Response {
-    match form.settings() {
-        Ok(settings) => match sites::update(&state.store, id, settings).await {
-            Ok(()) => {
-                let note = Notice::done("Saved. The widget and new cases use it at once.");
-                render_site(&state, &staff, id, None, StatusCode::OK, note).await
-            }
-            Err(err) => unavailable(err),
-        },
+    let saved = match form.settings() {
+        Ok(settings) => sites::update(&state.store, id, settings).await,
+        Err(refused) => Err(refused),
+    };
+    match saved {
+        Ok(()) => {
+            let note = Notice::done("Saved. The widget and new cases use it at once.");
+            render_site(&state, &staff, id, None, StatusCode::OK, note).await
+        }
         Err(Error::Invalid { field, message, .. }) => {
             let note = Notice::problem(field, message);
             render_site(
