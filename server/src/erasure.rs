@@ -4,7 +4,7 @@
 //! Each erasure is recorded, without the address.
 
 use crate::error::Error;
-use crate::store::{Store, StoreError};
+use crate::store::{MessageRewrite, Store, StoreError, StoredContact, Tx};
 use crate::time::{millis, Clock};
 use std::time::Duration;
 
@@ -50,26 +50,21 @@ pub async fn erase(store: &Store, person: Person, by: &str, now: i64) -> Result<
     let by = by.to_owned();
     let erased = store
         .write(move |tx| {
-            let ratings: Vec<String> = match &person {
-                Person::Email(email) => tx
-                    .contacts_matching(Some(email.trim()), None)?
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect(),
+            let contacts: Vec<StoredContact> = match &person {
+                Person::Email(email) => tx.contacts_matching(Some(email.trim()), None)?,
                 Person::Phone(phone) => {
                     let wanted = digits(phone);
                     tx.contacts_matching(None, None)?
                         .into_iter()
-                        .filter(|(_, p)| p.as_deref().is_some_and(|p| digits(p) == wanted))
-                        .map(|(id, _)| id)
+                        .filter(|c| c.phone.as_deref().is_some_and(|p| digits(p) == wanted))
                         .collect()
                 }
             };
-            for rating in &ratings {
-                tx.erase_contact(rating, now)?;
-            }
-            tx.record_erasure(reason, ratings.len() as i64, &by, now)?;
-            Ok::<_, StoreError>(ratings.len())
+            forget(tx, &contacts, now)?;
+            // What the details no longer hold may still be in older messages.
+            scrub_messages(tx, &person, now)?;
+            tx.record_erasure(reason, contacts.len() as i64, &by, now)?;
+            Ok::<_, StoreError>(contacts.len())
         })
         .await?;
     forget_old_pages(store).await;
@@ -98,8 +93,8 @@ async fn forget_old_pages(store: &Store) {
     tracing::warn!("checkpoint after an erasure kept waiting on readers");
 }
 
-/// Erases contact data last updated before `now - keep` and prunes delivered messages
-/// older than 30 days; returns (ratings erased, messages pruned).
+/// Erases contact data last updated before `now - keep` and prunes messages delivered
+/// or given up more than 30 days ago; returns (ratings erased, messages pruned).
 pub async fn retain(
     store: &Store,
     keep: Option<Duration>,
@@ -111,22 +106,87 @@ pub async fn retain(
         .write(move |tx| {
             let mut erased = 0;
             if let Some(cutoff) = cutoff {
-                let ratings = tx.contacts_matching(None, Some(cutoff))?;
-                for (rating, _) in &ratings {
-                    tx.erase_contact(rating, now)?;
-                }
-                erased = ratings.len();
+                let contacts = tx.contacts_matching(None, Some(cutoff))?;
+                forget(tx, &contacts, now)?;
+                erased = contacts.len();
                 if erased > 0 {
                     tx.record_erasure("retention", erased as i64, "retention", now)?;
                 }
             }
-            Ok::<_, StoreError>((erased, tx.prune_delivered(pruned_before)?))
+            Ok::<_, StoreError>((erased, tx.prune_messages(pruned_before)?))
         })
         .await?;
     if done.0 > 0 {
         forget_old_pages(store).await;
     }
     Ok(done)
+}
+
+/// Forgets `contacts` from their details and every trace of them in alert messages.
+fn forget(tx: &mut dyn Tx, contacts: &[StoredContact], now: i64) -> Result<(), StoreError> {
+    for contact in contacts {
+        tx.clear_contact(&contact.rating_id)?;
+    }
+    for contact in contacts {
+        if let Some(email) = &contact.email {
+            scrub_messages(tx, &Person::Email(email.clone()), now)?;
+        }
+        if let Some(phone) = &contact.phone {
+            scrub_messages(tx, &Person::Phone(phone.clone()), now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a message's `contact` object is `person`'s.
+fn is_theirs(contact: &serde_json::Value, person: &Person) -> bool {
+    let field = |name: &str| contact.get(name).and_then(|v| v.as_str());
+    match person {
+        Person::Email(email) => {
+            field("email").is_some_and(|e| e.eq_ignore_ascii_case(email.trim()))
+        }
+        Person::Phone(phone) => field("phone").is_some_and(|p| digits(p) == digits(phone)),
+    }
+}
+
+/// Takes `person` out of every alert message that mentions them, whatever the details
+/// say now (they may have changed since the message was queued): the payload's contact,
+/// a customer email's address (a pending one is given up), and error texts.
+fn scrub_messages(tx: &mut dyn Tx, person: &Person, now: i64) -> Result<(), StoreError> {
+    let needle = match person {
+        Person::Email(email) => email.trim().to_owned(),
+        // Phones are typed in many ways: every message with one is looked at.
+        Person::Phone(_) => "\"phone\":\"".to_owned(),
+    };
+    for message in tx.messages_mentioning(&needle)? {
+        let mut payload = message.payload.clone();
+        if let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&message.payload) {
+            if let Some(contact) = body.pointer_mut("/data/rating/details/contact") {
+                if is_theirs(contact, person) {
+                    *contact = serde_json::Value::Null;
+                    payload = body.to_string();
+                }
+            }
+        }
+        let theirs = message.kind == "customer_email"
+            && matches!(person, Person::Email(e) if message.target.eq_ignore_ascii_case(e.trim()));
+        let unchanged = payload == message.payload && !theirs;
+        let error_only = !message
+            .payload
+            .to_lowercase()
+            .contains(&needle.to_lowercase());
+        if unchanged && !error_only {
+            continue;
+        }
+        tx.rewrite_message(&MessageRewrite {
+            id: message.id,
+            payload: &payload,
+            target: if theirs { "(erased)" } else { &message.target },
+            cancel: (theirs && message.pending).then_some(now),
+            forget: &needle,
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs retention now and then every hour, until the process ends.

@@ -198,3 +198,41 @@ fn retention_erases_old_contacts_and_prunes_delivered_messages() {
     assert_eq!(server.count("SELECT count(*) FROM outbox"), 0);
     assert_nowhere_on_disk(&server, &["old@example.com"]);
 }
+
+#[test]
+fn an_address_the_details_no_longer_hold_is_still_erased_from_messages() {
+    let hooks = Receiver::start(&[]);
+    let server = Server::start();
+    server.add_endpoint("webhook", &hooks.url, false);
+    let token = server.token("Privacy desk");
+    near_miss_with_contact(
+        &server,
+        1,
+        json!({"email": "first@example.com", "consent": true}),
+    );
+    // The customer changes their mind: the details no longer hold the address, but the
+    // update already queued for the webhook does.
+    let details = json!({"site": server.site, "comment": "Cold fries."});
+    assert_eq!(
+        server
+            .post_json(&format!("/v1/ratings/{}/details", id(1)), &details)
+            .status,
+        200
+    );
+    wait_for("every webhook delivered", || {
+        server.count("SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == 0
+    });
+    assert!(on_disk(&server, "first@example.com"));
+    let reply = server.authed(
+        "DELETE",
+        "/v1/contacts?email=first@example.com",
+        &token,
+        None,
+    );
+    assert_eq!(
+        reply.json(),
+        json!({"erased": 0}),
+        "no details held it any more"
+    );
+    assert_nowhere_on_disk(&server, &["first@example.com"]);
+}

@@ -362,16 +362,19 @@ pub trait Tx {
     // Data rights.
 
     /// The ratings whose details hold contact data: with this email (any letter case)
-    /// when `email` is given, updated before `updated_before` when that is; each with
-    /// its phone, for matching a phone number.
+    /// when `email` is given, updated before `updated_before` when that is.
     fn contacts_matching(
         &mut self,
         email: Option<&str>,
         updated_before: Option<i64>,
-    ) -> Result<Vec<(String, Option<String>)>, StoreError>;
-    /// Removes a rating's contact data from its details and from every alert message
-    /// of its case, queued or delivered; a pending email to the customer is not sent.
-    fn erase_contact(&mut self, rating_id: &str, now: i64) -> Result<(), StoreError>;
+    ) -> Result<Vec<StoredContact>, StoreError>;
+    /// Removes a rating's contact data from its details.
+    fn clear_contact(&mut self, rating_id: &str) -> Result<(), StoreError>;
+    /// Alert messages whose payload, target or last error mention `needle` (any letter
+    /// case).
+    fn messages_mentioning(&mut self, needle: &str) -> Result<Vec<OutboxText>, StoreError>;
+    /// Rewrites a message without a person's contact data.
+    fn rewrite_message(&mut self, rewrite: &MessageRewrite<'_>) -> Result<(), StoreError>;
     /// Records an erasure: why, how many ratings, by whom (never the address).
     fn record_erasure(
         &mut self,
@@ -380,8 +383,8 @@ pub trait Tx {
         by: &str,
         now: i64,
     ) -> Result<(), StoreError>;
-    /// Deletes alert messages delivered before `before`; how many.
-    fn prune_delivered(&mut self, before: i64) -> Result<usize, StoreError>;
+    /// Deletes alert messages delivered or given up before `before`; how many.
+    fn prune_messages(&mut self, before: i64) -> Result<usize, StoreError>;
     /// Up to `limit` ratings received in `[from, to)`, oldest first, after the rating
     /// `after` (its time and id), with their case and details: the export.
     fn export_rows(
@@ -406,6 +409,48 @@ pub trait Tx {
     fn sites(&mut self) -> Result<Vec<Site>, StoreError>;
     /// A site's prevention actions, newest first.
     fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError>;
+}
+
+/// A rating's stored contact data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredContact {
+    /// The rating.
+    pub rating_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone, as typed.
+    pub phone: Option<String>,
+}
+
+/// An alert message's stored text, for erasure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxText {
+    /// Row id.
+    pub id: i64,
+    /// Its kind, as stored.
+    pub kind: String,
+    /// A URL or an email address.
+    pub target: String,
+    /// The webhook body.
+    pub payload: String,
+    /// Neither delivered nor given up yet.
+    pub pending: bool,
+}
+
+/// A message rewritten without a person's contact data.
+pub struct MessageRewrite<'a> {
+    /// Row id.
+    pub id: i64,
+    /// The payload without the contact.
+    pub payload: &'a str,
+    /// The target, or `(erased)` when it was the person's address.
+    pub target: &'a str,
+    /// Give it up at this time (an email still due to the person).
+    pub cancel: Option<i64>,
+    /// What to take out of its last error, too.
+    pub forget: &'a str,
 }
 
 /// One rating as the export shows it.

@@ -1410,25 +1410,26 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         email: Option<&str>,
         updated_before: Option<i64>,
-    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    ) -> Result<Vec<StoredContact>, StoreError> {
         self.all(
-            "SELECT rating_id, contact_phone FROM details
+            "SELECT rating_id, contact_name, contact_email, contact_phone FROM details
              WHERE (contact_name IS NOT NULL OR contact_email IS NOT NULL
                     OR contact_phone IS NOT NULL)
                AND (?1 IS NULL OR contact_email = ?1 COLLATE NOCASE)
                AND (?2 IS NULL OR updated_at < ?2)",
             params![email, updated_before],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| {
+                Ok(StoredContact {
+                    rating_id: row.get(0)?,
+                    name: row.get(1)?,
+                    email: row.get(2)?,
+                    phone: row.get(3)?,
+                })
+            },
         )
     }
 
-    fn erase_contact(&mut self, rating_id: &str, now: i64) -> Result<(), StoreError> {
-        let email: Option<String> = self
-            .conn
-            .prepare_cached("SELECT contact_email FROM details WHERE rating_id = ?1")?
-            .query_row([rating_id], |row| row.get(0))
-            .optional()?
-            .flatten();
+    fn clear_contact(&mut self, rating_id: &str) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "UPDATE details SET contact_name = NULL, contact_email = NULL,
@@ -1436,45 +1437,40 @@ impl Tx for SqliteTx<'_> {
                  WHERE rating_id = ?1",
             )?
             .execute([rating_id])?;
-        let case_id = self.case_id_for_rating(rating_id)?;
-        let messages = self.all(
-            "SELECT id, payload FROM outbox WHERE case_id = ?1",
-            [case_id],
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
-        )?;
-        for (id, payload) in messages {
-            let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&payload) else {
-                continue;
-            };
-            if let Some(details) = body.pointer_mut("/data/rating/details") {
-                if details.get("contact").is_some() {
-                    details["contact"] = serde_json::Value::Null;
-                    self.conn
-                        .prepare_cached("UPDATE outbox SET payload = ?2 WHERE id = ?1")?
-                        .execute(params![id, body.to_string()])?;
-                }
-            }
-        }
-        if let Some(email) = email {
-            // The customer's own email is not sent, and its address not kept.
-            self.conn
-                .prepare_cached(
-                    "UPDATE outbox SET target = '(erased)',
-                            failed_at = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
-                                             THEN ?2 ELSE failed_at END,
-                            last_error = CASE WHEN delivered_at IS NULL
-                                              THEN 'the customer''s contact data was erased'
-                                              ELSE NULL END
-                     WHERE kind = 'customer_email' AND target = ?1 COLLATE NOCASE",
-                )?
-                .execute(params![email, now])?;
-            self.conn
-                .prepare_cached(
-                    "UPDATE outbox SET last_error = '(erased)'
-                     WHERE instr(lower(last_error), lower(?1)) > 0",
-                )?
-                .execute([email])?;
-        }
+        Ok(())
+    }
+
+    fn messages_mentioning(&mut self, needle: &str) -> Result<Vec<OutboxText>, StoreError> {
+        self.all(
+            "SELECT id, kind, target, payload, delivered_at IS NULL AND failed_at IS NULL
+             FROM outbox
+             WHERE instr(lower(payload), lower(?1)) > 0 OR instr(lower(target), lower(?1)) > 0
+                OR instr(lower(coalesce(last_error, '')), lower(?1)) > 0",
+            [needle],
+            |row| {
+                Ok(OutboxText {
+                    id: row.get(0)?,
+                    kind: row.get(1)?,
+                    target: row.get(2)?,
+                    payload: row.get(3)?,
+                    pending: row.get(4)?,
+                })
+            },
+        )
+    }
+
+    fn rewrite_message(&mut self, m: &MessageRewrite<'_>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET payload = ?2, target = ?3,
+                        last_error = CASE
+                            WHEN ?4 IS NOT NULL THEN 'the customer''s contact data was erased'
+                            WHEN instr(lower(last_error), lower(?5)) > 0 THEN '(erased)'
+                            ELSE last_error END,
+                        failed_at = coalesce(failed_at, ?4)
+                 WHERE id = ?1",
+            )?
+            .execute(params![m.id, m.payload, m.target, m.cancel, m.forget])?;
         Ok(())
     }
 
@@ -1493,10 +1489,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn prune_delivered(&mut self, before: i64) -> Result<usize, StoreError> {
+    fn prune_messages(&mut self, before: i64) -> Result<usize, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("DELETE FROM outbox WHERE delivered_at < ?1")?
+            .prepare_cached("DELETE FROM outbox WHERE delivered_at < ?1 OR failed_at < ?1")?
             .execute([before])?)
     }
 
