@@ -307,11 +307,26 @@ pub async fn list(store: &Store, listing: Listing, now: i64) -> Result<CaseList,
     };
     let cases = store
         .read(move |tx| {
+            // A site named by any of its keys, and one the caller may see, or none at all.
+            let sites = match listing.site.as_deref().filter(|k| !k.is_empty()) {
+                Some(key) => {
+                    let id = tx.site_id_by_any_key(key)?.ok_or(Error::UnknownSite)?;
+                    if listing
+                        .scope
+                        .as_ref()
+                        .is_some_and(|scope| !scope.contains(&id))
+                    {
+                        return Err(Error::UnknownSite);
+                    }
+                    Some(vec![id])
+                }
+                None => listing.scope.clone(),
+            };
             let filter = CaseFilter {
                 status,
                 overdue_at,
-                site_key: listing.site.as_deref(),
-                site_ids: listing.scope.as_deref(),
+                site_key: None,
+                site_ids: sites.as_deref(),
                 assignee: listing.assignee,
                 cause: listing.cause.as_deref(),
                 by_deadline: listing.by_deadline,
@@ -322,7 +337,7 @@ pub async fn list(store: &Store, listing: Listing, now: i64) -> Result<CaseList,
             for id in tx.case_ids(&filter)? {
                 cases.extend(view(tx, id, now)?);
             }
-            Ok::<_, StoreError>(cases)
+            Ok::<_, Error>(cases)
         })
         .await?;
     Ok(CaseList { cases })

@@ -257,10 +257,9 @@ fn an_agent_sees_and_works_only_their_sites() {
         !inbox.contains(&theirs) && !inbox.contains("Other Shop"),
         "{inbox}"
     );
-    assert!(!ana
-        .get(&format!("/desk/?site={other}"))
-        .body
-        .contains(&theirs));
+    let filtered = ana.get(&format!("/desk/?site={other}"));
+    assert_eq!(filtered.status, 404);
+    assert!(!filtered.body.contains(&theirs));
     assert_eq!(ana.get(&format!("/desk/cases/{theirs}")).status, 404);
     // Even with a valid token from a page of their own, a step on it is refused.
     let page = format!("/desk/cases/{ours}");

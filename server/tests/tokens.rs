@@ -53,6 +53,12 @@ fn a_token_limited_to_a_site_sees_only_that_site() {
         2
     );
     get(&format!("/v1/cases/{theirs}"), &limited).assert_error(404, "unknown_case", Some("ref"));
+    get(&format!("/v1/cases?site={other}"), &limited).assert_error(
+        404,
+        "unknown_site",
+        Some("site"),
+    );
+    get("/v1/cases?site=s_nosuchsite", &owner).assert_error(404, "unknown_site", Some("site"));
     let step = json!({"step": "acknowledged", "actor": "Somebody Else"});
     server
         .authed(

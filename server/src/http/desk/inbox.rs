@@ -72,6 +72,11 @@ async fn load(state: &AppState, staff: &Staff, filters: &Filters) -> Result<Inbo
                 })
                 .collect(),
         }),
+        (Err(crate::error::Error::UnknownSite), _) => Err(problem(
+            StatusCode::NOT_FOUND,
+            "No such site",
+            "None of your sites has this key.",
+        )),
         (Err(crate::error::Error::Invalid { .. }), _) => Err(problem(
             StatusCode::BAD_REQUEST,
             "No such filter",
