@@ -2,7 +2,7 @@
 //! did on standard error; what a script needs (a key, a token, a secret) goes to
 //! standard output.
 
-use crate::{AlertAddArgs, SiteAddArgs, UserAddArgs};
+use crate::{AlertAddArgs, EndpointArgs, SiteAddArgs, UserAddArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use nearmiss_core::Scale;
 use nearmiss_server::people::{self, NewPerson};
@@ -382,5 +382,152 @@ pub fn seed_demo(db: &str, key: &str, days: i64) -> Result<()> {
         "\nSeeded {} ratings and {} cases ({} closed) over {days} days.",
         seeded.ratings, seeded.cases, seeded.closed
     );
+    Ok(())
+}
+
+pub fn test_alert(db: &str, args: EndpointArgs) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, &args.site)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    if !runtime
+        .block_on(alerts::send_test(&store, site, args.id, now()))
+        .context("queueing the test alert")?
+    {
+        bail!(
+            "the site has no active endpoint {} (see `nearmiss alert list`)",
+            args.id
+        );
+    }
+    eprintln!(
+        "Test alert NM-TEST queued for endpoint {}; a running server sends it within seconds. \
+         `nearmiss alert list --site {}` shows how it went.",
+        args.id, args.site
+    );
+    Ok(())
+}
+
+pub fn remove_alert(db: &str, args: EndpointArgs) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, &args.site)?;
+    if !alerts::remove_endpoint(&store, site.id, args.id, now()).context("removing the endpoint")? {
+        bail!(
+            "the site has no endpoint {} (see `nearmiss alert list`)",
+            args.id
+        );
+    }
+    eprintln!("Endpoint {} removed: nothing more is sent there.", args.id);
+    Ok(())
+}
+
+pub fn redeliver_alerts(db: &str, args: EndpointArgs) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, &args.site)?;
+    let queued =
+        alerts::redeliver(&store, site.id, args.id, now()).context("queueing them again")?;
+    eprintln!(
+        "{queued} given-up message(s) of endpoint {} queued again, with their webhook-id.",
+        args.id
+    );
+    Ok(())
+}
+
+pub fn list_sites(db: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let sites = store
+        .read_now(|tx| tx.sites())
+        .context("reading the sites")?;
+    if sites.is_empty() {
+        eprintln!("No site yet: add one with `nearmiss site add`.");
+    }
+    for site in sites {
+        println!(
+            "{}\t{}\t{}",
+            site.key,
+            site.settings.name,
+            site.settings.origins.join(" ")
+        );
+    }
+    Ok(())
+}
+
+pub fn show_site(db: &str, key: &str) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, key)?;
+    let s = &site.settings;
+    let endpoints = store
+        .read_now(|tx| tx.endpoint_states(site.id))
+        .context("reading the alert endpoints")?;
+    println!("key           {}", site.key);
+    println!("name          {}", s.name);
+    println!("origins       {}", s.origins.join(" "));
+    println!("scale         {}", u8::from(s.scale));
+    println!("ack within    {}", humantime::format_duration(s.ack_within));
+    println!(
+        "close within  {}",
+        humantime::format_duration(s.close_within)
+    );
+    println!("time zone     {}", s.timezone);
+    println!("reasons       {}", s.reasons.join(" | "));
+    println!("causes        {}", s.causes.join(" | "));
+    println!("apology       {}", s.apology);
+    println!("owner         {}", s.owner);
+    println!(
+        "review link   {}",
+        s.review_url.as_deref().unwrap_or("none")
+    );
+    println!("signed only   {}", s.require_token);
+    for e in endpoints {
+        println!(
+            "alert {}       {} {}{} ({:?}; delivered {}, waiting {}, failed {})",
+            e.id,
+            e.kind,
+            e.target,
+            if e.escalation { " (escalation)" } else { "" },
+            e.state,
+            e.delivered,
+            e.pending,
+            e.failed
+        );
+    }
+    Ok(())
+}
+
+pub fn list_cases(db: &str, site: Option<String>, status: String) -> Result<()> {
+    let store = open_store(db)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let listing = nearmiss_server::cases::Listing {
+        status: Some(status),
+        site,
+        ..Default::default()
+    };
+    let list = runtime
+        .block_on(nearmiss_server::cases::list(&store, listing, now()))
+        .map_err(|err| match err {
+            nearmiss_server::error::Error::UnknownSite => anyhow!("--site names no site"),
+            nearmiss_server::error::Error::Invalid { message, .. } => {
+                anyhow!("--status: {message}")
+            }
+            other => anyhow::Error::new(other).context("listing the cases"),
+        })?;
+    if list.cases.is_empty() {
+        eprintln!("No case.");
+    }
+    for view in list.cases {
+        let case = view.case;
+        let state = match (case.status, case.overdue) {
+            (nearmiss_server::states::Status::Closed, _) => "closed",
+            (_, true) => "overdue",
+            _ => "open",
+        };
+        println!(
+            "{}\t{state}\t{}/{}\t{}\t{}\t{}",
+            case.reference,
+            view.rating.score,
+            view.rating.scale,
+            case.site_name,
+            case.opened_at.rfc3339(),
+            case.assignee.as_deref().unwrap_or("-")
+        );
+    }
     Ok(())
 }

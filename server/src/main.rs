@@ -40,6 +40,15 @@ enum Command {
     /// Manage the people who work the desk.
     #[command(subcommand)]
     User(UserCommand),
+    /// List cases, newest first: reference, status, score, site, opened, owner.
+    Cases {
+        /// Only this site's (by key).
+        #[arg(long)]
+        site: Option<String>,
+        /// open, overdue, closed or all.
+        #[arg(long, default_value = "open")]
+        status: String,
+    },
     /// Fill an empty site with weeks of made-up ratings and cases, to try the desk.
     Demo {
         /// The site's key (use a demo site: this is not real feedback).
@@ -114,6 +123,22 @@ enum AlertCommand {
         #[arg(long)]
         site: String,
     },
+    /// Send a made-up near miss (NM-TEST, marked "test": true) to one endpoint.
+    Test(EndpointArgs),
+    /// Stop sending to an endpoint; what it had waiting is given up.
+    Remove(EndpointArgs),
+    /// Send an endpoint's given-up messages again, once it works.
+    Redeliver(EndpointArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct EndpointArgs {
+    /// The site's key.
+    #[arg(long)]
+    pub(crate) site: String,
+    /// The endpoint's id, from `alert list`.
+    #[arg(long)]
+    pub(crate) id: i64,
 }
 
 #[derive(Args)]
@@ -166,6 +191,14 @@ enum SiteCommand {
     },
     /// Stop every key of a site at once (its data stays; rotate-key revives it).
     Revoke {
+        /// The site's key.
+        #[arg(long)]
+        site: String,
+    },
+    /// Show every site: key, name and origins.
+    List,
+    /// Show one site's settings and alert endpoints.
+    Show {
         /// The site's key.
         #[arg(long)]
         site: String,
@@ -252,6 +285,12 @@ fn run(db: &str, command: Command) -> Result<()> {
         Command::Token(TokenCommand::Revoke { id }) => c::revoke_token(db, id),
         Command::Alert(AlertCommand::Add(args)) => c::add_alert(db, args),
         Command::Alert(AlertCommand::List { site }) => c::list_alerts(db, &site),
+        Command::Alert(AlertCommand::Test(args)) => c::test_alert(db, args),
+        Command::Alert(AlertCommand::Remove(args)) => c::remove_alert(db, args),
+        Command::Alert(AlertCommand::Redeliver(args)) => c::redeliver_alerts(db, args),
+        Command::Site(SiteCommand::List) => c::list_sites(db),
+        Command::Site(SiteCommand::Show { site }) => c::show_site(db, &site),
+        Command::Cases { site, status } => c::list_cases(db, site, status),
         Command::User(UserCommand::Add(args)) => c::add_user(db, args),
         Command::User(UserCommand::List) => c::list_users(db),
         Command::User(UserCommand::Remove { email }) => c::remove_user(db, &email),

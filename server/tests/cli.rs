@@ -115,3 +115,98 @@ fn an_alert_endpoint_is_added_even_when_its_name_does_not_resolve_now() {
         "refused without echoing the address: {stderr}"
     );
 }
+
+#[test]
+fn sites_alerts_and_cases_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let run = |args: &[&str]| nearmiss(&db, args);
+    let (_, key, _) = run(&[
+        "site",
+        "add",
+        "--name",
+        "Corner Bistro",
+        "--origin",
+        "https://bistro.example",
+    ]);
+    let key = key.trim().to_owned();
+
+    let (ok, listed, _) = run(&["site", "list"]);
+    assert!(
+        ok && listed.starts_with(&format!("{key}\tCorner Bistro\thttps://bistro.example")),
+        "{listed}"
+    );
+    let (ok, _, _) = run(&[
+        "alert",
+        "add",
+        "--site",
+        &key,
+        "--webhook",
+        "https://hooks.nearmiss-test.invalid/in",
+    ]);
+    assert!(ok);
+    let (ok, shown, _) = run(&["site", "show", "--site", &key]);
+    assert!(
+        ok && shown.contains("ack within    15m") && shown.contains("alert 1"),
+        "{shown}"
+    );
+
+    let (ok, _, stderr) = run(&["alert", "test", "--site", &key, "--id", "1"]);
+    assert!(ok, "{stderr}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM outbox WHERE case_id IS NULL AND payload LIKE '%\"test\":true%'"
+        ),
+        1
+    );
+    let (ok, _, stderr) = run(&["alert", "test", "--site", &key, "--id", "9"]);
+    assert!(!ok && stderr.contains("no active endpoint 9"), "{stderr}");
+
+    let (ok, _, _) = run(&["alert", "remove", "--site", &key, "--id", "1"]);
+    assert!(ok);
+    assert_eq!(
+        count("SELECT count(*) FROM endpoints WHERE disabled_reason = 'removed'"),
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM outbox WHERE failed_at IS NULL AND delivered_at IS NULL"),
+        0,
+        "nothing left waiting"
+    );
+    let (ok, _, stderr) = run(&["alert", "redeliver", "--site", &key, "--id", "1"]);
+    assert!(
+        ok && stderr.starts_with("0 given-up"),
+        "a removed endpoint gets nothing again: {stderr}"
+    );
+
+    // A message given up on an endpoint that works again is sent again, same id.
+    let (ok, _, _) = run(&[
+        "alert",
+        "add",
+        "--site",
+        &key,
+        "--slack",
+        "https://hooks.nearmiss-test.invalid/2",
+    ]);
+    assert!(ok);
+    assert!(run(&["alert", "test", "--site", &key, "--id", "2"]).0);
+    conn.execute("UPDATE outbox SET failed_at = 1, attempts = 9, last_error = 'gave up' WHERE endpoint_id = 2", []).unwrap();
+    let (ok, _, stderr) = run(&["alert", "redeliver", "--site", &key, "--id", "2"]);
+    assert!(ok && stderr.starts_with("1 given-up"), "{stderr}");
+    assert_eq!(count("SELECT count(*) FROM outbox WHERE endpoint_id = 2 AND failed_at IS NULL AND attempts = 0"), 1);
+
+    let (ok, _, _) = run(&["demo", "--site", &key, "--days", "3"]);
+    assert!(ok);
+    let (ok, cases, _) = run(&["cases", "--status", "all"]);
+    assert!(
+        ok && cases.lines().count() > 1 && cases.starts_with("NM-"),
+        "{cases}"
+    );
+    assert!(cases.lines().all(|l| l.contains("\tCorner Bistro\t")));
+    let (ok, _, stderr) = run(&["cases", "--site", "s_nosuchsite"]);
+    assert!(!ok && stderr.contains("--site"), "{stderr}");
+    let (ok, _, stderr) = run(&["cases", "--status", "soon"]);
+    assert!(!ok && stderr.contains("--status"), "{stderr}");
+}

@@ -202,6 +202,18 @@ pub async fn send_test(
         .await
 }
 
+/// Removes an endpoint of `site_id` (it stays in the log as "removed") and gives up what
+/// it had waiting; whether the site had it.
+pub fn remove_endpoint(store: &Store, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError> {
+    store.write_now(move |tx| tx.remove_endpoint(site_id, id, now))
+}
+
+/// Sends an active endpoint's given-up messages again (after its owner fixed it); how
+/// many. Each keeps its `webhook-id`, so a receiver that got one already can tell.
+pub fn redeliver(store: &Store, site_id: i64, id: i64, now: i64) -> Result<usize, StoreError> {
+    store.write_now(move |tx| tx.redeliver(site_id, id, now))
+}
+
 /// An endpoint's latest messages, newest first: its delivery log.
 pub async fn delivery_log(store: &Store, endpoint_id: i64) -> Result<Vec<Delivery>, StoreError> {
     store

@@ -370,6 +370,11 @@ pub trait Tx {
     ) -> Result<Vec<StoredContact>, StoreError>;
     /// Removes a rating's contact data from its details.
     fn clear_contact(&mut self, rating_id: &str) -> Result<(), StoreError>;
+    /// Stops an endpoint of a site for good ("removed") and gives up what it had waiting;
+    /// whether the site had it.
+    fn remove_endpoint(&mut self, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError>;
+    /// Queues an active endpoint's given-up messages again, due at once; how many.
+    fn redeliver(&mut self, site_id: i64, id: i64, now: i64) -> Result<usize, StoreError>;
     /// Alert messages whose payload, target or last error mention `needle` (any letter
     /// case).
     fn messages_mentioning(&mut self, needle: &str) -> Result<Vec<OutboxText>, StoreError>;

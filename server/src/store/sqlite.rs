@@ -1440,6 +1440,32 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn remove_endpoint(&mut self, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError> {
+        let removed = self.conn.execute(
+            "UPDATE endpoints SET disabled_at = coalesce(disabled_at, ?3),
+                    disabled_reason = 'removed'
+             WHERE id = ?1 AND site_id = ?2",
+            params![id, site_id, now],
+        )?;
+        self.conn.execute(
+            "UPDATE outbox SET failed_at = ?2, last_error = 'the endpoint was removed'
+             WHERE endpoint_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL",
+            params![id, now],
+        )?;
+        Ok(removed == 1)
+    }
+
+    fn redeliver(&mut self, site_id: i64, id: i64, now: i64) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = ?3,
+                    last_error = NULL
+             WHERE endpoint_id = ?1 AND failed_at IS NOT NULL AND delivered_at IS NULL
+               AND endpoint_id IN (SELECT id FROM endpoints
+                                   WHERE site_id = ?2 AND disabled_at IS NULL)",
+            params![id, site_id, now],
+        )?)
+    }
+
     fn messages_mentioning(&mut self, needle: &str) -> Result<Vec<OutboxText>, StoreError> {
         self.all(
             "SELECT id, kind, target, payload, delivered_at IS NULL AND failed_at IS NULL
