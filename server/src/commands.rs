@@ -2,7 +2,7 @@
 //! did on standard error; what a script needs (a key, a token, a secret) goes to
 //! standard output.
 
-use crate::{AlertAddArgs, EndpointArgs, SiteAddArgs, UserAddArgs};
+use crate::{AlertAddArgs, EndpointArgs, SiteAddArgs, SiteSetArgs, UserAddArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use nearmiss_core::Scale;
 use nearmiss_server::people::{self, NewPerson};
@@ -110,18 +110,7 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
     // an http(s) review link, no empty reason.
     let settings = sites::SiteForm::of(&settings)
         .settings()
-        .map_err(|err| match err {
-            nearmiss_server::error::Error::Invalid { field, message, .. } => {
-                let flag = match field {
-                    "origins" => "origin",
-                    "reasons" => "reason",
-                    "causes" => "cause",
-                    other => other,
-                };
-                anyhow!("--{}: {message}", flag.replace('_', "-"))
-            }
-            other => anyhow::Error::new(other),
-        })?;
+        .map_err(flag_error)?;
 
     let store = open_store(db)?;
     let site = sites::add(&store, settings, now()).context("adding the site")?;
@@ -529,5 +518,71 @@ pub fn list_cases(db: &str, site: Option<String>, status: String) -> Result<()> 
             case.assignee.as_deref().unwrap_or("-")
         );
     }
+    Ok(())
+}
+
+/// A refused site setting, named by its flag.
+fn flag_error(err: nearmiss_server::error::Error) -> anyhow::Error {
+    match err {
+        nearmiss_server::error::Error::Invalid { field, message, .. } => {
+            let flag = match field {
+                "origins" => "origin",
+                "reasons" => "reason",
+                "causes" => "cause",
+                other => other,
+            };
+            anyhow!("--{}: {message}", flag.replace('_', "-"))
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+pub fn set_site(db: &str, args: SiteSetArgs) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, &args.site)?;
+    let mut form = sites::SiteForm::of(&site.settings);
+    let lines = |values: Vec<String>| values.join("\n");
+    if let Some(name) = args.name {
+        form.name = name;
+    }
+    if !args.origins.is_empty() {
+        form.origins = lines(args.origins);
+    }
+    if let Some(scale) = args.scale {
+        form.scale = scale;
+    }
+    if let Some(ack) = args.ack_within {
+        form.ack_within = ack;
+    }
+    if let Some(close) = args.close_within {
+        form.close_within = close;
+    }
+    if !args.reasons.is_empty() {
+        form.reasons = lines(args.reasons);
+    }
+    if !args.causes.is_empty() {
+        form.causes = lines(args.causes);
+    }
+    if let Some(apology) = args.apology {
+        form.apology = apology;
+    }
+    if let Some(owner) = args.owner {
+        form.owner = owner;
+    }
+    if let Some(review) = args.review_url {
+        form.review_url = review;
+    }
+    if let Some(signed) = args.require_token {
+        form.require_token = signed.then(|| "on".into());
+    }
+    if let Some(zone) = args.timezone {
+        form.timezone = zone;
+    }
+    let settings = form.settings().map_err(flag_error)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime
+        .block_on(sites::update(&store, site.id, settings))
+        .map_err(flag_error)?;
+    eprintln!("Saved; a running server uses the new settings within 2 s.");
     Ok(())
 }

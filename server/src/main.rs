@@ -195,6 +195,8 @@ enum SiteCommand {
         #[arg(long)]
         site: String,
     },
+    /// Change a site's settings; what is not given stays (a repeated flag replaces the list).
+    Set(SiteSetArgs),
     /// Show every site: key, name and origins.
     List,
     /// Show one site's settings and alert endpoints.
@@ -203,6 +205,49 @@ enum SiteCommand {
         #[arg(long)]
         site: String,
     },
+}
+
+#[derive(Args)]
+pub(crate) struct SiteSetArgs {
+    /// The site's key.
+    #[arg(long)]
+    pub(crate) site: String,
+    /// The business's name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The origins allowed to send ratings (repeatable; replaces them all).
+    #[arg(long = "origin")]
+    pub(crate) origins: Vec<String>,
+    /// 5 or 10 (only while the site has no ratings).
+    #[arg(long)]
+    pub(crate) scale: Option<String>,
+    /// Like 15m.
+    #[arg(long)]
+    pub(crate) ack_within: Option<String>,
+    /// Like 2d.
+    #[arg(long)]
+    pub(crate) close_within: Option<String>,
+    /// The reason chips (repeatable; replaces them all).
+    #[arg(long = "reason")]
+    pub(crate) reasons: Vec<String>,
+    /// The root-cause categories (repeatable; replaces them all).
+    #[arg(long = "cause")]
+    pub(crate) causes: Vec<String>,
+    /// The apology after a near miss.
+    #[arg(long)]
+    pub(crate) apology: Option<String>,
+    /// Who will get back to the customer.
+    #[arg(long)]
+    pub(crate) owner: Option<String>,
+    /// The public review link ("" removes it).
+    #[arg(long)]
+    pub(crate) review_url: Option<String>,
+    /// Accept only signed interactions: true or false.
+    #[arg(long)]
+    pub(crate) require_token: Option<bool>,
+    /// The time zone staff read times in.
+    #[arg(long)]
+    pub(crate) timezone: Option<String>,
 }
 
 #[derive(Args)]
@@ -289,6 +334,7 @@ fn run(db: &str, command: Command) -> Result<()> {
         Command::Alert(AlertCommand::Remove(args)) => c::remove_alert(db, args),
         Command::Alert(AlertCommand::Redeliver(args)) => c::redeliver_alerts(db, args),
         Command::Site(SiteCommand::List) => c::list_sites(db),
+        Command::Site(SiteCommand::Set(args)) => c::set_site(db, args),
         Command::Site(SiteCommand::Show { site }) => c::show_site(db, &site),
         Command::Cases { site, status } => c::list_cases(db, site, status),
         Command::User(UserCommand::Add(args)) => c::add_user(db, args),

@@ -145,7 +145,39 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
         "https://hooks.nearmiss-test.invalid/in",
     ]);
     assert!(ok);
+    let (ok, _, stderr) = run(&[
+        "site",
+        "set",
+        "--site",
+        &key,
+        "--apology",
+        "Sorry: that was on us.",
+        "--origin",
+        "https://bistro.example",
+        "--origin",
+        "https://www.bistro.example",
+        "--timezone",
+        "Europe/London",
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&["site", "set", "--site", &key, "--close-within", "8000years"]);
+    assert!(
+        !ok && stderr.starts_with("nearmiss: --close-within"),
+        "{stderr}"
+    );
     let (ok, shown, _) = run(&["site", "show", "--site", &key]);
+    assert!(
+        shown.contains("apology       Sorry: that was on us."),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("https://www.bistro.example") && shown.contains("Europe/London"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("close within  2days"),
+        "the refused change changed nothing: {shown}"
+    );
     assert!(
         ok && shown.contains("ack within    15m") && shown.contains("alert 1"),
         "{shown}"
