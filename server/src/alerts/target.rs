@@ -85,18 +85,44 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+                || (a == 198 && (18..20).contains(&b)) // benchmarking
+                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
                 || a >= 224)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            // Forms that carry an IPv4 address inside: judged by that address.
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d))
+            };
+            if s[..6] == [0; 6] {
+                // IPv4-compatible (::a.b.c.d), deprecated but still routed by some stacks.
+                return !v6.is_loopback()
+                    && !v6.is_unspecified()
+                    && is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x64 && s[1] == 0xff9b {
+                // NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48).
+                return s[2] == 0 && s[3..6] == [0; 3] && is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                // 6to4: the IPv4 address is in the second and third groups.
+                return is_public(embedded(s[1], s[2]));
+            }
+            let first = s[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80) // link local
+                || (first & 0xffc0) == 0xfe80 // link local
+                || (first & 0xffc0) == 0xfec0 // site local (deprecated)
+                || (first == 0x2001 && s[1] == 0x0db8) // documentation
+                || (first == 0x0100 && s[1..4] == [0; 3])) // discard-only
         }
     }
 }
@@ -119,10 +145,26 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::7f00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "fec0::1",
+            "198.18.0.1",
+            "198.19.255.1",
+            "2001:db8::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
         assert!(matches!(
