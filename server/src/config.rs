@@ -41,6 +41,9 @@ pub struct ServeConfig {
     /// until erased on request when absent.
     #[arg(long, env = "NEARMISS_RETAIN_CONTACTS", value_parser = humantime::parse_duration)]
     pub retain_contacts: Option<std::time::Duration>,
+    /// On SIGTERM, how long requests in flight get to finish before the server stops.
+    #[arg(long, env = "NEARMISS_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
     /// Also serve `/metrics` here, without a token (for a scraper on a private network).
     #[arg(long, env = "NEARMISS_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
@@ -59,6 +62,7 @@ impl Default for ServeConfig {
             allow_private_targets: false,
             retain_contacts: None,
             metrics_listen: None,
+            shutdown_grace: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -592,3 +592,30 @@ fn refusals_by_the_router_are_json_too() {
     );
     assert_eq!(empty_site.status, 200, "an empty site is every site");
 }
+
+#[test]
+fn a_stalled_client_cannot_keep_the_server_from_stopping() {
+    use std::io::Write;
+    let server = Server::start();
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // Headers promise 100 bytes of body; two arrive, then nothing.
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    stalled
+        .write_all(b"POST /v1/ratings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (done, stopped) = std::sync::mpsc::channel();
+    let started = std::time::Instant::now();
+    std::thread::spawn(move || {
+        drop(server);
+        let _ = done.send(());
+    });
+    assert!(
+        stopped
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .is_ok(),
+        "the server waited on the stalled client"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(stalled);
+}

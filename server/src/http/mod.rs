@@ -60,6 +60,8 @@ pub struct AppState {
     pub https: bool,
     /// Contact data older than this is erased (`None`: kept until erased on request).
     pub retain_contacts: Option<std::time::Duration>,
+    /// How long requests in flight get to finish when the server stops.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             metrics: Arc::default(),
             https: config.public_url().starts_with("https://"),
             retain_contacts: config.retain_contacts,
+            shutdown_grace: config.shutdown_grace,
         }
     }
 

@@ -233,6 +233,7 @@ impl Server {
                 site_rate_limit: 0,
                 allow_private_targets: true,
                 mail_from: "nearmiss <alerts@shop.example>".into(),
+                shutdown_grace: Duration::from_secs(1),
                 ..ServeConfig::default()
             },
             ..Builder::default()
