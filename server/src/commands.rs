@@ -586,3 +586,23 @@ pub fn set_site(db: &str, args: SiteSetArgs) -> Result<()> {
     eprintln!("Saved; a running server uses the new settings within 2 s.");
     Ok(())
 }
+
+pub fn rotate_secret(db: &str, args: EndpointArgs, overlap: Duration) -> Result<()> {
+    let store = open_store(db)?;
+    let site = find_site(&store, &args.site)?;
+    let Some(secret) = alerts::rotate_secret(&store, site.id, args.id, overlap, now())
+        .context("rotating the secret")?
+    else {
+        bail!(
+            "the site has no active webhook {} (see `nearmiss alert list`)",
+            args.id
+        );
+    };
+    eprintln!(
+        "New signing secret for webhook {}; both sign every delivery for {}, then only this one:",
+        args.id,
+        humantime::format_duration(overlap)
+    );
+    println!("{secret}");
+    Ok(())
+}

@@ -129,6 +129,14 @@ enum AlertCommand {
     Remove(EndpointArgs),
     /// Send an endpoint's given-up messages again, once it works.
     Redeliver(EndpointArgs),
+    /// Give a webhook a new signing secret (printed); the old one also signs for a while.
+    RotateSecret {
+        #[command(flatten)]
+        endpoint: EndpointArgs,
+        /// How long both secrets sign, so the receiver can switch without a gap.
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        overlap: Duration,
+    },
 }
 
 #[derive(Args)]
@@ -333,6 +341,9 @@ fn run(db: &str, command: Command) -> Result<()> {
         Command::Alert(AlertCommand::Test(args)) => c::test_alert(db, args),
         Command::Alert(AlertCommand::Remove(args)) => c::remove_alert(db, args),
         Command::Alert(AlertCommand::Redeliver(args)) => c::redeliver_alerts(db, args),
+        Command::Alert(AlertCommand::RotateSecret { endpoint, overlap }) => {
+            c::rotate_secret(db, endpoint, overlap)
+        }
         Command::Site(SiteCommand::List) => c::list_sites(db),
         Command::Site(SiteCommand::Set(args)) => c::set_site(db, args),
         Command::Site(SiteCommand::Show { site }) => c::show_site(db, &site),

@@ -607,3 +607,56 @@ fn a_name_that_does_not_resolve_is_retried_not_given_up() {
         1
     );
 }
+
+#[test]
+fn a_rotated_secret_and_the_old_one_both_sign_until_the_overlap_ends() {
+    let clock = test_clock();
+    let receiver = Receiver::start(&[]);
+    let server = Server::builder().clock(clock.clone()).start();
+    let old = server
+        .add_endpoint("webhook", &receiver.url, false)
+        .unwrap();
+    let site = server
+        .store
+        .read_now(|tx| tx.site_by_key(&server.site, 0))
+        .unwrap()
+        .unwrap();
+    let now = clock.load(std::sync::atomic::Ordering::SeqCst);
+    let new = nearmiss_server::alerts::rotate_secret(
+        &server.store,
+        site.id,
+        1,
+        Duration::from_secs(3600),
+        now,
+    )
+    .unwrap()
+    .expect("the webhook");
+    assert_ne!(new, old);
+    rate(&server, 1, 2);
+    wait_for("the first delivery", || receiver.deliveries().len() == 1);
+    let during = &receiver.deliveries()[0];
+    assert_eq!(during.header("webhook-signature").split(' ').count(), 2);
+    assert!(
+        verify(&new, during) && verify(&old, during),
+        "both secrets sign"
+    );
+
+    server.advance(Duration::from_secs(3601));
+    rate(&server, 2, 3);
+    wait_for("the second delivery", || receiver.deliveries().len() == 2);
+    let after = &receiver.deliveries()[1];
+    assert_eq!(after.header("webhook-signature").split(' ').count(), 1);
+    assert!(
+        verify(&new, after) && !verify(&old, after),
+        "only the new one, after"
+    );
+    assert!(nearmiss_server::alerts::rotate_secret(
+        &server.store,
+        site.id,
+        99,
+        Duration::from_secs(1),
+        now
+    )
+    .unwrap()
+    .is_none());
+}

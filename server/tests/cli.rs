@@ -242,3 +242,56 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
     let (ok, _, stderr) = run(&["cases", "--status", "soon"]);
     assert!(!ok && stderr.contains("--status"), "{stderr}");
 }
+
+#[test]
+fn a_webhook_secret_is_rotated_with_an_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let run = |args: &[&str]| nearmiss(&db, args);
+    let (_, key, _) = run(&[
+        "site",
+        "add",
+        "--name",
+        "Shop",
+        "--origin",
+        "https://shop.example",
+    ]);
+    let key = key.trim().to_owned();
+    let (_, old, _) = run(&[
+        "alert",
+        "add",
+        "--site",
+        &key,
+        "--webhook",
+        "https://hooks.nearmiss-test.invalid/in",
+    ]);
+    let (ok, new, stderr) = run(&[
+        "alert",
+        "rotate-secret",
+        "--site",
+        &key,
+        "--id",
+        "1",
+        "--overlap",
+        "2h",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(new.starts_with("whsec_") && new != old, "{new}");
+    assert!(
+        stderr.contains("both sign every delivery for 2h"),
+        "{stderr}"
+    );
+    let (_, _, _) = run(&[
+        "alert",
+        "add",
+        "--site",
+        &key,
+        "--slack",
+        "https://hooks.nearmiss-test.invalid/s",
+    ]);
+    let (ok, _, stderr) = run(&["alert", "rotate-secret", "--site", &key, "--id", "2"]);
+    assert!(
+        !ok && stderr.contains("no active webhook 2"),
+        "a Slack endpoint has no secret: {stderr}"
+    );
+}

@@ -138,11 +138,20 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
             let Some(secret) = &message.secret else {
                 return Outcome::Refused("the webhook has no secret".into());
             };
-            let Some(signature) =
+            let Some(mut signature) =
                 webhook::signature(secret, &message.msg_id, timestamp, &message.payload)
             else {
                 return Outcome::Refused("the webhook secret is not a whsec_ secret".into());
             };
+            // During a rotation both secrets sign (space-separated, per the spec), so a
+            // receiver can switch when it likes.
+            let old = message.old_secret.as_deref().and_then(|old| {
+                webhook::signature(old, &message.msg_id, timestamp, &message.payload)
+            });
+            if let Some(old) = old {
+                signature.push(' ');
+                signature.push_str(&old);
+            }
             let headers = [
                 ("webhook-id", message.msg_id.clone()),
                 ("webhook-timestamp", timestamp.to_string()),

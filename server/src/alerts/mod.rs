@@ -202,6 +202,23 @@ pub async fn send_test(
         .await
 }
 
+/// Gives a webhook endpoint of `site_id` a new signing secret, returned; the old one
+/// keeps signing (beside it) for `overlap`. `None` when the site has no such active
+/// webhook.
+pub fn rotate_secret(
+    store: &Store,
+    site_id: i64,
+    id: i64,
+    overlap: std::time::Duration,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let secret = webhook::new_secret();
+    let until = now.saturating_add(millis(overlap));
+    let stored = secret.clone();
+    let rotated = store.write_now(move |tx| tx.rotate_secret(site_id, id, &stored, until))?;
+    Ok(rotated.then_some(secret))
+}
+
 /// Removes an endpoint of `site_id` (it stays in the log as "removed") and gives up what
 /// it had waiting; whether the site had it.
 pub fn remove_endpoint(store: &Store, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError> {

@@ -370,6 +370,15 @@ pub trait Tx {
     ) -> Result<Vec<StoredContact>, StoreError>;
     /// Removes a rating's contact data from its details.
     fn clear_contact(&mut self, rating_id: &str) -> Result<(), StoreError>;
+    /// Gives a webhook endpoint a new signing secret; the old one signs too until
+    /// `old_until`. Whether the site had that active webhook.
+    fn rotate_secret(
+        &mut self,
+        site_id: i64,
+        id: i64,
+        secret: &str,
+        old_until: i64,
+    ) -> Result<bool, StoreError>;
     /// Stops an endpoint of a site for good ("removed") and gives up what it had waiting;
     /// whether the site had it.
     fn remove_endpoint(&mut self, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError>;
@@ -989,6 +998,8 @@ pub struct Message {
     pub attempts: i64,
     /// Queued at.
     pub created_at: i64,
+    /// The webhook's previous secret, while it still signs.
+    pub old_secret: Option<String>,
 }
 
 /// The outcome of one delivery attempt, to record.

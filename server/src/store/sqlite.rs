@@ -43,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_token_scopes.sql",
         include_str!("../../migrations/sqlite/0007_token_scopes.sql"),
     ),
+    (
+        "0008_secret_rotation.sql",
+        include_str!("../../migrations/sqlite/0008_secret_rotation.sql"),
+    ),
 ];
 
 /// Most writes committed together; more wait for the next commit.
@@ -1113,7 +1117,8 @@ impl Tx for SqliteTx<'_> {
     ) -> Result<Vec<Message>, StoreError> {
         let messages = self.all(
             "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
-                        o.payload, o.attempts, o.created_at
+                        o.payload, o.attempts, o.created_at,
+                        CASE WHEN e.old_secret_until > ?1 THEN e.old_secret END
                  FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
                  WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
                  ORDER BY o.next_attempt_at, o.id LIMIT ?2",
@@ -1132,6 +1137,7 @@ impl Tx for SqliteTx<'_> {
                     payload: row.get(7)?,
                     attempts: row.get(8)?,
                     created_at: row.get(9)?,
+                    old_secret: row.get(10)?,
                 })
             },
         )?;
@@ -1438,6 +1444,21 @@ impl Tx for SqliteTx<'_> {
             )?
             .execute([rating_id])?;
         Ok(())
+    }
+
+    fn rotate_secret(
+        &mut self,
+        site_id: i64,
+        id: i64,
+        secret: &str,
+        old_until: i64,
+    ) -> Result<bool, StoreError> {
+        let rotated = self.conn.execute(
+            "UPDATE endpoints SET old_secret = secret, old_secret_until = ?4, secret = ?3
+             WHERE id = ?1 AND site_id = ?2 AND kind = 'webhook' AND disabled_at IS NULL",
+            params![id, site_id, secret, old_until],
+        )?;
+        Ok(rotated == 1)
     }
 
     fn remove_endpoint(&mut self, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError> {
