@@ -251,23 +251,25 @@ pub async fn get(
 ) -> Result<CaseView, Error> {
     store
         .read(move |tx| {
-            let id = case_in_scope(tx, &reference, scope.as_deref())?;
-            view(tx, id, now)?.ok_or(Error::UnknownCase)
+            let case = case_in_scope(tx, &reference, scope.as_deref())?;
+            Ok(view_of(tx, case, now)?)
         })
         .await
 }
 
-/// The id of the case `reference` (in any letter case), if it is within `scope`.
-fn case_in_scope(tx: &mut dyn Tx, reference: &str, scope: Option<&[i64]>) -> Result<i64, Error> {
+/// The case `reference` (in any letter case), if it is within `scope`.
+fn case_in_scope(
+    tx: &mut dyn Tx,
+    reference: &str,
+    scope: Option<&[i64]>,
+) -> Result<CaseRecord, Error> {
     let reference = reference.trim().to_ascii_uppercase();
     let id = tx.case_id_by_ref(&reference)?.ok_or(Error::UnknownCase)?;
-    if let Some(sites) = scope {
-        let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
-        if !sites.contains(&case.site_id) {
-            return Err(Error::UnknownCase);
-        }
+    let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
+    match scope {
+        Some(sites) if !sites.contains(&case.site_id) => Err(Error::UnknownCase),
+        _ => Ok(case),
     }
-    Ok(id)
 }
 
 /// Which cases to list, and in what order.
@@ -365,8 +367,7 @@ pub async fn workbench(
 ) -> Result<Workbench, Error> {
     store
         .read(move |tx| {
-            let id = case_in_scope(tx, &reference, scope.as_deref())?;
-            let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
+            let case = case_in_scope(tx, &reference, scope.as_deref())?;
             let site = tx.site_by_id(case.site_id)?.ok_or(Error::UnknownCase)?;
             let preventions = tx.preventions(site.id)?;
             let people = tx
@@ -393,8 +394,7 @@ pub async fn assign(
 ) -> Result<(), Error> {
     store
         .write(move |tx| {
-            let id = case_in_scope(tx, &reference, scope.as_deref())?;
-            let case = tx.case_by_id(id)?.ok_or(Error::UnknownCase)?;
+            let case = case_in_scope(tx, &reference, scope.as_deref())?;
             if let Some(owner) = owner {
                 let works = tx
                     .users()?
@@ -408,7 +408,7 @@ pub async fn assign(
                     ));
                 }
             }
-            Ok(tx.assign_case(id, owner)?)
+            Ok(tx.assign_case(case.id, owner)?)
         })
         .await
 }
@@ -448,7 +448,8 @@ fn record_step(
     now: i64,
 ) -> Result<CaseView, Error> {
     let actor = by.name.as_str();
-    let case_id = case_in_scope(tx, reference, by.scope.as_deref())?;
+    let mut case = case_in_scope(tx, reference, by.scope.as_deref())?;
+    let case_id = case.id;
     let step = Step::parse(&request.step).ok_or(Error::invalid(
         "unknown_step",
         "step",
@@ -463,7 +464,6 @@ fn record_step(
         check_text(note, "note", LIMITS.note)?;
     }
     check_line(actor, "actor", LIMITS.actor)?;
-    let mut case = tx.case_by_id(case_id)?.ok_or(Error::UnknownCase)?;
     if case.status == Status::Closed {
         return Err(Error::CaseClosed);
     }
