@@ -34,6 +34,16 @@ pub(crate) fn hash(token: &str) -> String {
         .collect()
 }
 
+/// Two secrets compared in a time that does not depend on where they differ (tokens,
+/// CSRF tokens, webhook signatures).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
 /// A token to make.
 #[derive(Clone, Debug, Default)]
 pub struct TokenSpec {
@@ -94,4 +104,17 @@ pub async fn caller(store: &Store, token: &str, now: i64) -> Result<Option<Calle
         name: t.name,
         sites: (!t.site_ids.is_empty()).then_some(t.site_ids),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+        assert!(!same_secret("", "a"));
+    }
 }

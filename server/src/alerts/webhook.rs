@@ -38,11 +38,7 @@ pub fn verify(secret: &str, msg_id: &str, timestamp: i64, body: &str, header: &s
     };
     header
         .split(' ')
-        .any(|candidate| constant_time_eq(candidate.as_bytes(), expected.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        .any(|candidate| crate::tokens::same_secret(candidate, &expected))
 }
 
 #[cfg(test)]

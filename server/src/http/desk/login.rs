@@ -2,10 +2,11 @@
 //! the answer never says whether the email or the password was wrong.
 
 use super::page::{layout, problem, respond};
-use super::{cookie, same_secret, set_cookie, NoFields, Posted, LOGIN_COOKIE, SESSION_COOKIE};
+use super::{cookie, set_cookie, NoFields, Posted, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::http::limits::client_key;
 use crate::http::AppState;
 use crate::people;
+use crate::tokens::same_secret;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
