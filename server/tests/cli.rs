@@ -18,6 +18,13 @@ fn nearmiss(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Adds a site with one origin; returns its key.
+fn add_site(db: &std::path::Path, name: &str, origin: &str) -> String {
+    let (ok, key, stderr) = nearmiss(db, &["site", "add", "--name", name, "--origin", origin]);
+    assert!(ok, "{stderr}");
+    key.trim().to_owned()
+}
+
 #[test]
 fn a_site_with_a_wrong_value_is_refused_by_name_and_not_added() {
     let dir = tempfile::tempdir().unwrap();
@@ -63,18 +70,7 @@ fn a_site_with_a_wrong_value_is_refused_by_name_and_not_added() {
 fn an_alert_endpoint_is_added_even_when_its_name_does_not_resolve_now() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
-    let (_, key, _) = nearmiss(
-        &db,
-        &[
-            "site",
-            "add",
-            "--name",
-            "Shop",
-            "--origin",
-            "https://shop.example",
-        ],
-    );
-    let key = key.trim();
+    let key = &add_site(&db, "Shop", "https://shop.example");
     let (ok, _, stderr) = nearmiss(
         &db,
         &[
@@ -121,15 +117,7 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
     let run = |args: &[&str]| nearmiss(&db, args);
-    let (_, key, _) = run(&[
-        "site",
-        "add",
-        "--name",
-        "Corner Bistro",
-        "--origin",
-        "https://bistro.example",
-    ]);
-    let key = key.trim().to_owned();
+    let key = add_site(&db, "Corner Bistro", "https://bistro.example");
 
     let (ok, listed, _) = run(&["site", "list"]);
     assert!(
@@ -248,15 +236,7 @@ fn a_webhook_secret_is_rotated_with_an_overlap() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
     let run = |args: &[&str]| nearmiss(&db, args);
-    let (_, key, _) = run(&[
-        "site",
-        "add",
-        "--name",
-        "Shop",
-        "--origin",
-        "https://shop.example",
-    ]);
-    let key = key.trim().to_owned();
+    let key = add_site(&db, "Shop", "https://shop.example");
     let (_, old, _) = run(&[
         "alert",
         "add",

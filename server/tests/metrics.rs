@@ -100,32 +100,55 @@ fn metrics_count_ratings_cases_alerts_and_requests() {
 }
 
 #[test]
-fn metrics_apart_need_no_token() {
-    let server = Server::start();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let app = nearmiss_server::http::metrics_app(nearmiss_server::AppState::new(
-        server.store.clone(),
-        nearmiss_server::Assets::default(),
-        &nearmiss_server::ServeConfig::default(),
-    ));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        axum::serve(listener, app).await
-    });
-    let mut reply = ureq::get(&format!("http://{addr}/metrics")).call().unwrap();
-    let text = reply.body_mut().read_to_string().unwrap();
-    assert!(
-        value(&scrape(&text), "nearmiss_cases_open", &[]).is_some(),
-        "{text}"
-    );
-    let other = ureq::get(&format!("http://{addr}/v1/cases"))
-        .config()
+fn serve_metrics_listen_serves_metrics_apart_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    };
+    let (main, apart) = (free(), free());
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_nearmiss"))
+        .arg("--db")
+        .arg(dir.path().join("m.db"))
+        .args(["serve", "--listen", &main.to_string()])
+        .args(["--metrics-listen", &apart.to_string()])
+        .env("NEARMISS_LOG", "warn")
+        .spawn()
+        .expect("starting nearmiss");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
-        .call()
-        .unwrap();
-    assert_eq!(other.status(), 404, "only /metrics is served there");
+        .into();
+    let get = |url: String| {
+        agent.get(&url).call().map(|mut r| {
+            (
+                r.status().as_u16(),
+                r.body_mut().read_to_string().unwrap_or_default(),
+            )
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let scraped = loop {
+        match get(format!("http://{apart}/metrics")) {
+            Ok(reply) => break reply,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(err) => panic!("metrics never answered on {apart}: {err}"),
+        }
+    };
+    let apart_cases = get(format!("http://{apart}/v1/cases")).unwrap();
+    let main_metrics = get(format!("http://{main}/metrics")).unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(scraped.0, 200);
+    assert!(
+        value(&scrape(&scraped.1), "nearmiss_cases_open", &[]).is_some(),
+        "{}",
+        scraped.1
+    );
+    assert_eq!(apart_cases.0, 404, "only /metrics is served there");
+    assert_eq!(main_metrics.0, 401, "on the main address it needs a token");
 }
