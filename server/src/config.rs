@@ -44,6 +44,17 @@ pub struct ServeConfig {
     /// On SIGTERM, how long requests in flight get to finish before the server stops.
     #[arg(long, env = "NEARMISS_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: std::time::Duration,
+    /// A client must send a request's headers within this of connecting or of the last
+    /// response; idle keep-alive connections close after it too.
+    #[arg(long, env = "NEARMISS_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// A client must send a request's body within this of its headers (else 408).
+    #[arg(long, env = "NEARMISS_BODY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// Connections served at once; more wait to be accepted. Default: three quarters
+    /// of the open-file limit (raised to its maximum at start), at most 10,000.
+    #[arg(long, env = "NEARMISS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Also serve `/metrics` here, without a token (for a scraper on a private network).
     #[arg(long, env = "NEARMISS_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
@@ -63,6 +74,9 @@ impl Default for ServeConfig {
             retain_contacts: None,
             metrics_listen: None,
             shutdown_grace: std::time::Duration::from_secs(10),
+            header_timeout: std::time::Duration::from_secs(10),
+            body_timeout: std::time::Duration::from_secs(10),
+            max_connections: None,
         }
     }
 }

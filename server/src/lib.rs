@@ -39,9 +39,6 @@ pub use http::{app, AppState, Assets};
 pub use store::Store;
 pub use time::Clock;
 
-use std::future::IntoFuture;
-use std::net::SocketAddr;
-
 /// Serves `app(state)` on `listener` until `shutdown` completes, with client addresses
 /// available to the rate limiter, and runs the alert worker and the deadline scanner.
 pub async fn serve(
@@ -66,35 +63,15 @@ pub async fn serve(
         state.retain_contacts,
     ));
     let live = state.live.clone();
-    let grace = state.shutdown_grace;
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let door = state.door;
     let shutdown = async move {
         shutdown.await;
         // Desk pages listening for changes would otherwise keep their connections open.
         live.close();
-        let _ = stopping.send(true);
     };
-    let serving = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .into_future();
-    // Requests in flight get `grace` to finish; a client that trickles or stalls cannot
-    // keep the server from stopping.
-    let deadline = async move {
-        let _ = stopped.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(grace).await;
-    };
-    let served = tokio::select! {
-        served = serving => served,
-        () = deadline => {
-            tracing::warn!(grace = ?grace, "connections still open after the grace period; stopping anyway");
-            Ok(())
-        }
-    };
+    http::connections::serve(listener, app(state), door, shutdown).await;
     worker.abort();
     scanner.abort();
     retention.abort();
-    served
+    Ok(())
 }

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// The body is larger than allowed (413).
     #[error("body too large")]
     TooLarge,
+    /// The body did not arrive in time (408).
+    #[error("body too slow")]
+    TooSlow,
     /// The body is not JSON by its media type (415).
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -209,6 +212,14 @@ impl ApiError {
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 body("too_large", None, "The request body is too large."),
+            ),
+            ApiError::TooSlow => (
+                StatusCode::REQUEST_TIMEOUT,
+                body(
+                    "request_timeout",
+                    None,
+                    "The request body did not arrive in time.",
+                ),
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

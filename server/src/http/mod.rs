@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod connections;
 pub mod contacts;
 pub mod desk;
 pub mod error;
@@ -60,8 +61,8 @@ pub struct AppState {
     pub https: bool,
     /// Contact data older than this is erased (`None`: kept until erased on request).
     pub retain_contacts: Option<std::time::Duration>,
-    /// How long requests in flight get to finish when the server stops.
-    pub shutdown_grace: std::time::Duration,
+    /// Timeouts, the connection cap and the shutdown grace.
+    pub door: connections::Door,
 }
 
 impl AppState {
@@ -86,7 +87,14 @@ impl AppState {
             metrics: Arc::default(),
             https: config.public_url().starts_with("https://"),
             retain_contacts: config.retain_contacts,
-            shutdown_grace: config.shutdown_grace,
+            door: connections::Door {
+                header_timeout: config.header_timeout,
+                body_timeout: config.body_timeout,
+                max_connections: config
+                    .max_connections
+                    .unwrap_or_else(connections::default_max_connections),
+                shutdown_grace: config.shutdown_grace,
+            },
         }
     }
 
@@ -128,6 +136,10 @@ pub fn app(state: AppState) -> Router {
         .merge(desk::router(state.clone()))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
         .fallback(|| async { error::ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.door,
+            connections::body_in_time,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -119,6 +119,14 @@ impl Builder {
         self
     }
 
+    /// Header and body timeouts, and at most `max_connections` served at once.
+    pub fn door(mut self, header: Duration, body: Duration, max_connections: usize) -> Builder {
+        self.config.header_timeout = header;
+        self.config.body_timeout = body;
+        self.config.max_connections = Some(max_connections);
+        self
+    }
+
     /// Refuse loopback alert targets, as production does.
     pub fn refuse_private(mut self) -> Builder {
         self.config.allow_private_targets = false;
