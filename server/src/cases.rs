@@ -57,7 +57,6 @@ pub(crate) fn open(
 ) -> Result<CaseSummary, StoreError> {
     let ack_due = now.saturating_add(millis(site.settings.ack_within));
     let close_due = now.saturating_add(millis(site.settings.close_within));
-    let rerate_token = crate::random::token(24);
     // Four characters give ~920,000 references; widen after collisions so a busy
     // deployment keeps working instead of looping.
     for attempt in 0..12 {
@@ -70,7 +69,6 @@ pub(crate) fn open(
             ack_due_at: ack_due,
             close_due_at: close_due,
             overdue_from: ack_due.min(close_due),
-            rerate_token: &rerate_token,
         };
         if let Some(case_id) = tx.insert_case(&case)? {
             if let Some(case) = tx.case_by_id(case_id)? {
@@ -85,6 +83,39 @@ pub(crate) fn open(
     Err(StoreError::Task(
         "no free case reference after 12 tries".into(),
     ))
+}
+
+/// How long a re-rating link works after its email is sent: 30 days.
+pub const RERATE_LINK_LIFE: i64 = 30 * 24 * 3_600_000;
+
+/// Makes the case a new re-rating link, replacing any earlier one, and returns its
+/// token for the customer's URL. Only the token's hash is stored; the link works once,
+/// for `RERATE_LINK_LIFE`.
+pub(crate) fn issue_rerate_link(
+    tx: &mut dyn Tx,
+    case_id: i64,
+    now: i64,
+) -> Result<String, StoreError> {
+    let token = crate::random::token(24);
+    let hash = crate::tokens::hash(&token);
+    tx.set_rerate_link(case_id, Some((&hash, now.saturating_add(RERATE_LINK_LIFE))))?;
+    Ok(token)
+}
+
+/// A re-rating link for the case with this reference (the demo's re-ratings use it;
+/// the customer's email makes its own when it is sent). `None`: no such case.
+pub async fn rerate_link(
+    store: &Store,
+    reference: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let reference = reference.to_owned();
+    store
+        .write(move |tx| match tx.case_id_by_ref(&reference)? {
+            Some(id) => issue_rerate_link(tx, id, now).map(Some),
+            None => Ok(None),
+        })
+        .await
 }
 
 /// A re-rating after the case was closed: recovered when perfect, reopened with fresh

@@ -299,13 +299,7 @@ async fn rerate(
     score: i64,
     at: i64,
 ) -> Result<(), Error> {
-    let reference = reference.to_owned();
-    let token = store
-        .read(move |tx| match tx.case_id_by_ref(&reference)? {
-            Some(id) => tx.rerate_token(id),
-            None => Ok(None),
-        })
-        .await?;
+    let token = crate::cases::rerate_link(store, reference, at).await?;
     let Some(token) = token else {
         return Ok(());
     };

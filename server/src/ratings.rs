@@ -64,7 +64,7 @@ fn store_rating(
     }
     let rerates = match &rating.rerate {
         Some(token) => Some(
-            tx.case_id_by_rerate_token(site.id, token)?
+            tx.case_id_by_rerate_link(site.id, &crate::tokens::hash(token), now)?
                 .ok_or(Error::UnknownCase)?,
         ),
         None => None,
@@ -85,6 +85,8 @@ fn store_rating(
     })?;
     let case = match rerates {
         Some(case_id) => {
+            // A link works once: a second score through it is refused.
+            tx.set_rerate_link(case_id, None)?;
             crate::cases::rerated(tx, case_id, site, perfect, now)?;
             // The case it re-rates, with its deadline as it now is.
             tx.rating_by_id(&rating.id)?.and_then(|stored| stored.case)

@@ -509,6 +509,55 @@ fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
         2,
         "a re-rating opens no new case"
     );
+
+    // The link worked once: a second score through it is refused, and the page says so.
+    let twice = server.post_json(
+        "/v1/ratings",
+        &json!({ "id": id(4), "site": server.site, "score": 1, "rerate": token_part }),
+    );
+    twice.assert_error(404, "unknown_case", Some("ref"));
+    let spent = server.get(&link[server.base.len()..]);
+    assert_eq!(spent.status, 410);
+    assert!(
+        spent.body.contains("This link has been used"),
+        "{}",
+        spent.body
+    );
+}
+
+#[test]
+fn a_re_rating_link_is_stored_hashed_and_expires_after_30_days() {
+    let server = Server::builder().clock(test_clock()).start();
+    let token = server.token("Sam");
+    let reference = rate(&server, 1, 2)["case"]["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let steps = format!("/v1/cases/{reference}/steps");
+    for body in [
+        json!({ "step": "acknowledged" }),
+        json!({ "step": "cause_found", "cause": "Training", "action": "New starters shadow a senior." }),
+        json!({ "step": "closed", "note": "No contact details were left." }),
+    ] {
+        assert_eq!(
+            server.authed("POST", &steps, &token, Some(&body)).status,
+            201
+        );
+    }
+    let link = server.rerate_link(&reference);
+    let stored = server.query_string("SELECT rerate_token FROM cases");
+    assert_ne!(stored, link, "the token itself is not stored");
+    assert_eq!(stored.len(), 64, "its SHA-256 is: {stored}");
+    assert_eq!(server.get(&format!("/rerate/{link}")).status, 200);
+
+    server.advance(Duration::from_secs(31 * 24 * 3600));
+    assert_eq!(server.get(&format!("/rerate/{link}")).status, 410);
+    server
+        .post_json(
+            "/v1/ratings",
+            &json!({ "id": id(2), "site": server.site, "score": 5, "rerate": link }),
+        )
+        .assert_error(404, "unknown_case", Some("ref"));
 }
 
 #[test]
@@ -528,7 +577,7 @@ fn a_re_rating_below_perfect_reopens_the_case() {
         let reply = server.authed("POST", &steps, &token, Some(&body));
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
-    let rerate: String = Server::query_string(&server, "SELECT rerate_token FROM cases");
+    let rerate = server.rerate_link(&reference);
     let reply = server.post_json(
         "/v1/ratings",
         &json!({ "id": id(2), "site": server.site, "score": 3, "rerate": rerate }),

@@ -397,7 +397,7 @@ fn a_re_rating_counts_as_a_recovery_not_as_a_new_rating() {
             201
         );
     }
-    let rerate = server.query_string("SELECT rerate_token FROM cases");
+    let rerate = server.rerate_link(&reference);
     let again = serde_json::json!({"id": id(2), "site": server.site, "score": 5, "rerate": rerate});
     assert_eq!(server.post_json("/v1/ratings", &again).status, 201);
     let stats = server

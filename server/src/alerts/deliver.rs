@@ -179,15 +179,17 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
                 Ok(body) => body,
                 Err(refused) => return refused,
             };
-            let token = match message.case_id {
-                Some(id) => match store.read_now(|tx| tx.rerate_token(id)) {
-                    Ok(token) => token,
-                    Err(err) => return Outcome::Retry(format!("reading the case: {err}")),
-                },
-                None => None,
+            let Some(case_id) = message.case_id else {
+                return Outcome::Refused("the email names no case".into());
             };
-            let Some(token) = token else {
-                return Outcome::Refused("the case has no re-rating link".into());
+            // The link's token is made now and only its hash kept, so no working token
+            // waits in the database; a retry mails a new link, and the old one stops.
+            let now = timestamp.saturating_mul(1000);
+            let token = match store
+                .write_now(move |tx| crate::cases::issue_rerate_link(tx, case_id, now))
+            {
+                Ok(token) => token,
+                Err(err) => return Outcome::Retry(format!("making the re-rating link: {err}")),
             };
             let url = format!("{}/rerate/{token}", alerts.public_url);
             let (subject, text) = message::customer_email(&body, &url);

@@ -200,12 +200,15 @@ async fn rerate_page(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let template = state.assets.get("rerate.html").ok_or(ApiError::NotFound)?;
-    let lookup = token.clone();
-    let (key, name, reference) = state
+    let hash = crate::tokens::hash(&token);
+    let now = state.clock.now();
+    let found = state
         .store
-        .read(move |tx| tx.rerate_page(&lookup))
-        .await?
-        .ok_or(crate::error::Error::UnknownCase)?;
+        .read(move |tx| tx.rerate_page(&hash, now))
+        .await?;
+    let Some((key, name, reference)) = found else {
+        return Ok(link_spent());
+    };
     Ok(fill(
         template,
         &[
@@ -216,6 +219,39 @@ async fn rerate_page(
         ],
         "no-store",
     ))
+}
+
+/// A re-rating link that was used, has expired, or never existed: the customer came
+/// from an email, so they get a page, not an API error.
+fn link_spent() -> Response {
+    const PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>This link has been used</title>
+<style>
+  body { margin: 0; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f1f1f; background: #f6f6f4; }
+  main { max-width: 560px; margin: 48px auto; padding: 0 20px; }
+  h1 { font-size: 24px; }
+</style>
+</head>
+<body>
+<main>
+  <h1>This link has been used</h1>
+  <p>Each re-rating link works once, for 30 days after we send it, and this one has been
+  used or has expired. Thank you for telling us how we did.</p>
+</main>
+</body>
+</html>
+"#;
+    (
+        StatusCode::GONE,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(PAGE),
+    )
+        .into_response()
 }
 
 fn escape_html(text: &str) -> String {

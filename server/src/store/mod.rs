@@ -238,14 +238,27 @@ pub trait Tx {
     fn case_id_by_ref(&mut self, reference: &str) -> Result<Option<i64>, StoreError>;
     /// The case a rating opened, or the case it re-rates.
     fn case_id_for_rating(&mut self, rating_id: &str) -> Result<Option<i64>, StoreError>;
-    /// The case of this site whose re-rating link carries `token`.
-    fn case_id_by_rerate_token(
+    /// The case of this site whose unused re-rating link, valid at `now`, has a token
+    /// with this hash.
+    fn case_id_by_rerate_link(
         &mut self,
         site_id: i64,
-        token: &str,
+        hash: &str,
+        now: i64,
     ) -> Result<Option<i64>, StoreError>;
-    /// The case a re-rating link belongs to: (site key, site name, reference).
-    fn rerate_page(&mut self, token: &str) -> Result<Option<(String, String, String)>, StoreError>;
+    /// The case an unused re-rating link valid at `now` belongs to: (site key, site name,
+    /// reference).
+    fn rerate_page(
+        &mut self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String, String)>, StoreError>;
+    /// Gives a case a re-rating link (its token's hash, valid until), or takes it away.
+    fn set_rerate_link(
+        &mut self,
+        case_id: i64,
+        link: Option<(&str, i64)>,
+    ) -> Result<(), StoreError>;
     /// Writes a case's state and deadlines; `overdue_from` is when it becomes overdue.
     fn save_case(&mut self, case: &CaseRecord, overdue_from: i64) -> Result<(), StoreError>;
     /// Case ids matching the filter, newest first.
@@ -299,8 +312,6 @@ pub trait Tx {
     ) -> Result<Vec<Message>, StoreError>;
     /// Records a delivery attempt's outcome.
     fn record_attempt(&mut self, attempt: &Attempt<'_>) -> Result<(), StoreError>;
-    /// The re-rating token of a case.
-    fn rerate_token(&mut self, case_id: i64) -> Result<Option<String>, StoreError>;
 
     // The desk: people, sessions, case owners.
 
@@ -759,8 +770,6 @@ pub struct NewCase<'a> {
     pub close_due_at: i64,
     /// When it becomes overdue.
     pub overdue_from: i64,
-    /// The customer's re-rating link token.
-    pub rerate_token: &'a str,
 }
 
 /// A case, with what its view needs of its site and rating. All times Unix milliseconds.

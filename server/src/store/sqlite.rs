@@ -47,7 +47,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_secret_rotation.sql",
         include_str!("../../migrations/sqlite/0008_secret_rotation.sql"),
     ),
+    (
+        "0009_rerate_links.sql",
+        include_str!("../../migrations/sqlite/0009_rerate_links.sql"),
+    ),
 ];
+
+/// How long a re-rating link already mailed by an older build keeps working after the
+/// upgrade that hashes it.
+const LEGACY_RERATE_LINK_LIFE: i64 = 30 * 24 * 3_600_000;
 
 /// Most writes committed together; more wait for the next commit.
 const MAX_BATCH: usize = 512;
@@ -220,12 +228,36 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         if version as usize > counted {
             tx.execute_batch(sql)
                 .map_err(|source| StoreError::Migration { name, source })?;
+            if name.starts_with("0009_") {
+                hash_rerate_tokens(&tx, now)?;
+            }
         }
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
             params![version, name, now],
         )?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Re-rating tokens written as is by older builds become their SHA-256, valid for
+/// `LEGACY_RERATE_LINK_LIFE`: links already mailed keep working, and no token that works
+/// is stored readable.
+fn hash_rerate_tokens(tx: &rusqlite::Transaction<'_>, now: i64) -> Result<(), StoreError> {
+    use sha2::{Digest, Sha256};
+    let plain: Vec<(i64, String)> = tx
+        .prepare("SELECT id, rerate_token FROM cases WHERE rerate_token IS NOT NULL")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        tx.prepare("UPDATE cases SET rerate_token = ?2, rerate_until = ?3 WHERE id = ?1")?;
+    for (id, token) in plain {
+        let hash: String = Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        update.execute(params![id, hash, now + LEGACY_RERATE_LINK_LIFE])?;
     }
     Ok(())
 }
@@ -771,8 +803,8 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached(
                 "INSERT INTO cases (ref, site_id, rating_id, opened_at, ack_due_at, close_due_at,
-                                    overdue_from, rerate_token)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                                    overdue_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (ref) DO NOTHING",
             )?
             .execute(params![
@@ -782,8 +814,7 @@ impl Tx for SqliteTx<'_> {
                 c.opened_at,
                 c.ack_due_at,
                 c.close_due_at,
-                c.overdue_from,
-                c.rerate_token
+                c.overdue_from
             ])?;
         Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
     }
@@ -813,26 +844,45 @@ impl Tx for SqliteTx<'_> {
             .flatten())
     }
 
-    fn case_id_by_rerate_token(
+    fn case_id_by_rerate_link(
         &mut self,
         site_id: i64,
-        token: &str,
+        hash: &str,
+        now: i64,
     ) -> Result<Option<i64>, StoreError> {
         self.one_id(
-            "SELECT id FROM cases WHERE rerate_token = ?1 AND site_id = ?2",
-            &[&token, &site_id],
+            "SELECT id FROM cases WHERE rerate_token = ?1 AND site_id = ?2 AND rerate_until > ?3",
+            &[&hash, &site_id, &now],
         )
     }
 
-    fn rerate_page(&mut self, token: &str) -> Result<Option<(String, String, String)>, StoreError> {
+    fn rerate_page(
+        &mut self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, String, String)>, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT s.key, s.name, c.ref FROM cases c JOIN sites s ON s.id = c.site_id
-                 WHERE c.rerate_token = ?1",
+                 WHERE c.rerate_token = ?1 AND c.rerate_until > ?2",
             )?
-            .query_row([token], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .query_row(params![hash, now], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?)
+    }
+
+    fn set_rerate_link(
+        &mut self,
+        case_id: i64,
+        link: Option<(&str, i64)>,
+    ) -> Result<(), StoreError> {
+        let (hash, until) = link.unzip();
+        self.conn
+            .prepare_cached("UPDATE cases SET rerate_token = ?2, rerate_until = ?3 WHERE id = ?1")?
+            .execute(params![case_id, hash, until])?;
+        Ok(())
     }
 
     fn save_case(&mut self, c: &CaseRecord, overdue_from: i64) -> Result<(), StoreError> {
@@ -1197,15 +1247,6 @@ impl Tx for SqliteTx<'_> {
             }
         }
         Ok(())
-    }
-
-    fn rerate_token(&mut self, case_id: i64) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT rerate_token FROM cases WHERE id = ?1")?
-            .query_row([case_id], |row| row.get(0))
-            .optional()?
-            .flatten())
     }
 
     fn insert_user(&mut self, u: &NewUser<'_>) -> Result<Option<i64>, StoreError> {
@@ -1740,11 +1781,13 @@ mod tests {
                  VALUES (1, 's_old', 'Old', 5, 900, 172800, '[]', '', '', 'secret', 0);
                  INSERT INTO ratings (id, site_id, score, perfect, content, created_at)
                  VALUES ('r1', 1, 2, 0, '{}', 0);
-                 INSERT INTO cases (id, ref, site_id, rating_id, opened_at, ack_due_at, close_due_at)
-                 VALUES (1, 'NM-OLD1', 1, 'r1', 0, 900000, 172800000);",
+                 INSERT INTO cases (id, ref, site_id, rating_id, opened_at, ack_due_at, close_due_at,
+                                    rerate_token)
+                 VALUES (1, 'NM-OLD1', 1, 'r1', 0, 900000, 172800000, 'mailed-token');",
             )
             .unwrap();
         }
+        let hashed = crate::tokens::hash("mailed-token");
         for _ in 0..2 {
             drop(Sqlite::open(&path).unwrap());
             let conn = Connection::open(&path).unwrap();
@@ -1755,6 +1798,18 @@ mod tests {
             assert_eq!(
                 overdue_from, 900_000,
                 "the acknowledge deadline comes first"
+            );
+            let (token, until): (String, i64) = conn
+                .query_row(
+                    "SELECT rerate_token, rerate_until FROM cases WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(token, hashed, "the mailed token is hashed, once");
+            assert!(
+                until > crate::time::Clock::system().now(),
+                "and still works"
             );
         }
     }

@@ -328,6 +328,29 @@ impl Server {
         answer
     }
 
+    /// The server's time now: the test clock's, else the system's.
+    pub fn now(&self) -> i64 {
+        match &self.clock {
+            Some(clock) => clock.load(Ordering::SeqCst),
+            None => Clock::system().now(),
+        }
+    }
+
+    /// A re-rating link's token for the case, as the customer's email would carry it.
+    pub fn rerate_link(&self, reference: &str) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(nearmiss_server::cases::rerate_link(
+                &self.store,
+                reference,
+                self.now(),
+            ))
+            .unwrap()
+            .expect("a case with this reference")
+    }
+
     /// Moves the test clock forward and wakes the alert worker.
     pub fn advance(&self, by: Duration) {
         let clock = self
