@@ -6,10 +6,11 @@ mod support;
 
 use nearmiss_server::alerts::webhook;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
 use support::receiver::Receiver;
 use support::smtp::SmtpSink;
-use support::{id, test_clock, wait_for, Server};
+use support::{id, test_clock, wait_for, NameTable, Server};
 
 fn rate(server: &Server, n: u64, score: i64) -> Value {
     let body = support::rating(&server.site, score)
@@ -626,11 +627,17 @@ fn times_in_alerts_are_in_the_sites_zone_and_in_words() {
 }
 
 #[test]
-fn a_name_that_does_not_resolve_is_retried_not_given_up() {
+fn a_name_that_does_not_resolve_is_retried_then_delivered_once_it_does() {
     let clock = test_clock();
-    let server = Server::builder().clock(clock.clone()).start();
-    // `.invalid` never resolves: as if DNS were down when the alert is due.
-    server.add_endpoint("webhook", "https://hooks.nearmiss-test.invalid/in", false);
+    let receiver = Receiver::start(&[]);
+    let named = receiver.url.replace("127.0.0.1", "hooks.shop.test");
+    let names = Arc::new(NameTable::default());
+    let server = Server::builder()
+        .clock(clock.clone())
+        .names(names.clone())
+        .start();
+    // Not in the table yet: as if DNS were down when the alert is due.
+    server.add_endpoint("webhook", &named, false);
     rate(&server, 1, 2);
     wait_for("the first attempt", || {
         server.count("SELECT attempts FROM outbox LIMIT 1") == 1
@@ -640,21 +647,43 @@ fn a_name_that_does_not_resolve_is_retried_not_given_up() {
         0
     );
     assert_eq!(
-        server.count("SELECT count(*) FROM outbox WHERE last_error LIKE 'cannot resolve%' AND next_attempt_at > 0"),
+        server.count("SELECT count(*) FROM outbox WHERE last_error LIKE 'cannot resolve hooks.shop.test%' AND next_attempt_at > 0"),
         1
     );
+    names.set("hooks.shop.test", "127.0.0.1");
     server.advance(Duration::from_secs(10));
-    wait_for("a second attempt", || {
-        server.count("SELECT attempts FROM outbox LIMIT 1") == 2
+    wait_for("the delivery", || receiver.deliveries().len() == 1);
+    wait_for("its record", || {
+        server.count("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL") == 1
     });
+    assert_eq!(server.count("SELECT attempts FROM outbox"), 2);
+    // One lookup per attempt: the client connects to the address it checked, with no
+    // second lookup that could answer differently.
+    assert_eq!(names.lookups(), 2);
+}
+
+#[test]
+fn a_name_that_resolves_to_a_private_address_at_delivery_is_refused_for_good() {
+    let receiver = Receiver::start(&[]);
+    let named = receiver.url.replace("127.0.0.1", "hooks.shop.test");
+    let names = Arc::new(NameTable::default());
+    // Added unchecked (the system DNS does not know the name); at delivery it is loopback.
+    names.set("hooks.shop.test", "127.0.0.1");
+    let server = Server::builder()
+        .refuse_private()
+        .names(names.clone())
+        .start();
+    server.add_endpoint("webhook", &named, false);
+    rate(&server, 1, 2);
+    wait_for("the refusal", || {
+        server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL") == 1
+    });
+    assert!(receiver.deliveries().is_empty());
     assert_eq!(
-        server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"),
-        0
-    );
-    assert_eq!(
-        server.count("SELECT count(*) FROM endpoints WHERE disabled_at IS NULL"),
+        server.count("SELECT count(*) FROM outbox WHERE last_error LIKE 'hooks.shop.test resolves to a private or loopback address (127.0.0.1)%'"),
         1
     );
+    assert_eq!(names.lookups(), 1);
 }
 
 #[test]

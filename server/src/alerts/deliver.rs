@@ -199,21 +199,31 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
 }
 
 fn post(alerts: &Alerts, url: &str, body: &str, headers: &[(&str, String)]) -> Outcome {
-    match target::check_url(url, alerts.allow_private_targets) {
-        Ok(()) => {}
-        // A name that does not resolve now may resolve later (DNS down, a typo fixed at
-        // the registrar): retried with the rest. Only a private address is for good.
-        Err(err @ target::TargetError::Unresolved(_)) => return Outcome::Retry(err.to_string()),
+    let host = match target::host_port(url) {
+        Ok((host, _)) => host,
         Err(err) => return Outcome::Refused(err.to_string()),
-    }
+    };
     // A kept-alive connection the endpoint has closed fails at once: try once more on a
     // new one. Receivers deduplicate by `webhook-id`, so a second send is safe.
     let sent = match send_once(alerts, url, body, headers) {
-        Err(ureq::Error::Io(_)) => send_once(alerts, url, body, headers),
+        Err(err @ ureq::Error::Io(_)) if target::refusal(&err).is_none() => {
+            send_once(alerts, url, body, headers)
+        }
         other => other,
     };
     match sent {
         Ok(status) => outcome_of(status),
+        // The client's resolver refused a private address: for good.
+        Err(err) if target::refusal(&err).is_some() => Outcome::Refused(
+            target::refusal(&err)
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+        ),
+        // A name that does not resolve now may resolve later (DNS down, a typo fixed at
+        // the registrar): retried with the rest.
+        Err(ureq::Error::HostNotFound) => {
+            Outcome::Retry(target::TargetError::Unresolved(host).to_string())
+        }
         Err(err) => Outcome::Retry(format!("request failed: {err}")),
     }
 }

@@ -42,18 +42,43 @@ impl Alerts {
         mail_from: &str,
         allow_private_targets: bool,
     ) -> Arc<Alerts> {
+        Alerts::resolving(
+            public_url,
+            smtp_url,
+            mail_from,
+            allow_private_targets,
+            Arc::new(target::SystemNames),
+        )
+    }
+
+    /// Settings for the delivery worker, looking up webhook hosts with `names`.
+    pub fn resolving(
+        public_url: &str,
+        smtp_url: Option<String>,
+        mail_from: &str,
+        allow_private_targets: bool,
+        names: Arc<dyn target::Names>,
+    ) -> Arc<Alerts> {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            // A redirect could point anywhere, including inside our network.
+            .max_redirects(0)
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .build();
+        let resolver = target::CheckedNames {
+            names,
+            allow_private: allow_private_targets,
+        };
         Arc::new(Alerts {
             public_url: public_url.trim_end_matches('/').to_owned(),
             smtp_url,
             mail_from: mail_from.to_owned(),
             allow_private_targets,
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                // A redirect could point anywhere, including inside our network.
-                .max_redirects(0)
-                .timeout_global(Some(std::time::Duration::from_secs(10)))
-                .build()
-                .into(),
+            agent: ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                resolver,
+            ),
             notify: Notify::new(),
         })
     }

@@ -3,7 +3,9 @@
 //! addresses are refused unless explicitly allowed, so a site's alert settings cannot be
 //! used to reach the server's own network.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 
 /// Why a target is refused.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,77 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<(), TargetError> {
         }
     }
     Ok(())
+}
+
+/// Looks up a host's addresses: the system's resolver, or a table in tests.
+pub trait Names: Send + Sync + 'static {
+    /// The addresses of `host` (a name, or an address without brackets) at `port`.
+    fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
+}
+
+/// The system's resolver.
+pub struct SystemNames;
+
+impl Names for SystemNames {
+    fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        Ok((host, port).to_socket_addrs()?.collect())
+    }
+}
+
+/// The alert client's resolver. It refuses a non-public address where it looks the name
+/// up, so the address checked is the address connected to: a second lookup, as a
+/// check before the request would need, could answer differently (DNS rebinding).
+pub(crate) struct CheckedNames {
+    pub names: Arc<dyn Names>,
+    pub allow_private: bool,
+}
+
+impl std::fmt::Debug for CheckedNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedNames")
+            .field("allow_private", &self.allow_private)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resolver for CheckedNames {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let (host, port) = host_port(&uri.to_string()).map_err(|_| ureq::Error::HostNotFound)?;
+        let addrs = self
+            .names
+            .lookup(&host, port)
+            .map_err(|_| ureq::Error::HostNotFound)?;
+        if !self.allow_private {
+            if let Some(addr) = addrs.iter().find(|a| !is_public(a.ip())) {
+                let refused = TargetError::Private(host, addr.ip());
+                return Err(ureq::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    refused,
+                )));
+            }
+        }
+        let mut resolved = self.empty();
+        for addr in addrs.into_iter().take(16) {
+            resolved.push(addr);
+        }
+        match resolved.is_empty() {
+            true => Err(ureq::Error::HostNotFound),
+            false => Ok(resolved),
+        }
+    }
+}
+
+/// The refusal `CheckedNames` made, if that is why a request failed.
+pub(crate) fn refusal(err: &ureq::Error) -> Option<&TargetError> {
+    match err {
+        ureq::Error::Io(io) => io.get_ref()?.downcast_ref::<TargetError>(),
+        _ => None,
+    }
 }
 
 /// Whether an address is on the public internet.

@@ -92,6 +92,44 @@ pub struct Builder {
     widget: Option<PathBuf>,
     site: Option<String>,
     port: u16,
+    names: Option<Arc<NameTable>>,
+}
+
+/// A DNS of the test's own for alert targets: names answer what the test put in, and
+/// every lookup is counted.
+#[derive(Default)]
+pub struct NameTable {
+    answers: std::sync::Mutex<std::collections::HashMap<String, std::net::IpAddr>>,
+    lookups: std::sync::atomic::AtomicUsize,
+}
+
+impl NameTable {
+    /// From now on `name` resolves to `ip`.
+    pub fn set(&self, name: &str, ip: &str) {
+        let ip = ip.parse().expect("an IP address");
+        self.answers.lock().unwrap().insert(name.to_owned(), ip);
+    }
+
+    /// Lookups so far.
+    pub fn lookups(&self) -> usize {
+        self.lookups.load(Ordering::SeqCst)
+    }
+}
+
+impl nearmiss_server::alerts::target::Names for NameTable {
+    fn lookup(&self, host: &str, port: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        if let Ok(ip) = host.parse() {
+            return Ok(vec![std::net::SocketAddr::new(ip, port)]);
+        }
+        match self.answers.lock().unwrap().get(host) {
+            Some(ip) => Ok(vec![std::net::SocketAddr::new(*ip, port)]),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such name",
+            )),
+        }
+    }
 }
 
 impl Builder {
@@ -124,6 +162,12 @@ impl Builder {
         self.config.header_timeout = header;
         self.config.body_timeout = body;
         self.config.max_connections = Some(max_connections);
+        self
+    }
+
+    /// Alert targets' names are looked up in `names`, not in DNS.
+    pub fn names(mut self, names: Arc<NameTable>) -> Builder {
+        self.names = Some(names);
         self
     }
 
@@ -270,6 +314,15 @@ impl Server {
         if let Some(clock) = &builder.clock {
             let clock = clock.clone();
             state = state.with_clock(Clock::from_fn(move || clock.load(Ordering::SeqCst)));
+        }
+        if let Some(names) = &builder.names {
+            state.alerts = Alerts::resolving(
+                &config.public_url(),
+                config.smtp_url.clone(),
+                &config.mail_from,
+                config.allow_private_targets,
+                names.clone(),
+            );
         }
         let alerts = state.alerts.clone();
         listener.set_nonblocking(true).unwrap();
