@@ -738,3 +738,82 @@ fn a_rotated_secret_and_the_old_one_both_sign_until_the_overlap_ends() {
     .unwrap()
     .is_none());
 }
+
+/// An endpoint that accepts connections and never answers.
+struct Tarpit {
+    url: String,
+    /// The connections held open; `None` once closed, when new ones are refused.
+    held: Arc<std::sync::Mutex<Option<Vec<std::net::TcpStream>>>>,
+}
+
+impl Tarpit {
+    fn start() -> Tarpit {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let held = Arc::new(std::sync::Mutex::new(Some(Vec::new())));
+        let holding = held.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if let Some(held) = holding.lock().unwrap().as_mut() {
+                    held.push(stream);
+                }
+            }
+        });
+        Tarpit { url, held }
+    }
+
+    fn connections(&self) -> usize {
+        self.held.lock().unwrap().as_ref().map_or(0, Vec::len)
+    }
+}
+
+impl Drop for Tarpit {
+    fn drop(&mut self) {
+        // Closed, so the sends still waiting on it end now, not at their timeout.
+        self.held.lock().unwrap().take();
+    }
+}
+
+#[test]
+fn a_tarpit_endpoint_does_not_delay_another_endpoints_alert() {
+    let receiver = Receiver::start(&[]);
+    let mut server = Server::start();
+    let tarpit = Tarpit::start();
+    server.add_endpoint("webhook", &tarpit.url, false);
+    for n in 0..40 {
+        rate(&server, n, 2);
+    }
+    wait_for("the tarpit to hold a send", || tarpit.connections() >= 1);
+    server.site = server.add_site("Other Shop", &["https://shop.example"]);
+    server.add_endpoint("webhook", &receiver.url, false);
+    rate(&server, 100, 2);
+    support::wait_within(Duration::from_secs(1), "the other endpoint's alert", || {
+        receiver.deliveries().len() == 1
+    });
+}
+
+#[test]
+fn a_failing_endpoint_rests_then_one_alert_probes_it_before_the_rest_go() {
+    let clock = test_clock();
+    let receiver = Receiver::start(&[500; 5]);
+    let server = Server::builder().clock(clock.clone()).start();
+    server.add_endpoint("webhook", &receiver.url, false);
+    for n in 0..5 {
+        rate(&server, n, 2);
+    }
+    wait_for("five failures", || receiver.deliveries().len() == 5);
+    // The circuit is open: a new alert waits, due as it is, while the endpoint rests.
+    rate(&server, 5, 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.deliveries().len(), 5, "sent to a resting endpoint");
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE attempts = 0"),
+        1
+    );
+    // After the rest, one probe gets through, and then everything goes.
+    server.advance(Duration::from_secs(31));
+    wait_for("every alert", || {
+        server.count("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL") == 6
+    });
+    assert_eq!(receiver.deliveries().len(), 11);
+}

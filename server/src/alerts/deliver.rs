@@ -1,11 +1,13 @@
-//! The delivery worker: claims due outbox messages, sends them, and records the outcome.
+//! The delivery worker: claims due outbox messages lane by lane (see `lanes`), sends
+//! them, and records the outcome.
 //! At least once: a message is marked delivered only after its endpoint answered 2xx;
 //! a crash in between sends it again, with the same `webhook-id`.
 
+use super::lanes::{self, Lanes};
 use super::{message, target, webhook, Alerts};
 use crate::bodies::WebhookBody;
 use crate::states::MessageKind;
-use crate::store::{Attempt, AttemptResult, Message, Store, StoreError};
+use crate::store::{Attempt, AttemptResult, Claim, Message, Store, StoreError};
 use crate::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +18,10 @@ const LEASE_MS: i64 = 60_000;
 pub const GIVE_UP_MS: i64 = 3 * 24 * 60 * 60 * 1000;
 const FIRST_RETRY_MS: i64 = 5_000;
 const LONGEST_RETRY_MS: i64 = 60 * 60 * 1000;
-const BATCH: i64 = 32;
+/// The most messages one endpoint has in flight: its batch.
+const PER_LANE: i64 = 32;
+/// The most messages claimed at once, over every lane.
+const CLAIM: i64 = 256;
 
 /// What happened when a message was sent.
 #[derive(Debug)]
@@ -30,86 +35,155 @@ enum Outcome {
     Refused(String),
 }
 
-/// Runs the worker until the process ends: delivers what is due, then waits for a wake-up
-/// or a second, whichever comes first.
+/// Runs the worker until the process ends. Each endpoint is a lane that sends one batch
+/// at a time, in parallel, and records each outcome as its send ends; a new claim is
+/// made when messages are queued, when a lane's batch ends, and every second (retries).
 pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
+    let mut lanes = Lanes::default();
+    let mut batches = tokio::task::JoinSet::new();
+    let mut look = true;
     loop {
-        match deliver_due(&store, &clock, &alerts).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "alert delivery failed"),
+        if look {
+            match claim(&store, clock.now(), &lanes).await {
+                Ok(messages) => {
+                    for (lane, batch) in by_lane(messages) {
+                        lanes.start(lane);
+                        let (store, clock, alerts) = (store.clone(), clock.clone(), alerts.clone());
+                        batches.spawn(async move {
+                            let sent = send_batch(&store, &clock, &alerts, batch).await;
+                            (lane, sent)
+                        });
+                    }
+                }
+                Err(err) => tracing::error!(error = %err, "claiming alerts failed"),
+            }
         }
         tokio::select! {
-            _ = alerts.woken() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            Some(ended) = batches.join_next(), if !batches.is_empty() => {
+                if let Ok((lane, sent)) = ended {
+                    let now = clock.now();
+                    for delivered in sent {
+                        if let Some(rest) = lanes.sent(lane, delivered, now) {
+                            tracing::warn!(
+                                endpoint = lane,
+                                rest_seconds = rest / 1000,
+                                "alert endpoint failing: paused, then one message tries it again"
+                            );
+                        }
+                    }
+                    lanes.done(lane);
+                }
+                look = true;
+            }
+            _ = alerts.woken() => look = true,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => look = true,
         }
     }
 }
 
-/// Sends every message that is due now; returns how many were attempted.
-pub async fn deliver_due(
+/// Claims what is due for the lanes that are free.
+async fn claim(store: &Store, now: i64, lanes: &Lanes) -> Result<Vec<Message>, StoreError> {
+    let (skip, probe) = (lanes.skip(now), lanes.probing(now));
+    // Look first on a reader: a wake-up often finds nothing for a free lane, and an
+    // empty claim need not queue behind the ratings for the writer.
+    let wanted = skip.clone();
+    if !store.read(move |tx| tx.messages_due(now, &wanted)).await? {
+        return Ok(Vec::new());
+    }
+    store
+        .write(move |tx| {
+            tx.claim_messages(&Claim {
+                now,
+                lease_until: now + LEASE_MS,
+                skip: &skip,
+                probe: &probe,
+                per_lane: PER_LANE,
+                limit: CLAIM,
+            })
+        })
+        .await
+}
+
+fn by_lane(messages: Vec<Message>) -> std::collections::BTreeMap<i64, Vec<Message>> {
+    let mut lanes = std::collections::BTreeMap::<i64, Vec<Message>>::new();
+    for message in messages {
+        lanes
+            .entry(lanes::lane_of(message.endpoint_id))
+            .or_default()
+            .push(message);
+    }
+    lanes
+}
+
+/// Sends a lane's batch in parallel, recording each outcome as its send ends; returns,
+/// per send, whether it was delivered (`false`: failed in a way worth retrying; refusals
+/// say nothing of the endpoint's health and are left out).
+async fn send_batch(
     store: &Store,
     clock: &Clock,
     alerts: &Arc<Alerts>,
-) -> Result<usize, StoreError> {
-    let now = clock.now();
-    // Look first on a reader: a wake-up often finds the messages already claimed, and
-    // an empty claim need not queue behind the ratings for the writer.
-    if !store.read(move |tx| tx.messages_due(now)).await? {
-        return Ok(0);
-    }
-    let messages = store
-        .write(move |tx| tx.claim_messages(now, now + LEASE_MS, BATCH))
-        .await?;
-    let count = messages.len();
+    batch: Vec<Message>,
+) -> Vec<bool> {
     let mut sends = tokio::task::JoinSet::new();
-    for message in messages {
+    for message in batch {
         let alerts = alerts.clone();
         let store = store.clone();
-        let timestamp = now / 1000;
+        let timestamp = clock.now() / 1000;
         sends.spawn_blocking(move || {
             let outcome = send(&alerts, &store, &message, timestamp);
             (message, outcome)
         });
     }
-    // Each outcome is recorded as soon as its send ends, so a slow endpoint does not
-    // hold back the record of a fast one (the writer commits them together anyway).
+    let mut health = Vec::new();
     while let Some(joined) = sends.join_next().await {
         let Ok((message, outcome)) = joined else {
             continue;
         };
-        let kind = message.kind.map(|k| k.as_str()).unwrap_or("unknown");
         match &outcome {
-            Outcome::Delivered => {
-                tracing::info!(msg = %message.msg_id, kind, "alert delivered")
-            }
-            other => {
-                tracing::warn!(msg = %message.msg_id, kind, outcome = ?other, "alert not delivered")
-            }
+            Outcome::Delivered => health.push(true),
+            Outcome::Retry(_) => health.push(false),
+            Outcome::Gone | Outcome::Refused(_) => {}
         }
-        let now = clock.now();
-        store
-            .write(move |tx| {
-                let result = match &outcome {
-                    Outcome::Delivered => AttemptResult::Delivered,
-                    Outcome::Gone => AttemptResult::EndpointGone("the endpoint answered 410 Gone"),
-                    Outcome::Refused(error) => AttemptResult::Failed(error),
-                    Outcome::Retry(error) if now - message.created_at >= GIVE_UP_MS => {
-                        AttemptResult::Failed(error)
-                    }
-                    Outcome::Retry(error) => {
-                        AttemptResult::RetryAt(now + backoff_ms(message.attempts + 1), error)
-                    }
-                };
-                tx.record_attempt(&Attempt {
-                    message: &message,
-                    now,
-                    result,
-                })
-            })
-            .await?;
+        if let Err(err) = record(store, clock.now(), message, outcome).await {
+            tracing::error!(error = %err, "recording an alert's outcome failed");
+        }
     }
-    Ok(count)
+    health
+}
+
+async fn record(
+    store: &Store,
+    now: i64,
+    message: Message,
+    outcome: Outcome,
+) -> Result<(), StoreError> {
+    let kind = message.kind.map(|k| k.as_str()).unwrap_or("unknown");
+    match &outcome {
+        Outcome::Delivered => tracing::info!(msg = %message.msg_id, kind, "alert delivered"),
+        other => {
+            tracing::warn!(msg = %message.msg_id, kind, outcome = ?other, "alert not delivered")
+        }
+    }
+    store
+        .write(move |tx| {
+            let result = match &outcome {
+                Outcome::Delivered => AttemptResult::Delivered,
+                Outcome::Gone => AttemptResult::EndpointGone("the endpoint answered 410 Gone"),
+                Outcome::Refused(error) => AttemptResult::Failed(error),
+                Outcome::Retry(error) if now - message.created_at >= GIVE_UP_MS => {
+                    AttemptResult::Failed(error)
+                }
+                Outcome::Retry(error) => {
+                    AttemptResult::RetryAt(now + backoff_ms(message.attempts + 1), error)
+                }
+            };
+            tx.record_attempt(&Attempt {
+                message: &message,
+                now,
+                result,
+            })
+        })
+        .await
 }
 
 /// The wait before the next try: doubling from 5 s up to an hour, with ±25% jitter so

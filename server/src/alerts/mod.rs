@@ -7,6 +7,7 @@
 //! customer, when they consented, what changed, with a one-click re-rating link.
 
 pub mod deliver;
+pub mod lanes;
 pub mod message;
 pub mod target;
 pub mod webhook;

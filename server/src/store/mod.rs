@@ -301,15 +301,11 @@ pub trait Tx {
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError>;
     /// Queues a message.
     fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError>;
-    /// Whether any message is due at `now`.
-    fn messages_due(&mut self, now: i64) -> Result<bool, StoreError>;
-    /// Up to `limit` messages due at `now`, leased until `lease_until`.
-    fn claim_messages(
-        &mut self,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<Message>, StoreError>;
+    /// Whether any message is due at `now` outside the lanes `skip`.
+    fn messages_due(&mut self, now: i64, skip: &[i64]) -> Result<bool, StoreError>;
+    /// The due messages `claim` allows, oldest first in each lane, leased until
+    /// `claim.lease_until`.
+    fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError>;
     /// Records a delivery attempt's outcome.
     fn record_attempt(&mut self, attempt: &Attempt<'_>) -> Result<(), StoreError>;
 
@@ -1009,6 +1005,24 @@ pub struct Message {
     pub created_at: i64,
     /// The webhook's previous secret, while it still signs.
     pub old_secret: Option<String>,
+}
+
+/// Which due messages a claim takes. A lane is an endpoint's id, or 0 for customers'
+/// emails: none from the lanes in `skip`, one from each lane in `probe`, at most
+/// `per_lane` from any other, `limit` in all.
+pub struct Claim<'a> {
+    /// Due at or before.
+    pub now: i64,
+    /// Not claimed again before.
+    pub lease_until: i64,
+    /// Lanes to leave alone.
+    pub skip: &'a [i64],
+    /// Lanes to take one message from.
+    pub probe: &'a [i64],
+    /// The most from any other lane.
+    pub per_lane: i64,
+    /// The most in all.
+    pub limit: i64,
 }
 
 /// The outcome of one delivery attempt, to record.

@@ -1151,28 +1151,38 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn messages_due(&mut self, now: i64) -> Result<bool, StoreError> {
+    fn messages_due(&mut self, now: i64, skip: &[i64]) -> Result<bool, StoreError> {
         self.exists(
             "SELECT 1 FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL
-                 AND next_attempt_at <= ?1 LIMIT 1",
-            &[&now],
+                 AND next_attempt_at <= ?1
+                 AND coalesce(endpoint_id, 0) NOT IN (SELECT value FROM json_each(?2))
+             LIMIT 1",
+            &[&now, &json_ids(Some(skip))],
         )
     }
 
-    fn claim_messages(
-        &mut self,
-        now: i64,
-        lease_until: i64,
-        limit: i64,
-    ) -> Result<Vec<Message>, StoreError> {
+    fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError> {
         let messages = self.all(
             "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
-                        o.payload, o.attempts, o.created_at,
-                        CASE WHEN e.old_secret_until > ?1 THEN e.old_secret END
-                 FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
-                 WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
-                 ORDER BY o.next_attempt_at, o.id LIMIT ?2",
-            params![now, limit],
+                    o.payload, o.attempts, o.created_at,
+                    CASE WHEN e.old_secret_until > ?1 THEN e.old_secret END
+             FROM (SELECT *, coalesce(endpoint_id, 0) AS lane,
+                          row_number() OVER (PARTITION BY coalesce(endpoint_id, 0)
+                                             ORDER BY next_attempt_at, id) AS place
+                   FROM outbox
+                   WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?1
+                     AND coalesce(endpoint_id, 0) NOT IN (SELECT value FROM json_each(?2))) o
+             LEFT JOIN endpoints e ON e.id = o.endpoint_id
+             WHERE o.place <= CASE WHEN o.lane IN (SELECT value FROM json_each(?3)) THEN 1
+                                   ELSE ?4 END
+             ORDER BY o.next_attempt_at, o.id LIMIT ?5",
+            params![
+                claim.now,
+                json_ids(Some(claim.skip)),
+                json_ids(Some(claim.probe)),
+                claim.per_lane,
+                claim.limit
+            ],
             |row| {
                 let kind: String = row.get(3)?;
                 Ok(Message {
@@ -1195,7 +1205,7 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
         for message in &messages {
-            lease.execute(params![message.id, lease_until])?;
+            lease.execute(params![message.id, claim.lease_until])?;
         }
         Ok(messages)
     }
