@@ -817,3 +817,27 @@ fn a_failing_endpoint_rests_then_one_alert_probes_it_before_the_rest_go() {
     });
     assert_eq!(receiver.deliveries().len(), 11);
 }
+
+#[test]
+fn alerts_waiting_behind_a_resting_endpoint_fail_visibly_after_3_days() {
+    let clock = test_clock();
+    let receiver = Receiver::start(&[500; 50]);
+    let server = Server::builder().clock(clock.clone()).start();
+    server.add_endpoint("webhook", &receiver.url, false);
+    for n in 0..5 {
+        rate(&server, n, 2);
+    }
+    wait_for("five failures", || receiver.deliveries().len() == 5);
+    rate(&server, 5, 2);
+    server.advance(Duration::from_secs(3 * 24 * 3600 + 60));
+    wait_for("every alert marked failed", || {
+        server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL") == 6
+    });
+    assert_eq!(
+        server.count(
+            "SELECT count(*) FROM outbox WHERE attempts = 0
+                AND last_error = 'not sent: its endpoint was failing'"
+        ),
+        1
+    );
+}

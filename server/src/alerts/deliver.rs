@@ -42,7 +42,21 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     let mut lanes = Lanes::default();
     let mut batches = tokio::task::JoinSet::new();
     let mut look = true;
+    let mut swept = 0;
     loop {
+        let now = clock.now();
+        // Alerts waiting behind a resting endpoint past the limit fail visibly too.
+        if now - swept >= 60_000 {
+            swept = now;
+            match store
+                .write(move |tx| tx.give_up_messages(now - GIVE_UP_MS, now))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(alerts = n, "alerts not sent within 3 days: marked failed"),
+                Err(err) => tracing::error!(error = %err, "giving up old alerts failed"),
+            }
+        }
         if look {
             match claim(&store, clock.now(), &lanes).await {
                 Ok(messages) => {

@@ -306,6 +306,9 @@ pub trait Tx {
     /// The due messages `claim` allows, oldest first in each lane, leased until
     /// `claim.lease_until`.
     fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError>;
+    /// Marks failed every message queued before `before` and still waiting at `now`
+    /// (not in flight); returns how many.
+    fn give_up_messages(&mut self, before: i64, now: i64) -> Result<usize, StoreError>;
     /// Records a delivery attempt's outcome.
     fn record_attempt(&mut self, attempt: &Attempt<'_>) -> Result<(), StoreError>;
 

@@ -1210,6 +1210,18 @@ impl Tx for SqliteTx<'_> {
         Ok(messages)
     }
 
+    fn give_up_messages(&mut self, before: i64, now: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET failed_at = ?2,
+                        last_error = coalesce(last_error, 'not sent: its endpoint was failing')
+                 WHERE delivered_at IS NULL AND failed_at IS NULL
+                   AND created_at < ?1 AND next_attempt_at <= ?2",
+            )?
+            .execute(params![before, now])?)
+    }
+
     fn record_attempt(&mut self, a: &Attempt<'_>) -> Result<(), StoreError> {
         let m = a.message;
         let attempts = m.attempts + 1;
