@@ -26,9 +26,13 @@
     if (e >= 400 && e < 500) throw e;
     return new Promise(function (ok) { setTimeout(ok, 1500); }).then(settings);
   });
-  config.catch(function () {});
+  // On a page whose origin the site does not allow, every rating would be refused:
+  // the widget stays hidden and says why, once (the server counts it for the owner).
+  var allowed = config.then(function (c) {
+    if (c.origin_allowed === false) throw console.error('nearmiss: ' + location.origin + ' is not an origin of site ' + a.site + ', so ratings from here are refused; the widget stays hidden. Add the origin to the site.');
+  }, function () {});
   import(u('__NEARMISS_GLUE__')).then(function (m) {
-    return m.default({ module_or_path: u('__NEARMISS_WASM__') }).then(function () {
+    return Promise.all([m.default({ module_or_path: u('__NEARMISS_WASM__') }), allowed]).then(function () {
       m.boot({
         site: a.site, trigger: a.trigger, interaction: a.interaction,
         token: a.interactionToken, lang: a.lang, rerate: a.rerate, outbox: box,
@@ -37,5 +41,5 @@
       w.nearmiss = function (c, x, y) { m.command(c, x, y); };
       for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
     });
-  }).catch(function (e) { console.warn('nearmiss: the widget could not load', e); });
+  }).catch(function (e) { if (e) console.warn('nearmiss: the widget could not load', e); });
 })(window, document);

@@ -180,6 +180,18 @@ pub struct CaseList {
     pub cases: Vec<CaseView>,
 }
 
+/// The payload of a notice to the people on a site's Slack and email endpoints: a
+/// setup problem, not a case (webhooks, whose contract is case events, never get one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginNotice {
+    /// The site's row id (its desk page).
+    pub site_id: i64,
+    /// The site's name.
+    pub site_name: String,
+    /// The refused origin.
+    pub origin: String,
+}
+
 /// A webhook body (Standard Webhooks): `{"type", "timestamp", "data": {case, rating}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookBody {

@@ -465,6 +465,29 @@ pub fn show_site(db: &str, key: &str) -> Result<()> {
         s.review_url.as_deref().unwrap_or("none")
     );
     println!("signed only   {}", s.require_token);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let refused = runtime
+        .block_on(nearmiss_server::origins::refused(&store, &site))
+        .context("reading the refused origins")?;
+    for r in &refused {
+        println!(
+            "refused       {}: {} requests, {} to {}",
+            r.origin,
+            r.refusals,
+            nearmiss_server::time::Timestamp(r.first_at).rfc3339(),
+            nearmiss_server::time::Timestamp(r.last_at).rfc3339()
+        );
+    }
+    if let Some(latest) = refused.first() {
+        let mut flags: Vec<String> = s.origins.iter().map(|o| format!("--origin {o}")).collect();
+        flags.push(format!("--origin {}", latest.origin));
+        println!(
+            "              pages there cannot send ratings; if they are yours:\n              \
+             nearmiss site set --site {} {}",
+            site.key,
+            flags.join(" ")
+        );
+    }
     for e in endpoints {
         println!(
             "alert {}       {} {}{} ({:?}; delivered {}, waiting {}, failed {})",

@@ -5,7 +5,7 @@
 //! - `http`: routes, extractors, middleware, the error mapping; `http::app(state)`
 //!   builds the whole HTTP surface, so tests run it in-process or over a real socket.
 //! - the product: `ratings`, `cases`, `alerts`, `deadlines`, `sites`, `tokens`,
-//!   `people` (the desk's users and sessions), `interactions`, `demo` (made-up history), `stats` (the numbers), `export` (CSV), `erasure` (data rights), with `bodies` (the contract's JSON bodies) and `error` (refusals).
+//!   `people` (the desk's users and sessions), `interactions`, `origins` (refused origins), `demo` (made-up history), `stats` (the numbers), `export` (CSV), `erasure` (data rights), with `bodies` (the contract's JSON bodies) and `error` (refusals).
 //! - `store`: the storage interface and its SQLite engine.
 //! - shared below everything: `states` (steps, statuses, kinds), `time`, `random`,
 //!   and `config`.
@@ -23,6 +23,7 @@ pub mod export;
 pub mod http;
 pub mod interactions;
 pub mod live;
+pub mod origins;
 pub mod people;
 pub mod random;
 pub mod ratings;

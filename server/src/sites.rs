@@ -340,11 +340,13 @@ pub struct WidgetSettings<'a> {
     pub ack_within_minutes: u64,
     /// The public review link.
     pub review_url: Option<&'a str>,
+    /// Whether the page asking may send ratings: the widget stays hidden when not.
+    pub origin_allowed: bool,
 }
 
 impl<'a> WidgetSettings<'a> {
-    /// The widget's settings for `site`.
-    pub fn of(site: &'a Site) -> WidgetSettings<'a> {
+    /// The widget's settings for `site`, asked by a page that may send ratings or not.
+    pub fn of(site: &'a Site, origin_allowed: bool) -> WidgetSettings<'a> {
         let s = &site.settings;
         WidgetSettings {
             scale: s.scale.into(),
@@ -353,6 +355,7 @@ impl<'a> WidgetSettings<'a> {
             owner: &s.owner,
             ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
             review_url: s.review_url.as_deref(),
+            origin_allowed,
         }
     }
 }

@@ -110,6 +110,10 @@ named! {
         Email = "email",
         /// The email telling the customer what changed.
         CustomerEmail = "customer_email",
+        /// A Slack message about a setup problem (not a case).
+        SlackNotice = "slack_notice",
+        /// A staff email about a setup problem (not a case).
+        EmailNotice = "email_notice",
     }
 }
 
@@ -120,6 +124,39 @@ named! {
         Owner = "owner",
         /// Works the cases of their sites.
         Agent = "agent",
+    }
+}
+
+/// What an outbox message is about: a case event, or a setup problem a person must fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// Something happened to a case.
+    Case(Event),
+    /// Pages on an origin the site does not allow are sending ratings.
+    OriginRefused,
+}
+
+impl Topic {
+    /// The name in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Case(event) => event.as_str(),
+            Topic::OriginRefused => "site.origin_refused",
+        }
+    }
+
+    /// The topic with this name.
+    pub fn parse(text: &str) -> Option<Topic> {
+        match text {
+            "site.origin_refused" => Some(Topic::OriginRefused),
+            text => Event::parse(text).map(Topic::Case),
+        }
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

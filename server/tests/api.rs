@@ -259,7 +259,13 @@ fn cors_answers_only_the_sites_origins() {
             Some(body.as_bytes()),
         )
     };
-    from("https://evil.example").assert_error(403, "origin_refused", None);
+    let evil = from("https://evil.example");
+    evil.assert_error(403, "origin_refused", None);
+    assert_eq!(
+        evil.header("access-control-allow-origin").as_deref(),
+        Some("https://evil.example"),
+        "a refusal is readable, so the widget does not take it for a network failure"
+    );
     assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
     // Allowed for another site is not allowed for this one.
     server.add_site("Other Shop", &["https://other.example"]);
@@ -618,4 +624,62 @@ fn a_stalled_client_cannot_keep_the_server_from_stopping() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     drop(stalled);
+}
+
+#[test]
+fn refused_origins_are_counted_and_the_settings_tell_the_widget() {
+    let server = Server::builder().clock(support::test_clock()).start();
+    let settings = |origin: Option<&str>| {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+        server.request(
+            "GET",
+            &format!("/v1/sites/{}/widget", server.site),
+            &headers,
+            None,
+        )
+    };
+    let right = settings(Some("https://shop.example"));
+    assert_eq!(right.json()["origin_allowed"], true);
+    assert_eq!(right.header("vary").as_deref(), Some("Origin"));
+    assert_eq!(settings(None).json()["origin_allowed"], true, "same origin");
+    assert_eq!(
+        settings(Some("https://www.shop.example")).json()["origin_allowed"],
+        false
+    );
+    // Not an origin a browser sends: not a page of anybody's, not counted.
+    settings(Some("https://junk.example/path"));
+    settings(Some("null"));
+
+    let post = |n: u64| {
+        let body = support::rating(&server.site, 2).id(&support::id(n)).json();
+        server.request(
+            "POST",
+            "/v1/ratings",
+            &[
+                ("origin", "https://www.shop.example"),
+                ("content-type", "text/plain"),
+            ],
+            Some(body.to_string().as_bytes()),
+        )
+    };
+    post(1).assert_error(403, "origin_refused", None);
+    post(2).assert_error(403, "origin_refused", None);
+    let counted = "SELECT coalesce(sum(refusals), 0) FROM refused_origins";
+    assert_eq!(
+        server.count(counted),
+        1,
+        "written at once the first time only"
+    );
+    server.advance(std::time::Duration::from_secs(61));
+    post(3).assert_error(403, "origin_refused", None);
+    assert_eq!(
+        server.count(counted),
+        4,
+        "then with what was counted meanwhile"
+    );
+    assert_eq!(
+        server.query_string("SELECT group_concat(origin) FROM refused_origins"),
+        "https://www.shop.example"
+    );
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
 }

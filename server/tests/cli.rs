@@ -153,9 +153,25 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
         !ok && stderr.starts_with("nearmiss: --close-within"),
         "{stderr}"
     );
+    // What a running server counted of pages on an origin the site does not allow.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO refused_origins (site_id, origin, refusals, first_at, last_at)
+             VALUES (1, 'http://bistro.example', 12, 0, 60000);",
+        )
+        .unwrap();
     let (ok, shown, _) = run(&["site", "show", "--site", &key]);
     assert!(
         shown.contains("apology       Sorry: that was on us."),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("refused       http://bistro.example: 12 requests")
+            && shown.contains(&format!(
+                "nearmiss site set --site {key} --origin https://bistro.example \
+                 --origin https://www.bistro.example --origin http://bistro.example"
+            )),
         "{shown}"
     );
     assert!(

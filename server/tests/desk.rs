@@ -524,6 +524,53 @@ fn owners_change_a_sites_settings_and_the_widget_sees_them_at_once() {
 }
 
 #[test]
+fn a_refused_origin_shows_on_the_site_page_and_one_click_allows_it() {
+    let server = Server::start();
+    let staff = sam(&server);
+    let page = "/desk/settings/sites/1";
+    assert!(!staff
+        .get(page)
+        .body
+        .contains("Ratings refused from other origins"));
+    let refused = server.request(
+        "GET",
+        &format!("/v1/sites/{}/widget", server.site),
+        &[("origin", "https://www.shop.example")],
+        None,
+    );
+    assert_eq!(refused.json()["origin_allowed"], false);
+    let shown = staff.get(page).body;
+    assert!(
+        shown.contains("Ratings refused from other origins"),
+        "{shown}"
+    );
+    assert!(shown.contains("Allow https://www.shop.example"), "{shown}");
+
+    let allowed = staff.submit(
+        page,
+        "/desk/settings/sites/1/origins",
+        &[("origin", "https://www.shop.example")],
+    );
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    assert!(allowed
+        .body
+        .contains("Pages on https://www.shop.example can send ratings now"));
+    assert!(!allowed.body.contains("Ratings refused from other origins"));
+    let now_allowed = server.request(
+        "GET",
+        &format!("/v1/sites/{}/widget", server.site),
+        &[("origin", "https://www.shop.example")],
+        None,
+    );
+    assert_eq!(now_allowed.json()["origin_allowed"], true);
+    assert_eq!(
+        server.count("SELECT count(*) FROM site_origins WHERE origin = 'https://shop.example'"),
+        1,
+        "the other origins stay"
+    );
+}
+
+#[test]
 fn an_agent_cannot_open_or_post_settings() {
     let server = Server::start();
     server.add_person("ana@shop.example", "Ana", Role::Agent, &[&server.site]);

@@ -8,6 +8,7 @@ mod support;
 
 use serde_json::json;
 use support::host::HostPage;
+use support::receiver::Receiver;
 use support::webdriver::Browser;
 use support::{wait_for, widget_dir, Server};
 
@@ -203,4 +204,73 @@ fn widget_id(node: &support::webdriver::Node) -> String {
         support::webdriver::Node::Element(id) => id.clone(),
         support::webdriver::Node::Shadow(id) => id.clone(),
     }
+}
+
+/// The setup mistake of the hardening issue: the site allows `http://localhost:PORT`,
+/// the page is on `http://127.0.0.1:PORT`. No customer is offered a widget whose
+/// ratings would be refused, a rating left in the browser from before is dropped (not
+/// kept for ever), and the owner is told.
+#[test]
+fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is_told() {
+    let slack = Receiver::start(&[]);
+    let mut server = Server::with_widget();
+    let host = HostPage::start(&server.base, &strict_csp(&server.base));
+    let mistaken = host.origin.replace("127.0.0.1", "localhost");
+    server.site = server.add_site("Host Shop", &[&mistaken]);
+    server.add_endpoint("slack", &slack.url, false);
+    let browser = Browser::start();
+    let page = format!("{}/?site={}", host.origin, server.site);
+    browser.goto(&page);
+    wait_for("the console to say why", || {
+        browser
+            .script("return window.__console.join('\\n')", json!([]))
+            .as_str()
+            .is_some_and(|text| text.contains("is not an origin of site"))
+    });
+    assert!(browser.find_now(None, "nearmiss-widget").is_none());
+
+    // A rating this browser kept from before is refused, readably, and dropped.
+    let leftover = json!({
+        "u": format!("{}/v1/ratings", server.base),
+        "b": json!({ "id": support::id(9), "site": server.site, "score": 2 }).to_string(),
+        "a": 0,
+        "n": 0,
+    });
+    browser.script(
+        "localStorage.setItem('nearmiss:o:' + (1e13 + Date.now()) + ':' + arguments[0] + ':r', arguments[1])",
+        json!([support::id(9), leftover.to_string()]),
+    );
+    browser.goto(&page);
+    wait_for("the refused rating dropped", || {
+        browser.script(
+            "return Object.keys(localStorage).filter(k => k.startsWith('nearmiss:o:')).length",
+            json!([]),
+        ) == json!(0)
+    });
+    let console = browser.script("return window.__console.join('\\n')", json!([]));
+    assert!(
+        console
+            .as_str()
+            .unwrap()
+            .contains("dropped a refused submission 403"),
+        "{console}"
+    );
+    assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
+
+    // The owner sees the origin and hears of it once.
+    assert_eq!(
+        server.query_string("SELECT origin FROM refused_origins"),
+        host.origin
+    );
+    wait_for("the Slack notice", || slack.deliveries().len() == 1);
+    let text = &slack.deliveries()[0].body;
+    assert!(
+        text.contains(&format!(
+            "Ratings from {} are being refused for Host Shop",
+            host.origin
+        )),
+        "{text}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(slack.deliveries().len(), 1, "told once");
 }

@@ -5,7 +5,7 @@
 
 use super::lanes::{self, Lanes};
 use super::{message, target, webhook, Alerts};
-use crate::bodies::WebhookBody;
+use crate::bodies::{OriginNotice, WebhookBody};
 use crate::states::MessageKind;
 use crate::store::{Attempt, AttemptResult, Claim, Message, Store, StoreError};
 use crate::time::Clock;
@@ -262,6 +262,19 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
             }
             Err(refused) => refused,
         },
+        MessageKind::SlackNotice | MessageKind::EmailNotice => {
+            let Ok(notice) = serde_json::from_str::<OriginNotice>(&message.payload) else {
+                return Outcome::Refused("unreadable payload".into());
+            };
+            if kind == MessageKind::SlackNotice {
+                let slack = message::origin_slack(&notice, &alerts.public_url);
+                let text = serde_json::to_string(&slack).unwrap_or_default();
+                post(alerts, &message.target, &text, &[])
+            } else {
+                let (subject, text) = message::origin_email(&notice, &alerts.public_url);
+                mail(alerts, &message.target, &subject, &text)
+            }
+        }
         MessageKind::CustomerEmail => {
             let body = match body() {
                 Ok(body) => body,

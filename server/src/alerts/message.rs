@@ -2,7 +2,7 @@
 //! customer's email when their case is closed. Made from the typed webhook body, so every
 //! channel says the same thing.
 
-use crate::bodies::{Case, Deadline, WebhookBody};
+use crate::bodies::{Case, Deadline, OriginNotice, WebhookBody};
 use crate::states::{Event, Status, Step};
 use crate::time::{clock, span};
 
@@ -142,4 +142,39 @@ pub fn customer_email(body: &WebhookBody, rerate_url: &str) -> (String, String) 
          {site}\n"
     ));
     (format!("What we changed after your feedback, {site}"), text)
+}
+
+/// What the notice of a refused origin says, line by line.
+fn origin_lines(notice: &OriginNotice, public_url: &str) -> (String, Vec<String>) {
+    let headline = format!(
+        "Ratings from {} are being refused for {}",
+        notice.origin, notice.site_name
+    );
+    let lines = vec![
+        format!(
+            "The widget is on pages at {}, which is not one of the site's origins, so \
+             customers there cannot rate (the widget stays hidden).",
+            notice.origin
+        ),
+        "If those pages are yours, add the origin to the site:".into(),
+        format!("{public_url}/desk/settings/sites/{}", notice.site_id),
+    ];
+    (headline, lines)
+}
+
+/// The Slack message for a refused origin.
+pub fn origin_slack(notice: &OriginNotice, public_url: &str) -> SlackMessage {
+    let (headline, lines) = origin_lines(notice, public_url);
+    let mut text = format!("*{}*", slack_escape(&headline));
+    for line in lines {
+        text.push('\n');
+        text.push_str(&slack_escape(&line));
+    }
+    SlackMessage { text }
+}
+
+/// Subject and body of the staff email for a refused origin.
+pub fn origin_email(notice: &OriginNotice, public_url: &str) -> (String, String) {
+    let (headline, lines) = origin_lines(notice, public_url);
+    (format!("[nearmiss] {headline}"), lines.join("\n") + "\n")
 }

@@ -12,8 +12,8 @@ pub mod message;
 pub mod target;
 pub mod webhook;
 
-use crate::bodies::{Case, CaseView, DetailsView, RatingView, WebhookBody};
-use crate::states::{EndpointKind, Event, MessageKind, Status};
+use crate::bodies::{Case, CaseView, DetailsView, OriginNotice, RatingView, WebhookBody};
+use crate::states::{EndpointKind, Event, MessageKind, Status, Topic};
 use crate::store::{Delivery, EndpointState, NewEndpoint, NewMessage, Site, Store, StoreError, Tx};
 use crate::time::{millis, Timestamp};
 use std::sync::Arc;
@@ -155,8 +155,36 @@ pub(crate) fn enqueue(
             endpoint_id,
             kind,
             target,
-            event,
+            event: Topic::Case(event),
             case_id: Some(changed.case_id),
+            payload: &payload,
+            now,
+        })?;
+    }
+    Ok(())
+}
+
+/// Tells the people on a site's Slack and email endpoints that its ratings from
+/// `origin` are being refused. Runs inside the transaction that first noted it.
+pub(crate) fn enqueue_origin_notice(
+    tx: &mut dyn Tx,
+    notice: &OriginNotice,
+    now: i64,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(notice).map_err(|err| StoreError::Task(err.to_string()))?;
+    for endpoint in tx.active_endpoints(notice.site_id, false)? {
+        let kind = match endpoint.kind {
+            EndpointKind::Slack => MessageKind::SlackNotice,
+            EndpointKind::Email => MessageKind::EmailNotice,
+            EndpointKind::Webhook => continue,
+        };
+        tx.insert_message(&NewMessage {
+            msg_id: &format!("msg_{}", crate::random::token(24)),
+            endpoint_id: Some(endpoint.id),
+            kind,
+            target: &endpoint.target,
+            event: Topic::OriginRefused,
+            case_id: None,
             payload: &payload,
             now,
         })?;
@@ -218,7 +246,7 @@ pub async fn send_test(
                 endpoint_id: Some(endpoint.id),
                 kind: MessageKind::from(endpoint.kind),
                 target: &endpoint.target,
-                event: Event::Opened,
+                event: Topic::Case(Event::Opened),
                 case_id: None,
                 payload: &payload,
                 now,

@@ -6,6 +6,7 @@
 use super::error::ApiError;
 use super::json::JsonBody;
 use super::AppState;
+use crate::error::Error;
 use crate::ratings;
 use crate::sites::{self, Site};
 use axum::extract::{Path, Request, State};
@@ -32,8 +33,9 @@ async fn create_rating(
     let now = state.clock.now();
     let site = find_site(&state, &rating.site, now).await?;
     let (key, site_id) = (site.key.clone(), site.id);
-    let recorded =
-        ratings::record(&state.store, site, rating, foreign_origin(&headers), now).await?;
+    let origin = foreign_origin(&headers);
+    refuse_wrong_origin(&state, &site, origin, now).await?;
+    let recorded = ratings::record(&state.store, site, rating, origin, now).await?;
     if recorded.new {
         // Only what the site accepted counts against its limit: junk sent in its name
         // from elsewhere cannot lock its customers out.
@@ -62,15 +64,10 @@ async fn save_details(
     let now = state.clock.now();
     let site = find_site(&state, &details.site, now).await?;
     let (key, site_id) = (site.key.clone(), site.id);
-    let (answer, has_case) = ratings::add_details(
-        &state.store,
-        site,
-        id,
-        details,
-        foreign_origin(&headers),
-        now,
-    )
-    .await?;
+    let origin = foreign_origin(&headers);
+    refuse_wrong_origin(&state, &site, origin, now).await?;
+    let (answer, has_case) =
+        ratings::add_details(&state.store, site, id, details, origin, now).await?;
     let _ = state.site_limiter.check(site_id, now);
     if has_case {
         state.cases_changed();
@@ -88,8 +85,35 @@ async fn find_site(state: &AppState, key: &str, now: i64) -> Result<Site, ApiErr
     }
 }
 
+/// Refuses a page on an origin the site does not allow, counting it for the owner
+/// (`ratings` checks again; this is where the refusal is seen).
+async fn refuse_wrong_origin(
+    state: &AppState,
+    site: &Site,
+    origin: Option<&str>,
+    now: i64,
+) -> Result<(), ApiError> {
+    match origin {
+        Some(origin) if !site.allows_origin(origin) => {
+            note_refusal(state, site, origin, now).await;
+            Err(Error::OriginRefused.into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Counts a refused origin for the site's owner; a failure to count is logged, never
+/// the answer.
+pub(super) async fn note_refusal(state: &AppState, site: &Site, origin: &str, now: i64) {
+    match state.refusals.note(&state.store, site, origin, now).await {
+        Ok(true) => state.alerts.wake(),
+        Ok(false) => {}
+        Err(err) => tracing::error!(error = %err, "counting a refused origin failed"),
+    }
+}
+
 /// The request's `Origin`, unless there is none or it is this server's own.
-fn foreign_origin(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn foreign_origin(headers: &HeaderMap) -> Option<&str> {
     let origin = headers.get(header::ORIGIN)?;
     // An origin that is not text cannot be one of the site's: it is refused.
     let text = origin.to_str().unwrap_or("\u{0}");
@@ -142,7 +166,9 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
         return response;
     }
     let mut response = next.run(request).await;
-    if allowed {
+    // A refusal is readable by any page, so a widget on the wrong origin learns it was
+    // refused (and drops the rating) instead of taking it for a network failure.
+    if allowed || response.status().is_client_error() {
         let h = response.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         h.insert(header::VARY, HeaderValue::from_static("Origin"));

@@ -55,6 +55,8 @@ pub struct AppState {
     pub login_addresses: Arc<RateLimiter>,
     /// Wrong API tokens per client address.
     pub wrong_tokens: Arc<RateLimiter>,
+    /// Refused origins counted since they were last written.
+    pub refusals: Arc<crate::origins::Refusals>,
     /// Counters and timings for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// The desk is served over https: its cookies are `Secure`.
@@ -85,6 +87,7 @@ impl AppState {
             wrong_tokens: Arc::new(RateLimiter::new(auth::WRONG_TOKENS_PER_MINUTE)),
             login_addresses: Arc::new(RateLimiter::new(desk::WRONG_PASSWORDS_PER_ADDRESS)),
             metrics: Arc::default(),
+            refusals: Arc::default(),
             https: config.public_url().starts_with("https://"),
             retain_contacts: config.retain_contacts,
             door: connections::Door {

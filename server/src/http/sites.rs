@@ -8,7 +8,7 @@ use crate::sites::{self, WidgetSettings};
 use crate::store::EndpointState;
 use crate::tokens::Caller;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -24,16 +24,27 @@ pub fn alerts_router() -> Router<AppState> {
     Router::new().route("/v1/alerts", get(alert_states))
 }
 
+/// The settings say whether the asking page's origin may send ratings, so the loader
+/// keeps the widget hidden on a page whose ratings would be refused (and the refusal
+/// is counted for the owner to see).
 async fn widget_settings(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let site = sites::find(&state.store, &key, state.clock.now()).await?;
-    let body = Json(WidgetSettings::of(&site)).into_response();
+    let now = state.clock.now();
+    let site = sites::find(&state.store, &key, now).await?;
+    let origin = super::ingest::foreign_origin(&headers);
+    let allowed = origin.is_none_or(|origin| site.allows_origin(origin));
+    if let (false, Some(origin)) = (allowed, origin) {
+        super::ingest::note_refusal(&state, &site, origin, now).await;
+    }
+    let body = Json(WidgetSettings::of(&site, allowed)).into_response();
     Ok((
         [
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
             (header::CACHE_CONTROL, "public, max-age=60"),
+            (header::VARY, "Origin"),
         ],
         body,
     ))

@@ -12,7 +12,7 @@ mod sqlite;
 use memory::Recent;
 pub use memory::MEMORY_MS;
 
-use crate::states::{EndpointKind, Event, MessageKind, Role, Status, Step};
+use crate::states::{EndpointKind, Event, MessageKind, Role, Status, Step, Topic};
 use crate::time::Timestamp;
 use nearmiss_core::Scale;
 use serde::Serialize;
@@ -299,6 +299,18 @@ pub trait Tx {
     ) -> Result<Vec<Endpoint>, StoreError>;
     /// Each endpoint of a site with its delivery state.
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError>;
+    /// Counts `refusals` more refused requests from `origin` for a site; a new origin
+    /// is kept only while the site has fewer than `cap`. Whether the origin is new.
+    fn note_refused_origin(
+        &mut self,
+        site_id: i64,
+        origin: &str,
+        refusals: i64,
+        now: i64,
+        cap: i64,
+    ) -> Result<bool, StoreError>;
+    /// The origins refused for a site, most recent first.
+    fn refused_origins(&mut self, site_id: i64) -> Result<Vec<RefusedOrigin>, StoreError>;
     /// Queues a message.
     fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError>;
     /// Whether any message is due at `now` outside the lanes `skip`.
@@ -555,9 +567,9 @@ pub struct NewToken<'a> {
 /// One outbox message as the delivery log shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {
-    /// The case event.
-    pub event: Event,
-    /// The case's reference (none for a test alert).
+    /// What it is about.
+    pub event: Topic,
+    /// The case's reference (none for a test alert or a notice).
     pub case_ref: Option<String>,
     /// Queued at.
     pub created_at: i64,
@@ -974,7 +986,7 @@ pub struct NewMessage<'a> {
     /// A URL, or an email address.
     pub target: &'a str,
     /// The case event.
-    pub event: Event,
+    pub event: Topic,
     /// The case (none for a test alert).
     pub case_id: Option<i64>,
     /// The webhook body, as JSON.
@@ -1008,6 +1020,19 @@ pub struct Message {
     pub created_at: i64,
     /// The webhook's previous secret, while it still signs.
     pub old_secret: Option<String>,
+}
+
+/// An origin whose requests a site refused.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RefusedOrigin {
+    /// `scheme://host[:port]`, as the browser sent it.
+    pub origin: String,
+    /// Refused requests counted.
+    pub refusals: i64,
+    /// First refused at, Unix milliseconds.
+    pub first_at: i64,
+    /// Last refused at, Unix milliseconds.
+    pub last_at: i64,
 }
 
 /// Which due messages a claim takes. A lane is an endpoint's id, or 0 for customers'

@@ -51,6 +51,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_rerate_links.sql",
         include_str!("../../migrations/sqlite/0009_rerate_links.sql"),
     ),
+    (
+        "0010_refused_origins.sql",
+        include_str!("../../migrations/sqlite/0010_refused_origins.sql"),
+    ),
 ];
 
 /// How long a re-rating link already mailed by an older build keeps working after the
@@ -1131,6 +1135,51 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn note_refused_origin(
+        &mut self,
+        site_id: i64,
+        origin: &str,
+        refusals: i64,
+        now: i64,
+        cap: i64,
+    ) -> Result<bool, StoreError> {
+        let counted = self
+            .conn
+            .prepare_cached(
+                "UPDATE refused_origins SET refusals = refusals + ?3, last_at = ?4
+                 WHERE site_id = ?1 AND origin = ?2",
+            )?
+            .execute(params![site_id, origin, refusals, now])?;
+        if counted == 1 {
+            return Ok(false);
+        }
+        let added = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO refused_origins (site_id, origin, refusals, first_at, last_at)
+                 SELECT ?1, ?2, ?3, ?4, ?4
+                 WHERE (SELECT count(*) FROM refused_origins WHERE site_id = ?1) < ?5",
+            )?
+            .execute(params![site_id, origin, refusals, now, cap])?;
+        Ok(added == 1)
+    }
+
+    fn refused_origins(&mut self, site_id: i64) -> Result<Vec<RefusedOrigin>, StoreError> {
+        self.all(
+            "SELECT origin, refusals, first_at, last_at FROM refused_origins
+             WHERE site_id = ?1 ORDER BY last_at DESC, origin",
+            params![site_id],
+            |row| {
+                Ok(RefusedOrigin {
+                    origin: row.get(0)?,
+                    refusals: row.get(1)?,
+                    first_at: row.get(2)?,
+                    last_at: row.get(3)?,
+                })
+            },
+        )
+    }
+
     fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
@@ -1384,7 +1433,7 @@ impl Tx for SqliteTx<'_> {
             |row| {
                 let event: String = row.get(0)?;
                 Ok(Delivery {
-                    event: Event::parse(&event).ok_or_else(|| unknown_name("event", &event))?,
+                    event: Topic::parse(&event).ok_or_else(|| unknown_name("event", &event))?,
                     case_ref: row.get(1)?,
                     created_at: row.get(2)?,
                     attempts: row.get(3)?,

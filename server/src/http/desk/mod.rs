@@ -48,6 +48,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(settings::site).post(settings::save_site),
         )
         .route(
+            "/desk/settings/sites/{id}/origins",
+            post(settings::allow_origin),
+        )
+        .route(
             "/desk/settings/sites/{id}/rotate-key",
             post(settings::rotate_key),
         )

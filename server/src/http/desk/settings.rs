@@ -10,8 +10,10 @@ use crate::error::Error;
 use crate::http::AppState;
 use crate::people::{self, NewPerson};
 use crate::sites::{self, Site, SiteForm, SiteSettings};
-use crate::states::{EndpointKind, Role};
-use crate::store::{Delivery, EndpointState, EndpointStatus, StoreError, TokenRecord, User};
+use crate::states::{EndpointKind, Role, Topic};
+use crate::store::{
+    Delivery, EndpointState, EndpointStatus, RefusedOrigin, StoreError, TokenRecord, User,
+};
 use crate::time::Timestamp;
 use crate::tokens;
 use axum::extract::{Path, State};
@@ -394,6 +396,7 @@ pub async fn revoke_token(
 struct SitePage {
     site: Site,
     endpoints: Vec<(EndpointState, Vec<Delivery>)>,
+    refused: Vec<RefusedOrigin>,
 }
 
 async fn load_site(state: &AppState, id: i64) -> Result<Option<SitePage>, StoreError> {
@@ -405,7 +408,12 @@ async fn load_site(state: &AppState, id: i64) -> Result<Option<SitePage>, StoreE
         let log = alerts::delivery_log(&state.store, endpoint.id).await?;
         endpoints.push((endpoint, log));
     }
-    Ok(Some(SitePage { site, endpoints }))
+    let refused = crate::origins::refused(&state.store, &site).await?;
+    Ok(Some(SitePage {
+        site,
+        endpoints,
+        refused,
+    }))
 }
 
 /// `/desk/settings/sites/{id}`.
@@ -445,6 +453,29 @@ async fn render_site(
         form.row method="post" action={ (action) "/rotate-key" } {
             input type="hidden" name="csrf" value=(staff.0.csrf);
             button.quiet type="submit" { "Give the site a new key (the old one works 7 more days)" }
+        }
+        @if !page.refused.is_empty() {
+            section.refused aria-labelledby="refused-title" {
+                h2 #refused-title { "Ratings refused from other origins" }
+                p {
+                    "Pages on these origins carry this site's widget, but they are not among its origins, "
+                    "so the widget stays hidden there and their customers cannot rate. If the pages are yours, allow the origin."
+                }
+                ul {
+                    @for refused in &page.refused {
+                        li {
+                            bdi { (refused.origin) } ": " (refused.refusals)
+                            @if refused.refusals == 1 { " request refused, last " } @else { " requests refused, last " }
+                            (moment(Timestamp(refused.last_at), &site.settings.timezone, now))
+                            form.row method="post" action={ (action) "/origins" } {
+                                input type="hidden" name="csrf" value=(staff.0.csrf);
+                                input type="hidden" name="origin" value=(refused.origin);
+                                button type="submit" { "Allow " (refused.origin) }
+                            }
+                        }
+                    }
+                }
+            }
         }
         h2 { "Settings" }
         (site_form(&form, &action, staff))
@@ -539,7 +570,13 @@ fn endpoint_view(
                             @for delivery in log {
                                 tr {
                                     td { (delivery.event) }
-                                    td { (delivery.case_ref.as_deref().unwrap_or("test")) }
+                                    td {
+                                        @match (&delivery.case_ref, delivery.event) {
+                                            (Some(reference), _) => (reference),
+                                            (None, Topic::OriginRefused) => "setup",
+                                            (None, _) => "test",
+                                        }
+                                    }
                                     td { (moment(Timestamp(delivery.created_at), zone, now)) }
                                     td { (delivery.attempts) }
                                     td {
@@ -604,6 +641,71 @@ pub async fn save_site(
                 &staff,
                 id,
                 Some(form),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                note,
+            )
+            .await
+        }
+        Err(err) => unavailable(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OriginForm {
+    #[serde(default)]
+    origin: String,
+}
+
+/// Allows a refused origin: adds it to the site's origins.
+pub async fn allow_origin(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Posted(staff, form): Posted<OriginForm>,
+) -> Response {
+    let Some(origin) = sites::normalize_origin(&form.origin) else {
+        let note = Notice::problem(
+            "origins",
+            "This is not an origin like https://shop.example.",
+        );
+        return render_site(
+            &state,
+            &staff,
+            id,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            note,
+        )
+        .await;
+    };
+    let site = match state.store.read(move |tx| tx.site_by_id(id)).await {
+        Ok(Some(site)) => site,
+        Ok(None) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "No such site",
+                "It may have been removed.",
+            )
+        }
+        Err(err) => return unavailable(err),
+    };
+    let mut settings = site.settings;
+    if !settings.origins.contains(&origin) {
+        settings.origins.push(origin.clone());
+    }
+    match sites::update(&state.store, id, settings).await {
+        Ok(()) => {
+            let note = Notice::done(format!(
+                "Pages on {origin} can send ratings now (the widget shows there within a minute)."
+            ));
+            render_site(&state, &staff, id, None, StatusCode::OK, note).await
+        }
+        Err(Error::Invalid { field, message, .. }) => {
+            let note = Notice::problem(field, message);
+            render_site(
+                &state,
+                &staff,
+                id,
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 note,
             )
