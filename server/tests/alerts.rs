@@ -792,18 +792,24 @@ fn a_tarpit_endpoint_does_not_delay_another_endpoints_alert() {
     });
 }
 
-#[test]
-fn a_failing_endpoint_rests_then_one_alert_probes_it_before_the_rest_go() {
-    let clock = test_clock();
-    let receiver = Receiver::start(&[500; 5]);
-    let server = Server::builder().clock(clock.clone()).start();
+/// A server whose one webhook answered five alerts with 500 in a row, and then a sixth
+/// alert queued: the endpoint is resting. The receiver answers `failures` 500s in all.
+fn resting_endpoint(failures: usize) -> (Server, Receiver) {
+    let receiver = Receiver::start(&vec![500; failures]);
+    let server = Server::builder().clock(test_clock()).start();
     server.add_endpoint("webhook", &receiver.url, false);
     for n in 0..5 {
         rate(&server, n, 2);
     }
     wait_for("five failures", || receiver.deliveries().len() == 5);
-    // The circuit is open: a new alert waits, due as it is, while the endpoint rests.
     rate(&server, 5, 2);
+    (server, receiver)
+}
+
+#[test]
+fn a_failing_endpoint_rests_then_one_alert_probes_it_before_the_rest_go() {
+    let (server, receiver) = resting_endpoint(5);
+    // The circuit is open: the new alert waits, due as it is, while the endpoint rests.
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(receiver.deliveries().len(), 5, "sent to a resting endpoint");
     assert_eq!(
@@ -820,15 +826,7 @@ fn a_failing_endpoint_rests_then_one_alert_probes_it_before_the_rest_go() {
 
 #[test]
 fn alerts_waiting_behind_a_resting_endpoint_fail_visibly_after_3_days() {
-    let clock = test_clock();
-    let receiver = Receiver::start(&[500; 50]);
-    let server = Server::builder().clock(clock.clone()).start();
-    server.add_endpoint("webhook", &receiver.url, false);
-    for n in 0..5 {
-        rate(&server, n, 2);
-    }
-    wait_for("five failures", || receiver.deliveries().len() == 5);
-    rate(&server, 5, 2);
+    let (server, _receiver) = resting_endpoint(50);
     server.advance(Duration::from_secs(3 * 24 * 3600 + 60));
     wait_for("every alert marked failed", || {
         server.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL") == 6

@@ -416,6 +416,19 @@ async fn load_site(state: &AppState, id: i64) -> Result<Option<SitePage>, StoreE
     }))
 }
 
+/// The site a settings form posts to, or the page that says it is gone.
+async fn site_page(state: &AppState, id: i64) -> Result<Site, Response> {
+    match state.store.read(move |tx| tx.site_by_id(id)).await {
+        Ok(Some(site)) => Ok(site),
+        Ok(None) => Err(problem(
+            StatusCode::NOT_FOUND,
+            "No such site",
+            "It may have been removed.",
+        )),
+        Err(err) => Err(unavailable(err)),
+    }
+}
+
 /// `/desk/settings/sites/{id}`.
 pub async fn site(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
     render_site(&state, &staff, id, None, StatusCode::OK, Notice::default()).await
@@ -677,16 +690,9 @@ pub async fn allow_origin(
         )
         .await;
     };
-    let site = match state.store.read(move |tx| tx.site_by_id(id)).await {
-        Ok(Some(site)) => site,
-        Ok(None) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such site",
-                "It may have been removed.",
-            )
-        }
-        Err(err) => return unavailable(err),
+    let site = match site_page(&state, id).await {
+        Ok(site) => site,
+        Err(refused) => return refused,
     };
     let mut settings = site.settings;
     if !settings.origins.contains(&origin) {
@@ -721,16 +727,9 @@ pub async fn rotate_key(
     Path(id): Path<i64>,
     Posted(staff, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    let key = match state.store.read(move |tx| tx.site_by_id(id)).await {
-        Ok(Some(site)) => site.key,
-        Ok(None) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such site",
-                "It may have been removed.",
-            )
-        }
-        Err(err) => return unavailable(err),
+    let key = match site_page(&state, id).await {
+        Ok(site) => site.key,
+        Err(refused) => return refused,
     };
     let (store, now) = (state.store.clone(), state.clock.now());
     match blocking(move || sites::rotate_key(&store, &key, KEY_GRACE, now)).await {
@@ -821,16 +820,9 @@ pub async fn test_endpoint(
     Path((id, endpoint)): Path<(i64, i64)>,
     Posted(staff, NoFields {}): Posted<NoFields>,
 ) -> Response {
-    let site = match state.store.read(move |tx| tx.site_by_id(id)).await {
-        Ok(Some(site)) => site,
-        Ok(None) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                "No such site",
-                "It may have been removed.",
-            )
-        }
-        Err(err) => return unavailable(err),
+    let site = match site_page(&state, id).await {
+        Ok(site) => site,
+        Err(refused) => return refused,
     };
     match alerts::send_test(&state.store, site, endpoint, state.clock.now()).await {
         Ok(true) => {
