@@ -41,6 +41,7 @@ enum Outcome {
 pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     let mut lanes = Lanes::default();
     let mut batches = tokio::task::JoinSet::new();
+    let mut lane_of_task = std::collections::HashMap::new();
     let mut look = true;
     let mut swept = 0;
     loop {
@@ -63,18 +64,23 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                     for (lane, batch) in by_lane(messages) {
                         lanes.start(lane);
                         let (store, clock, alerts) = (store.clone(), clock.clone(), alerts.clone());
-                        batches.spawn(async move {
-                            let sent = send_batch(&store, &clock, &alerts, batch).await;
-                            (lane, sent)
-                        });
+                        let task = batches
+                            .spawn(async move { send_batch(&store, &clock, &alerts, batch).await });
+                        lane_of_task.insert(task.id(), lane);
                     }
                 }
                 Err(err) => tracing::error!(error = %err, "claiming alerts failed"),
             }
         }
         tokio::select! {
-            Some(ended) = batches.join_next(), if !batches.is_empty() => {
-                if let Ok((lane, sent)) = ended {
+            Some(ended) = batches.join_next_with_id(), if !batches.is_empty() => {
+                // Even a batch that panicked frees its lane (its leases expire and its
+                // messages are claimed again).
+                let (task, sent) = match ended {
+                    Ok((task, sent)) => (task, sent),
+                    Err(err) => (err.id(), Vec::new()),
+                };
+                if let Some(lane) = lane_of_task.remove(&task) {
                     let now = clock.now();
                     for delivered in sent {
                         if let Some(rest) = lanes.sent(lane, delivered, now) {
