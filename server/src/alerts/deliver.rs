@@ -42,7 +42,6 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     let mut lanes = Lanes::default();
     let mut batches = tokio::task::JoinSet::new();
     let mut lane_of_task = std::collections::HashMap::new();
-    let mut look = true;
     let mut swept = 0;
     loop {
         let now = clock.now();
@@ -58,19 +57,17 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                 Err(err) => tracing::error!(error = %err, "giving up old alerts failed"),
             }
         }
-        if look {
-            match claim(&store, clock.now(), &lanes).await {
-                Ok(messages) => {
-                    for (lane, batch) in by_lane(messages) {
-                        lanes.start(lane);
-                        let (store, clock, alerts) = (store.clone(), clock.clone(), alerts.clone());
-                        let task = batches
-                            .spawn(async move { send_batch(&store, &clock, &alerts, batch).await });
-                        lane_of_task.insert(task.id(), lane);
-                    }
+        match claim(&store, clock.now(), &lanes).await {
+            Ok(messages) => {
+                for (lane, batch) in by_lane(messages) {
+                    lanes.start(lane);
+                    let (store, clock, alerts) = (store.clone(), clock.clone(), alerts.clone());
+                    let task = batches
+                        .spawn(async move { send_batch(&store, &clock, &alerts, batch).await });
+                    lane_of_task.insert(task.id(), lane);
                 }
-                Err(err) => tracing::error!(error = %err, "claiming alerts failed"),
             }
+            Err(err) => tracing::error!(error = %err, "claiming alerts failed"),
         }
         tokio::select! {
             Some(ended) = batches.join_next_with_id(), if !batches.is_empty() => {
@@ -93,32 +90,45 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                     }
                     lanes.done(lane);
                 }
-                look = true;
             }
-            _ = alerts.woken() => look = true,
-            _ = tokio::time::sleep(Duration::from_secs(1)) => look = true,
+            _ = alerts.woken() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
 }
 
-/// Claims what is due for the lanes that are free.
+/// Claims what is due for the lanes that are free: up to `PER_LANE` of each, one of a
+/// lane probing whether its endpoint is back, `CLAIM` in all.
 async fn claim(store: &Store, now: i64, lanes: &Lanes) -> Result<Vec<Message>, StoreError> {
-    let (skip, probe) = (lanes.skip(now), lanes.probing(now));
-    // Look first on a reader: a wake-up often finds nothing for a free lane, and an
-    // empty claim need not queue behind the ratings for the writer.
-    let wanted = skip.clone();
-    if !store.read(move |tx| tx.messages_due(now, &wanted)).await? {
+    let skip = lanes.skip(now);
+    // Look first on a reader (index seeks, however large a slow endpoint's backlog): a
+    // wake-up often finds nothing for a free lane, and an empty claim need not queue
+    // behind the ratings for the writer.
+    let due = store.read(move |tx| tx.due_lanes(now, &skip)).await?;
+    if due.is_empty() {
         return Ok(Vec::new());
+    }
+    let probing = lanes.probing(now);
+    let mut left = CLAIM;
+    let mut rooms = Vec::new();
+    for lane in due {
+        let room = match probing.contains(&lane) {
+            true => 1,
+            false => PER_LANE,
+        }
+        .min(left);
+        if room == 0 {
+            break;
+        }
+        left -= room;
+        rooms.push((lane, room));
     }
     store
         .write(move |tx| {
             tx.claim_messages(&Claim {
                 now,
                 lease_until: now + LEASE_MS,
-                skip: &skip,
-                probe: &probe,
-                per_lane: PER_LANE,
-                limit: CLAIM,
+                lanes: &rooms,
             })
         })
         .await
@@ -135,30 +145,39 @@ fn by_lane(messages: Vec<Message>) -> std::collections::BTreeMap<i64, Vec<Messag
     lanes
 }
 
-/// Sends a lane's batch in parallel, recording each outcome as its send ends; returns,
-/// per send, whether it was delivered (`false`: failed in a way worth retrying; refusals
-/// say nothing of the endpoint's health and are left out).
+/// Sends a lane's batch: each case's messages one after another, in the order they were
+/// queued (a person reads "New near miss" before its update), different cases in
+/// parallel. Records each outcome as its send ends; returns, per send, whether it was
+/// delivered (`false`: failed in a way worth retrying; refusals say nothing of the
+/// endpoint's health and are left out).
 async fn send_batch(
     store: &Store,
     clock: &Clock,
     alerts: &Arc<Alerts>,
     batch: Vec<Message>,
 ) -> Vec<bool> {
-    let mut sends = tokio::task::JoinSet::new();
+    let mut by_case = std::collections::BTreeMap::<Option<i64>, Vec<Message>>::new();
+    let mut alone = Vec::new();
     for message in batch {
-        let alerts = alerts.clone();
-        let store = store.clone();
-        let timestamp = clock.now() / 1000;
-        sends.spawn_blocking(move || {
-            let outcome = send(&alerts, &store, &message, timestamp);
-            (message, outcome)
+        match message.case_id {
+            Some(_) => by_case.entry(message.case_id).or_default().push(message),
+            None => alone.push(vec![message]),
+        }
+    }
+    let (done, mut ended) = tokio::sync::mpsc::unbounded_channel();
+    for queue in by_case.into_values().chain(alone) {
+        let (alerts, store, clock, done) =
+            (alerts.clone(), store.clone(), clock.clone(), done.clone());
+        tokio::task::spawn_blocking(move || {
+            for message in queue {
+                let outcome = send(&alerts, &store, &message, clock.now() / 1000);
+                let _ = done.send((message, outcome));
+            }
         });
     }
+    drop(done);
     let mut health = Vec::new();
-    while let Some(joined) = sends.join_next().await {
-        let Ok((message, outcome)) = joined else {
-            continue;
-        };
+    while let Some((message, outcome)) = ended.recv().await {
         match &outcome {
             Outcome::Delivered => health.push(true),
             Outcome::Retry(_) => health.push(false),

@@ -313,10 +313,11 @@ pub trait Tx {
     fn refused_origins(&mut self, site_id: i64) -> Result<Vec<RefusedOrigin>, StoreError>;
     /// Queues a message.
     fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError>;
-    /// Whether any message is due at `now` outside the lanes `skip`.
-    fn messages_due(&mut self, now: i64, skip: &[i64]) -> Result<bool, StoreError>;
-    /// The due messages `claim` allows, oldest first in each lane, leased until
-    /// `claim.lease_until`.
+    /// The lanes (endpoint ids, 0 for customers' emails) with a message due at `now`,
+    /// leaving out `skip`.
+    fn due_lanes(&mut self, now: i64, skip: &[i64]) -> Result<Vec<i64>, StoreError>;
+    /// The oldest due messages of each lane `claim` names, as many as its room, leased
+    /// until `claim.lease_until`.
     fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError>;
     /// Marks failed every message queued before `before` and still waiting at `now`
     /// (not in flight); returns how many.
@@ -1035,22 +1036,15 @@ pub struct RefusedOrigin {
     pub last_at: i64,
 }
 
-/// Which due messages a claim takes. A lane is an endpoint's id, or 0 for customers'
-/// emails: none from the lanes in `skip`, one from each lane in `probe`, at most
-/// `per_lane` from any other, `limit` in all.
+/// Which due messages a claim takes.
 pub struct Claim<'a> {
     /// Due at or before.
     pub now: i64,
     /// Not claimed again before.
     pub lease_until: i64,
-    /// Lanes to leave alone.
-    pub skip: &'a [i64],
-    /// Lanes to take one message from.
-    pub probe: &'a [i64],
-    /// The most from any other lane.
-    pub per_lane: i64,
-    /// The most in all.
-    pub limit: i64,
+    /// Each lane to take from (an endpoint's id, 0 for customers' emails), with how
+    /// many it takes at most.
+    pub lanes: &'a [(i64, i64)],
 }
 
 /// The outcome of one delivery attempt, to record.

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_refused_origins.sql",
         include_str!("../../migrations/sqlite/0010_refused_origins.sql"),
     ),
+    (
+        "0011_outbox_lanes.sql",
+        include_str!("../../migrations/sqlite/0011_outbox_lanes.sql"),
+    ),
 ];
 
 /// How long a re-rating link already mailed by an older build keeps working after the
@@ -1200,39 +1204,38 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn messages_due(&mut self, now: i64, skip: &[i64]) -> Result<bool, StoreError> {
-        self.exists(
-            "SELECT 1 FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL
-                 AND next_attempt_at <= ?1
-                 AND coalesce(endpoint_id, 0) NOT IN (SELECT value FROM json_each(?2))
-             LIMIT 1",
-            &[&now, &json_ids(Some(skip))],
+    fn due_lanes(&mut self, now: i64, skip: &[i64]) -> Result<Vec<i64>, StoreError> {
+        self.all(
+            "SELECT e.id FROM endpoints e
+             WHERE e.id NOT IN (SELECT value FROM json_each(?2))
+               AND EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.endpoint_id = e.id
+                             AND o.delivered_at IS NULL AND o.failed_at IS NULL
+                             AND o.next_attempt_at <= ?1)
+             UNION ALL
+             SELECT 0 WHERE 0 NOT IN (SELECT value FROM json_each(?2))
+               AND EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.endpoint_id IS NULL
+                             AND o.delivered_at IS NULL AND o.failed_at IS NULL
+                             AND o.next_attempt_at <= ?1)",
+            params![now, json_ids(Some(skip))],
+            |row| row.get(0),
         )
     }
 
     fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError> {
-        let messages = self.all(
+        let mut messages = Vec::new();
+        let mut oldest = self.conn.prepare_cached(
             "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
                     o.payload, o.attempts, o.created_at,
                     CASE WHEN e.old_secret_until > ?1 THEN e.old_secret END
-             FROM (SELECT *, coalesce(endpoint_id, 0) AS lane,
-                          row_number() OVER (PARTITION BY coalesce(endpoint_id, 0)
-                                             ORDER BY next_attempt_at, id) AS place
-                   FROM outbox
-                   WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?1
-                     AND coalesce(endpoint_id, 0) NOT IN (SELECT value FROM json_each(?2))) o
-             LEFT JOIN endpoints e ON e.id = o.endpoint_id
-             WHERE o.place <= CASE WHEN o.lane IN (SELECT value FROM json_each(?3)) THEN 1
-                                   ELSE ?4 END
-             ORDER BY o.next_attempt_at, o.id LIMIT ?5",
-            params![
-                claim.now,
-                json_ids(Some(claim.skip)),
-                json_ids(Some(claim.probe)),
-                claim.per_lane,
-                claim.limit
-            ],
-            |row| {
+             FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
+             WHERE o.endpoint_id IS nullif(?2, 0)
+               AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
+             ORDER BY o.next_attempt_at, o.id LIMIT ?3",
+        )?;
+        for (lane, room) in claim.lanes {
+            let rows = oldest.query_map(params![claim.now, lane, room], |row| {
                 let kind: String = row.get(3)?;
                 Ok(Message {
                     id: row.get(0)?,
@@ -1248,8 +1251,11 @@ impl Tx for SqliteTx<'_> {
                     created_at: row.get(9)?,
                     old_secret: row.get(10)?,
                 })
-            },
-        )?;
+            })?;
+            for message in rows {
+                messages.push(message?);
+            }
+        }
         let mut lease = self
             .conn
             .prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
