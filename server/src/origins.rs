@@ -1,8 +1,8 @@
 //! Refused origins: a page on an origin its site does not allow (`www.` against the
 //! bare domain, http against https, a staging host) gets its ratings refused. Each
 //! refusal is counted per site and origin, the owner sees them (`nearmiss site show`,
-//! the desk), and the first one tells the site's Slack and email endpoints, so a setup
-//! mistake never loses ratings in silence.
+//! the desk), and the first one tells the site's Slack and email endpoints (at most one
+//! origin a day), so a setup mistake never loses ratings in silence.
 
 use crate::bodies::OriginNotice;
 use crate::sites::normalize_origin;
@@ -12,9 +12,12 @@ use std::sync::Mutex;
 
 /// Origins kept per site: junk origins sent in a site's name cannot fill the database.
 const KEPT_PER_SITE: i64 = 50;
-/// A busy page on a wrong origin is written down at most this often (its count is
-/// carried in memory meanwhile).
+/// A busy page on a wrong origin is written down at most this often: refusals in
+/// between are added with the next write after it (so the count is a lower bound).
 const WRITE_EVERY_MS: i64 = 60_000;
+/// The site's people hear of at most one new refused origin a day: a client can claim
+/// any origin, and junk must not flood their channels.
+const TELL_EVERY_MS: i64 = 24 * 3_600_000;
 /// Pairs remembered between writes; past this the memory starts over.
 const REMEMBERED: usize = 10_000;
 
@@ -60,7 +63,7 @@ impl Refusals {
             site_name: site.settings.name.clone(),
             origin: origin.to_owned(),
         };
-        let first = store
+        let (first, told) = store
             .write(move |tx| {
                 let first = tx.note_refused_origin(
                     notice.site_id,
@@ -69,16 +72,22 @@ impl Refusals {
                     now,
                     KEPT_PER_SITE,
                 )?;
-                if first {
+                let new_today = tx
+                    .refused_origins(notice.site_id)?
+                    .iter()
+                    .filter(|refused| refused.first_at > now - TELL_EVERY_MS)
+                    .count();
+                let tell = first && new_today == 1;
+                if tell {
                     crate::alerts::enqueue_origin_notice(tx, &notice, now)?;
                 }
-                Ok::<_, StoreError>(first)
+                Ok::<_, StoreError>((first, tell))
             })
             .await?;
         if first {
             tracing::warn!(site = %site.key, origin, "ratings from an origin the site does not allow are being refused");
         }
-        Ok(first)
+        Ok(told)
     }
 }
 

@@ -628,7 +628,9 @@ fn a_stalled_client_cannot_keep_the_server_from_stopping() {
 
 #[test]
 fn refused_origins_are_counted_and_the_settings_tell_the_widget() {
+    let slack = support::receiver::Receiver::start(&[]);
     let server = Server::builder().clock(support::test_clock()).start();
+    server.add_endpoint("slack", &slack.url, false);
     let settings = |origin: Option<&str>| {
         let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
         server.request(
@@ -682,4 +684,16 @@ fn refused_origins_are_counted_and_the_settings_tell_the_widget() {
         "https://www.shop.example"
     );
     assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
+
+    // The site's people heard of it; of a second new origin the same day, not: anyone
+    // can claim any origin, and junk must not flood their channel.
+    support::wait_for("the notice", || slack.deliveries().len() == 1);
+    settings(Some("https://staging.shop.example"));
+    assert_eq!(server.count("SELECT count(*) FROM refused_origins"), 2);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(slack.deliveries().len(), 1);
+    assert_eq!(
+        server.count("SELECT count(*) FROM outbox WHERE event = 'site.origin_refused'"),
+        1
+    );
 }

@@ -20,8 +20,9 @@ const FIRST_RETRY_MS: i64 = 5_000;
 const LONGEST_RETRY_MS: i64 = 60 * 60 * 1000;
 /// The most messages one endpoint has in flight: its batch.
 const PER_LANE: i64 = 32;
-/// The most messages claimed at once, over every lane.
-const CLAIM: i64 = 256;
+/// The most messages being sent at once, over every lane: each send holds a thread of
+/// the blocking pool, which database reads share.
+const IN_FLIGHT: i64 = 256;
 
 /// What happened when a message was sent.
 #[derive(Debug)]
@@ -41,7 +42,9 @@ enum Outcome {
 pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     let mut lanes = Lanes::default();
     let mut batches = tokio::task::JoinSet::new();
+    // Each batch's lane and size, by its task.
     let mut lane_of_task = std::collections::HashMap::new();
+    let mut in_flight: i64 = 0;
     let mut swept = 0;
     loop {
         let now = clock.now();
@@ -57,14 +60,16 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                 Err(err) => tracing::error!(error = %err, "giving up old alerts failed"),
             }
         }
-        match claim(&store, clock.now(), &lanes).await {
+        match claim(&store, clock.now(), &lanes, IN_FLIGHT - in_flight).await {
             Ok(messages) => {
                 for (lane, batch) in by_lane(messages) {
                     lanes.start(lane);
+                    let size = batch.len() as i64;
+                    in_flight += size;
                     let (store, clock, alerts) = (store.clone(), clock.clone(), alerts.clone());
                     let task = batches
                         .spawn(async move { send_batch(&store, &clock, &alerts, batch).await });
-                    lane_of_task.insert(task.id(), lane);
+                    lane_of_task.insert(task.id(), (lane, size));
                 }
             }
             Err(err) => tracing::error!(error = %err, "claiming alerts failed"),
@@ -77,7 +82,8 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                     Ok((task, sent)) => (task, sent),
                     Err(err) => (err.id(), Vec::new()),
                 };
-                if let Some(lane) = lane_of_task.remove(&task) {
+                if let Some((lane, size)) = lane_of_task.remove(&task) {
+                    in_flight -= size;
                     let now = clock.now();
                     for delivered in sent {
                         if let Some(rest) = lanes.sent(lane, delivered, now) {
@@ -98,8 +104,16 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
 }
 
 /// Claims what is due for the lanes that are free: up to `PER_LANE` of each, one of a
-/// lane probing whether its endpoint is back, `CLAIM` in all.
-async fn claim(store: &Store, now: i64, lanes: &Lanes) -> Result<Vec<Message>, StoreError> {
+/// lane probing whether its endpoint is back, `room` in all.
+async fn claim(
+    store: &Store,
+    now: i64,
+    lanes: &Lanes,
+    room: i64,
+) -> Result<Vec<Message>, StoreError> {
+    if room <= 0 {
+        return Ok(Vec::new());
+    }
     let skip = lanes.skip(now);
     // Look first on a reader (index seeks, however large a slow endpoint's backlog): a
     // wake-up often finds nothing for a free lane, and an empty claim need not queue
@@ -109,7 +123,7 @@ async fn claim(store: &Store, now: i64, lanes: &Lanes) -> Result<Vec<Message>, S
         return Ok(Vec::new());
     }
     let probing = lanes.probing(now);
-    let mut left = CLAIM;
+    let mut left = room;
     let mut rooms = Vec::new();
     for lane in due {
         let room = match probing.contains(&lane) {
@@ -165,7 +179,9 @@ async fn send_batch(
         }
     }
     let (done, mut ended) = tokio::sync::mpsc::unbounded_channel();
-    for queue in by_case.into_values().chain(alone) {
+    for mut queue in by_case.into_values().chain(alone) {
+        // Claimed by due time; a retried message may be due after a later one.
+        queue.sort_by_key(|message| message.id);
         let (alerts, store, clock, done) =
             (alerts.clone(), store.clone(), clock.clone(), done.clone());
         tokio::task::spawn_blocking(move || {

@@ -65,6 +65,9 @@ impl Alerts {
             // A redirect could point anywhere, including inside our network.
             .max_redirects(0)
             .timeout_global(Some(std::time::Duration::from_secs(10)))
+            // Never through a proxy from the environment: the resolver checks the address
+            // the client connects to, and through a proxy that is the proxy's.
+            .proxy(None)
             .build();
         let resolver = target::CheckedNames {
             names,

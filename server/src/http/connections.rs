@@ -17,7 +17,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tower::ServiceExt;
 
-/// Largest body any route reads; each route has its own, smaller limit.
+/// Largest body the server reads (`413` past it): a rating's limit is smaller still, and
+/// desk forms fit well within it.
 const MAX_BUFFERED_BODY: usize = 64 * 1024;
 
 /// What a client must do in time, and how many may be connected at once.
@@ -35,7 +36,7 @@ pub struct Door {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes; then lets requests in flight
-/// finish for `door.shutdown_grace` and stops even if some have not.
+/// finish for `door.shutdown_grace`, and ends the connections still open after it.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -46,6 +47,7 @@ pub async fn serve(
     let (closing, closing_seen) = watch::channel(false);
     // Every connection task holds a sender; when all are dropped, all have ended.
     let (open, mut all_closed) = mpsc::channel::<()>(1);
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -65,6 +67,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Forget the connections that have ended.
+        while connections.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
         let service = app.clone().map_request(move |mut request: Request<_>| {
             request.extensions_mut().insert(ConnectInfo(addr));
@@ -72,7 +76,7 @@ pub async fn serve(
         });
         let mut closing = closing_seen.clone();
         let open = open.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(door.header_timeout)
@@ -100,6 +104,7 @@ pub async fn serve(
     {
         tracing::warn!(grace = ?door.shutdown_grace, "connections still open after the grace period; stopping anyway");
     }
+    connections.abort_all();
 }
 
 /// Reads the whole request body within `body_timeout` before any route sees it, so a

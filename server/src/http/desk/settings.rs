@@ -472,7 +472,8 @@ async fn render_site(
                 h2 #refused-title { "Ratings refused from other origins" }
                 p {
                     "Pages on these origins carry this site's widget, but they are not among its origins, "
-                    "so the widget stays hidden there and their customers cannot rate. If the pages are yours, allow the origin."
+                    "so the widget stays hidden there and their customers cannot rate. If the pages are yours, allow the origin. "
+                    "Allow only origins you know: any program can send a request that claims to come from any origin."
                 }
                 ul {
                     @for refused in &page.refused {
