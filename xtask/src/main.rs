@@ -250,8 +250,8 @@ fn demo(args: &[String]) -> Result {
 }
 
 fn test() -> Result {
+    tools::ensure_packages(tools::BROWSER_PACKAGES)?;
     let assets = widget::build()?;
-    tools::require_browser()?;
     let axe = tools::axe_core().ok_or("axe-core is needed for the desk's accessibility tests")?;
     let mut counts = Counts::default();
     say("native tests: core, server, end to end (real server, real Chromium)");

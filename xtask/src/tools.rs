@@ -150,14 +150,88 @@ pub fn terser() -> Option<PathBuf> {
     npm_tool("terser")
 }
 
-/// Chromium and chromedriver from Debian's packages, for the browser tests.
-pub fn require_browser() -> Result {
-    for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
-        if !Path::new(path).exists() {
-            return Err(format!(
-                "{path} is missing: install it with `sudo apt-get install chromium chromium-driver` (package {package})"
-            ));
-        }
+/// A system package the build or the tests need, and how to see it is there.
+pub struct Package {
+    /// The Debian package.
+    pub name: &'static str,
+    /// A file it installs, or a command it puts on PATH.
+    pub provides: &'static str,
+}
+
+/// brotli (the size report's third column, and `.br` files) and npm (binaryen and terser
+/// for the build). npm only where Node.js did not bring one: Debian's conflicts with it.
+pub const BUILD_PACKAGES: &[Package] = &[
+    Package {
+        name: "brotli",
+        provides: "brotli",
+    },
+    Package {
+        name: "npm",
+        provides: "npm",
+    },
+];
+
+/// Chromium and chromedriver, for the browser tests.
+pub const BROWSER_PACKAGES: &[Package] = &[
+    Package {
+        name: "chromium",
+        provides: CHROMIUM,
+    },
+    Package {
+        name: "chromium-driver",
+        provides: CHROMEDRIVER,
+    },
+];
+
+fn present(package: &Package) -> bool {
+    if package.provides.starts_with('/') {
+        return Path::new(package.provides).exists();
     }
-    Ok(())
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| dir.join(package.provides).is_file())
+    })
+}
+
+/// Installs with apt-get (through sudo when not root) the packages that are missing,
+/// saying which; on a machine without apt-get, says what to install instead.
+pub fn ensure_packages(packages: &[Package]) -> Result {
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|p| !present(p))
+        .map(|p| p.name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    if Command::new("apt-get").arg("--version").output().is_err() {
+        return Err(format!(
+            "missing: {list}; install them with your system's package manager (Debian and Ubuntu: apt-get install {list})"
+        ));
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    say(&format!(
+        "installing {list} with apt-get (once per machine)"
+    ));
+    let apt = |args: &[&str]| {
+        let mut cmd = match root {
+            true => Command::new("apt-get"),
+            false => {
+                let mut sudo = Command::new("sudo");
+                sudo.arg("apt-get");
+                sudo
+            }
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run(&mut apt(&["update", "-qq"]))?;
+    let mut install = apt(&["install", "-y", "-qq"]);
+    install.args(&missing);
+    run(&mut install).map_err(|err| {
+        format!("{err}\ninstalling {list} failed: install them yourself (apt-get install {list}) and run again")
+    })
 }

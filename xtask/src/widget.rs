@@ -34,6 +34,7 @@ fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> String {
 
 /// Builds everything and returns the output folder.
 pub fn build() -> Result<PathBuf> {
+    tools::ensure_packages(tools::BUILD_PACKAGES)?;
     tools::ensure_wasm_target()?;
     let bindgen = tools::ensure_wasm_bindgen()?;
     say("building the widget (wasm, size profile)");
