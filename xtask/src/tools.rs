@@ -66,6 +66,26 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     Ok(PathBuf::from("wasm-bindgen"))
 }
 
+/// twiggy, for the size report's list of what the wasm is made of; installed with
+/// cargo when missing (about a minute, once per machine). `None` when that fails.
+pub fn twiggy() -> Option<PathBuf> {
+    let found = |cmd: &str| Command::new(cmd).arg("--version").output().is_ok();
+    if found("twiggy") {
+        return Some(PathBuf::from("twiggy"));
+    }
+    say("installing twiggy 0.8.0 with cargo, for the size report (once per machine)");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let installed =
+        run(Command::new(cargo).args(["install", "twiggy", "--version", "0.8.0", "--locked"]));
+    match installed {
+        Ok(()) if found("twiggy") => Some(PathBuf::from("twiggy")),
+        _ => {
+            say("could not install twiggy: the size report lists no contributors");
+            None
+        }
+    }
+}
+
 fn wasm_opt_version(path: &Path) -> Option<u32> {
     let output = Command::new(path).arg("--version").output().ok()?;
     // "wasm-opt version 132 (version_132)"

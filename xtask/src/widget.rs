@@ -192,6 +192,50 @@ fn size_of(path: &Path) -> Option<u64> {
     fs::metadata(path).ok().map(|m| m.len())
 }
 
+/// Prints the largest parts of the wasm (twiggy's shallow sizes, measured before
+/// wasm-opt, whose output has no names), so the next person knows where the bytes are.
+fn contributors(out: &Path) {
+    let named = out
+        .parent()
+        .unwrap_or(out)
+        .join("widget-bindgen/nearmiss_widget_bg.wasm");
+    let Some(twiggy) = tools::twiggy() else {
+        return;
+    };
+    let Ok(listed) = std::process::Command::new(twiggy)
+        .args(["top", "-n", "16", "-f", "csv"])
+        .arg(&named)
+        .output()
+    else {
+        return;
+    };
+    println!(
+        "largest parts of the wasm (bytes before wasm-opt, which about halves the whole; \
+         twiggy top target/widget-bindgen/nearmiss_widget_bg.wasm):"
+    );
+    for line in String::from_utf8_lossy(&listed.stdout).lines().skip(1) {
+        // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent; the name
+        // may hold commas, so the numbers are taken from the right.
+        let fields: Vec<&str> = line.rsplitn(5, ',').collect();
+        let [_, _, _, bytes, name] = fields[..] else {
+            continue;
+        };
+        let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+            Some(quoted) => quoted.replace("\"\"", "\""),
+            None => name.to_owned(),
+        };
+        if name.contains("function names") || name.starts_with("...") || name.starts_with('Σ') {
+            continue;
+        }
+        // Drop the symbol hash (`::h0123456789abcdef`).
+        let name = match name.rsplit_once("::h") {
+            Some((head, hash)) if hash.len() == 16 => head.to_owned(),
+            _ => name,
+        };
+        println!("  {bytes:>7}  {name}");
+    }
+}
+
 /// Prints loader and wasm bytes, raw, gzip and brotli; fails over the budget.
 pub fn size_report(out: &Path) -> Result {
     let mut files = vec![out.join("nearmiss.js")];
@@ -229,6 +273,7 @@ pub fn size_report(out: &Path) -> Result {
         "budget: {} bytes gzip (loader + glue + wasm)",
         BUDGET_GZIP_BYTES
     );
+    contributors(out);
     if gz == 0 {
         return Err("no gzip sizes: is gzip installed?".into());
     }
