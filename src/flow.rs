@@ -307,12 +307,15 @@ impl Widget {
         let g = group.clone();
         self.listen(&group.group, "keydown", move |w, e| {
             let Some(k) = key(e) else { return };
+            // Keys act from the focused radio, as the WAI-ARIA radio group does: the
+            // checked one, or before anything is checked the first (the one tab stop).
+            let from = g.checked().or(Some(0));
             if k == " " || k == "Enter" {
                 e.prevent_default();
-                if let Some(index) = g.checked() {
+                if let Some(index) = from {
                     w.choose(g.radios[index].0);
                 }
-            } else if let Some(index) = key_target(&k, g.checked(), g.radios.len()) {
+            } else if let Some(index) = key_target(&k, from, g.radios.len()) {
                 e.prevent_default();
                 g.check(index);
             }

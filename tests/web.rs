@@ -224,9 +224,10 @@ async fn the_score_control_is_a_radio_group_with_a_roving_tabindex() {
     let tab_stops: Vec<_> = checked(&radios).into_iter().map(|(_, t)| t).collect();
     assert_eq!(tab_stops, ["0", "-1", "-1", "-1", "-1"]);
 
+    // From the focused radio, not from the checked one (none yet): "2 of 5".
     press(&radios[0], "ArrowRight");
-    assert_eq!(checked(&radios)[0], ("true".into(), "0".into()));
-    press(&radios[0], "ArrowRight");
+    assert_eq!(checked(&radios)[1], ("true".into(), "0".into()));
+    assert_eq!(active_label(&root).as_deref(), Some("2 of 5"));
     press(&radios[1], "ArrowDown");
     assert_eq!(
         checked(&radios),
