@@ -28,10 +28,17 @@ export function outbox(w) {
     for (key in memory) if (found.indexOf(key) < 0) found.push(key);
     return found.sort();
   }
+  // An item; one that cannot be read (written by hand, or cut short) is dropped, so it
+  // never stops the items behind it.
   function get(key) {
     var text = memory[key];
     try { text = store ? store.getItem(key) || text : text; } catch (e) {}
-    return text ? JSON.parse(text) : null;
+    try {
+      return text ? JSON.parse(text) : null;
+    } catch (e) {
+      drop(key);
+      return null;
+    }
   }
   function set(key, value) {
     var text = JSON.stringify(value);
@@ -53,6 +60,8 @@ export function outbox(w) {
   // status (worth retrying: 408, 429, 5xx) or minus the status (refused: dropped).
   function send(key, url, body) {
     var run = function () {
+      // Another tab may have sent it while this one waited for the lock.
+      if (!get(key)) return Promise.resolve(null);
       return w.fetch(url, { method: 'POST', body: body, keepalive: true }).then(function (response) {
         var status = response.status;
         if (response.ok) {
