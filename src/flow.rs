@@ -618,7 +618,9 @@ impl Widget {
                 .and_then(|e| dom::prop(&e, "value").as_string())
                 .map(|v| v.trim().to_owned())
                 .unwrap_or_default();
-            let is_email = value.contains('@');
+            // Letters are an email being typed ("not an email" must not be told it is a
+            // bad phone number); digits and signs are a phone number.
+            let is_email = value.contains('@') || value.bytes().any(|b| b.is_ascii_alphabetic());
             Contact {
                 name: None,
                 email: is_email.then(|| value.clone()).filter(|v| !v.is_empty()),

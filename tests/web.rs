@@ -435,6 +435,31 @@ async fn the_re_rating_page_links_the_score_to_its_case() {
     nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
 }
 
+#[wasm_bindgen_test]
+async fn the_contact_fields_error_names_what_was_typed() {
+    let root = boot("open", 5).await;
+    let two = find(&root, "[aria-label='2 of 5']").await;
+    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    let consent = find(&root, ".consent input").await;
+    consent.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    let contact = find(&root, ".contact input").await;
+    let send = root.query_selector(".send").unwrap().unwrap();
+    let error_for = |typed: &str| {
+        js_sys::Reflect::set(&contact, &"value".into(), &typed.into()).unwrap();
+        send.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+        root.query_selector(".error")
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        error_for("not an email"),
+        "Please enter a valid email address."
+    );
+    assert_eq!(error_for("12"), "Please enter a valid phone number.");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
 fn body_of(post: &JsValue) -> JsValue {
     js_sys::Reflect::get(post, &"body".into()).unwrap()
 }

@@ -5,7 +5,8 @@
 // online. Where storage is unavailable (private modes) items live in memory.
 //
 // Each item has its own key, so two tabs never overwrite each other's items; each send
-// holds a Web Lock named after the item, so two tabs never send one item at once.
+// holds a Web Lock named after the item and looks again inside it, so two tabs send an
+// item once.
 //
 // It lives in the loader, not the wasm: it costs a few hundred bytes there, and what an
 // earlier page left is sent even where the wasm cannot run. `cargo xtask build` inlines
