@@ -26,13 +26,19 @@
     if (e >= 400 && e < 500) throw e;
     return new Promise(function (ok) { setTimeout(ok, 1500); }).then(settings);
   });
-  // On a page whose origin the site does not allow, every rating would be refused:
-  // the widget stays hidden and says why, once (the server counts it for the owner).
+  // A setup mistake would have every rating refused: the widget stays hidden from
+  // customers and says why, once, on the console (a wrong origin is also counted on the
+  // server for the owner). Settings that did not load otherwise still let it start.
+  var hidden = function (why) { throw console.error('nearmiss: ' + why + ', so the widget stays hidden'); };
   var allowed = config.then(function (c) {
-    if (c.origin_allowed === false) throw console.error('nearmiss: ' + location.origin + ' is not an origin of site ' + a.site + ', so ratings from here are refused; the widget stays hidden. Add the origin to the site.');
-  }, function () {});
+    if (c.origin_allowed === false) hidden(location.origin + ' is not an origin of site ' + a.site + ' (add it to the site)');
+  }, function (e) {
+    if (e == 404) hidden('no site has the key ' + a.site + ' (data-site)');
+  });
+  // The wasm downloads while the glue does, not after it.
+  var wasm = fetch(u('__NEARMISS_WASM__'));
   import(u('__NEARMISS_GLUE__')).then(function (m) {
-    return Promise.all([m.default({ module_or_path: u('__NEARMISS_WASM__') }), allowed]).then(function () {
+    return Promise.all([m.default({ module_or_path: wasm }), allowed]).then(function () {
       m.boot({
         site: a.site, trigger: a.trigger, interaction: a.interaction,
         token: a.interactionToken, lang: a.lang, rerate: a.rerate, outbox: box,

@@ -274,3 +274,24 @@ fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(slack.deliveries().len(), 1, "told once");
 }
+
+/// A wrong `data-site` is a setup mistake: customers never see a widget that would fail
+/// them, and the console says why.
+#[test]
+fn with_a_site_key_no_site_has_the_widget_stays_hidden_and_says_why() {
+    let mut server = Server::with_widget();
+    let host = HostPage::start(&server.base, &strict_csp(&server.base));
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/?site=s_nosuchkeyatall", host.origin));
+    wait_for("the console to say why", || {
+        browser
+            .script("return window.__console.join('\\n')", json!([]))
+            .as_str()
+            .is_some_and(|text| text.contains("no site has the key s_nosuchkeyatall"))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(browser.find_now(None, "nearmiss-widget").is_none());
+    let console = browser.script("return window.__console", json!([]));
+    assert_eq!(console.as_array().map(Vec::len), Some(1), "once: {console}");
+}

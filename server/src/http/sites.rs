@@ -9,7 +9,7 @@ use crate::store::EndpointState;
 use crate::tokens::Caller;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
@@ -31,18 +31,35 @@ async fn widget_settings(
     State(state): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,
+) -> Response {
+    // Readable by any page, refusals too: a widget whose key names no site says so on
+    // the console instead of taking the refusal for a network failure.
+    let mut response = match settings_for(&state, &key, &headers).await {
+        Ok(settings) => settings.into_response(),
+        Err(refused) => refused.into_response(),
+    };
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    response
+}
+
+async fn settings_for(
+    state: &AppState,
+    key: &str,
+    headers: &HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = state.clock.now();
-    let site = sites::find(&state.store, &key, now).await?;
-    let origin = super::ingest::foreign_origin(&headers);
+    let site = sites::find(&state.store, key, now).await?;
+    let origin = super::ingest::foreign_origin(headers);
     let allowed = origin.is_none_or(|origin| site.allows_origin(origin));
     if let (false, Some(origin)) = (allowed, origin) {
-        super::ingest::note_refusal(&state, &site, origin, now).await;
+        super::ingest::note_refusal(state, &site, origin, now).await;
     }
     let body = Json(WidgetSettings::of(&site, allowed)).into_response();
     Ok((
         [
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
             (header::CACHE_CONTROL, "public, max-age=60"),
             (header::VARY, "Origin"),
         ],
