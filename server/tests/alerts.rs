@@ -526,11 +526,10 @@ fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
     );
 }
 
-#[test]
-fn a_re_rating_link_is_stored_hashed_and_expires_after_30_days() {
-    let server = Server::builder().clock(test_clock()).start();
-    let token = server.token("Sam");
-    let reference = rate(&server, 1, 2)["case"]["ref"]
+/// A near miss (rating 1, two stars) worked to closed without contact; its reference.
+fn closed_near_miss(server: &Server) -> String {
+    let token = server.token("Closer");
+    let reference = rate(server, 1, 2)["case"]["ref"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -540,11 +539,16 @@ fn a_re_rating_link_is_stored_hashed_and_expires_after_30_days() {
         json!({ "step": "cause_found", "cause": "Training", "action": "New starters shadow a senior." }),
         json!({ "step": "closed", "note": "No contact details were left." }),
     ] {
-        assert_eq!(
-            server.authed("POST", &steps, &token, Some(&body)).status,
-            201
-        );
+        let reply = server.authed("POST", &steps, &token, Some(&body));
+        assert_eq!(reply.status, 201, "{}", reply.body);
     }
+    reference
+}
+
+#[test]
+fn a_re_rating_link_is_stored_hashed_and_expires_after_30_days() {
+    let server = Server::builder().clock(test_clock()).start();
+    let reference = closed_near_miss(&server);
     let link = server.rerate_link(&reference);
     let stored = server.query_string("SELECT rerate_token FROM cases");
     assert_ne!(stored, link, "the token itself is not stored");
@@ -565,19 +569,7 @@ fn a_re_rating_link_is_stored_hashed_and_expires_after_30_days() {
 fn a_re_rating_below_perfect_reopens_the_case() {
     let server = Server::start();
     let token = server.token("Sam");
-    let reference = rate(&server, 1, 2)["case"]["ref"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let steps = format!("/v1/cases/{reference}/steps");
-    for body in [
-        json!({ "step": "acknowledged" }),
-        json!({ "step": "cause_found", "cause": "Training", "action": "New starters shadow a senior." }),
-        json!({ "step": "closed", "note": "No contact details were left." }),
-    ] {
-        let reply = server.authed("POST", &steps, &token, Some(&body));
-        assert_eq!(reply.status, 201, "{}", reply.body);
-    }
+    let reference = closed_near_miss(&server);
     let rerate = server.rerate_link(&reference);
     let reply = server.post_json(
         "/v1/ratings",

@@ -429,6 +429,19 @@ async fn site_page(state: &AppState, id: i64) -> Result<Site, Response> {
     }
 }
 
+/// The site's page again, with what was wrong with the form (`422`).
+async fn refuse_on_site(state: &AppState, staff: &Staff, id: i64, note: Notice) -> Response {
+    render_site(
+        state,
+        staff,
+        id,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        note,
+    )
+    .await
+}
+
 /// `/desk/settings/sites/{id}`.
 pub async fn site(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Response {
     render_site(&state, &staff, id, None, StatusCode::OK, Notice::default()).await
@@ -681,15 +694,7 @@ pub async fn allow_origin(
             "origins",
             "This is not an origin like https://shop.example.",
         );
-        return render_site(
-            &state,
-            &staff,
-            id,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            note,
-        )
-        .await;
+        return refuse_on_site(&state, &staff, id, note).await;
     };
     let site = match site_page(&state, id).await {
         Ok(site) => site,
@@ -708,15 +713,7 @@ pub async fn allow_origin(
         }
         Err(Error::Invalid { field, message, .. }) => {
             let note = Notice::problem(field, message);
-            render_site(
-                &state,
-                &staff,
-                id,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                note,
-            )
-            .await
+            refuse_on_site(&state, &staff, id, note).await
         }
         Err(err) => unavailable(err),
     }
@@ -763,15 +760,7 @@ pub async fn add_endpoint(
 ) -> Response {
     let Some(kind) = EndpointKind::parse(&form.kind) else {
         let note = Notice::problem("alert-kind", "Choose email, Slack or webhook.");
-        return render_site(
-            &state,
-            &staff,
-            id,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            note,
-        )
-        .await;
+        return refuse_on_site(&state, &staff, id, note).await;
     };
     let target = form.target.trim().to_owned();
     let allow_private = state.alerts.allow_private_targets;
@@ -783,15 +772,7 @@ pub async fn add_endpoint(
     };
     if let Err(why) = verdict {
         let note = Notice::problem("alert-target", why);
-        return render_site(
-            &state,
-            &staff,
-            id,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            note,
-        )
-        .await;
+        return refuse_on_site(&state, &staff, id, note).await;
     }
     let (store, now, escalation) = (
         state.store.clone(),
