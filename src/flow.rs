@@ -403,16 +403,15 @@ impl Widget {
                 c.rating.id.clone(),
             )
         };
-        let mut attempt = 0;
         let reply = loop {
             if self.gone.get() {
                 return Err(Failure::Network);
             }
             match self.outbox.send(&key, &url, &body).await {
                 Ok(reply) => break reply,
+                // The outbox keeps the one schedule (its backoff, or `Retry-After`).
                 Err(failure) if failure.is_transient() && keep_trying => {
-                    attempt += 1;
-                    net::sleep(1000 << attempt.min(8)).await;
+                    net::sleep(self.outbox.wait(&key)).await;
                 }
                 Err(failure) => return Err(failure),
             }

@@ -7,7 +7,7 @@ use crate::net::{self, Failure};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// The loader's outbox object (`{put, send, flush}`).
+/// The loader's outbox object (`{put, send, flush, wait}`).
 pub struct Outbox(pub JsValue);
 
 impl Outbox {
@@ -22,6 +22,14 @@ impl Outbox {
         self.call("put", &[id.into(), kind.into(), url.into(), body.into()])
             .and_then(|key| key.as_string())
             .unwrap_or_default()
+    }
+
+    /// Milliseconds until a stored submission may be tried again: the outbox's backoff
+    /// or the server's `Retry-After`.
+    pub fn wait(&self, key: &str) -> i32 {
+        self.call("wait", &[key.into()])
+            .and_then(|ms| ms.as_f64())
+            .unwrap_or(2000.0) as i32
     }
 
     /// Sends a stored submission; removed from the outbox once the server took it.

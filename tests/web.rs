@@ -436,6 +436,22 @@ async fn the_re_rating_page_links_the_score_to_its_case() {
 }
 
 #[wasm_bindgen_test]
+async fn the_widget_retries_on_the_outboxs_schedule_and_honours_retry_after() {
+    let root = boot("open", 5).await;
+    set_mode("busy");
+    let two = find(&root, "[aria-label='2 of 5']").await;
+    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    eventually("the first try", || posts().length() == 1).await;
+    // Retry-After: 7. A schedule of its own (it used to try again after 2 s) would have
+    // sent it again by now.
+    wasm_bindgen_futures::JsFuture::from(sleep(3000))
+        .await
+        .unwrap();
+    assert_eq!(posts().length(), 1, "not before Retry-After");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
 async fn the_contact_fields_error_names_what_was_typed() {
     let root = boot("open", 5).await;
     let two = find(&root, "[aria-label='2 of 5']").await;

@@ -117,5 +117,11 @@ export function outbox(w) {
       if (keys().length) timer = setTimeout(flush, 20000);
     });
   }
-  return { put: put, send: send, flush: flush };
+  // How long until the item may be tried again (its backoff, or the server's
+  // Retry-After): the widget waits this, so retries have one schedule, this one.
+  function wait(key) {
+    var item = get(key);
+    return item ? Math.max(item.n - Date.now(), 0) : 0;
+  }
+  return { put: put, send: send, flush: flush, wait: wait };
 }
