@@ -72,12 +72,14 @@ impl Refusals {
                     now,
                     KEPT_PER_SITE,
                 )?;
-                let new_today = tx
-                    .refused_origins(notice.site_id)?
-                    .iter()
-                    .filter(|refused| refused.first_at > now - TELL_EVERY_MS)
-                    .count();
-                let tell = first && new_today == 1;
+                // Only a new origin may be told, and only if it is the day's first.
+                let tell = first
+                    && tx
+                        .refused_origins(notice.site_id)?
+                        .iter()
+                        .filter(|refused| refused.first_at > now - TELL_EVERY_MS)
+                        .count()
+                        == 1;
                 if tell {
                     crate::alerts::enqueue_origin_notice(tx, &notice, now)?;
                 }

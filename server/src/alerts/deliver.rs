@@ -42,9 +42,9 @@ enum Outcome {
 pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     let mut lanes = Lanes::default();
     let mut batches = tokio::task::JoinSet::new();
-    // Each batch's lane and size, by its task.
+    // Each batch's lane and size, by its task: the lanes sending, and the sends in
+    // flight (their sum).
     let mut lane_of_task = std::collections::HashMap::new();
-    let mut in_flight: i64 = 0;
     let mut swept = 0;
     loop {
         let now = clock.now();
@@ -60,12 +60,12 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                 Err(err) => tracing::error!(error = %err, "giving up old alerts failed"),
             }
         }
-        match claim(&store, clock.now(), &lanes, IN_FLIGHT - in_flight).await {
+        let in_flight: i64 = lane_of_task.values().map(|(_, size)| size).sum();
+        let busy = lane_of_task.values().map(|(lane, _)| *lane).collect();
+        match claim(&store, clock.now(), &lanes, busy, IN_FLIGHT - in_flight).await {
             Ok(messages) => {
                 for (lane, batch) in by_lane(messages) {
-                    lanes.start(lane);
                     let size = batch.len() as i64;
-                    in_flight += size;
                     let (store, clock, alerts) = (store.clone(), clock.clone(), alerts.clone());
                     let task = batches
                         .spawn(async move { send_batch(&store, &clock, &alerts, batch).await });
@@ -82,8 +82,7 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                     Ok((task, sent)) => (task, sent),
                     Err(err) => (err.id(), Vec::new()),
                 };
-                if let Some((lane, size)) = lane_of_task.remove(&task) {
-                    in_flight -= size;
+                if let Some((lane, _)) = lane_of_task.remove(&task) {
                     let now = clock.now();
                     for delivered in sent {
                         if let Some(rest) = lanes.sent(lane, delivered, now) {
@@ -94,7 +93,6 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
                             );
                         }
                     }
-                    lanes.done(lane);
                 }
             }
             _ = alerts.woken() => {}
@@ -103,18 +101,20 @@ pub async fn run(store: Store, clock: Clock, alerts: Arc<Alerts>) {
     }
 }
 
-/// Claims what is due for the lanes that are free: up to `PER_LANE` of each, one of a
-/// lane probing whether its endpoint is back, `room` in all.
+/// Claims what is due for the lanes neither `busy` sending a batch nor resting: up to
+/// `PER_LANE` of each, one of a lane probing whether its endpoint is back, `room` in all.
 async fn claim(
     store: &Store,
     now: i64,
     lanes: &Lanes,
+    busy: Vec<i64>,
     room: i64,
 ) -> Result<Vec<Message>, StoreError> {
     if room <= 0 {
         return Ok(Vec::new());
     }
-    let skip = lanes.skip(now);
+    let mut skip = busy;
+    skip.extend(lanes.resting(now));
     // Look first on a reader (index seeks, however large a slow endpoint's backlog): a
     // wake-up often finds nothing for a free lane, and an empty claim need not queue
     // behind the ratings for the writer.

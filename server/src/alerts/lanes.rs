@@ -19,8 +19,6 @@ pub fn lane_of(endpoint_id: Option<i64>) -> i64 {
 
 #[derive(Debug, Default)]
 struct Lane {
-    /// A batch is being sent.
-    busy: bool,
     /// Failures since the last delivery.
     failures: u32,
     /// Open until then (Unix ms); 0 when closed.
@@ -29,18 +27,19 @@ struct Lane {
     rest_ms: i64,
 }
 
-/// Every lane's state, kept by the delivery worker.
+/// Every lane's circuit, kept by the delivery worker (which knows which lanes are
+/// sending a batch).
 #[derive(Debug, Default)]
 pub struct Lanes {
     lanes: HashMap<i64, Lane>,
 }
 
 impl Lanes {
-    /// Lanes a claim at `now` must leave alone: sending a batch, or resting.
-    pub fn skip(&self, now: i64) -> Vec<i64> {
+    /// Lanes resting at `now`: a claim leaves them alone.
+    pub fn resting(&self, now: i64) -> Vec<i64> {
         self.lanes
             .iter()
-            .filter(|(_, lane)| lane.busy || lane.open_until > now)
+            .filter(|(_, lane)| lane.open_until > now)
             .map(|(id, _)| *id)
             .collect()
     }
@@ -54,20 +53,12 @@ impl Lanes {
             .collect()
     }
 
-    /// A batch of this lane is on its way.
-    pub fn start(&mut self, lane: i64) {
-        self.lanes.entry(lane).or_default().busy = true;
-    }
-
     /// One send of the lane ended: `delivered`, or failed in a way worth retrying.
     /// Returns how long the lane now rests when this opened its circuit.
     pub fn sent(&mut self, lane: i64, delivered: bool, now: i64) -> Option<i64> {
         let state = self.lanes.entry(lane).or_default();
         if delivered {
-            *state = Lane {
-                busy: state.busy,
-                ..Lane::default()
-            };
+            *state = Lane::default();
             return None;
         }
         state.failures += 1;
@@ -85,13 +76,6 @@ impl Lanes {
         state.open_until = now + state.rest_ms;
         Some(state.rest_ms)
     }
-
-    /// The lane's batch has ended.
-    pub fn done(&mut self, lane: i64) {
-        if let Some(state) = self.lanes.get_mut(&lane) {
-            state.busy = false;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -105,9 +89,9 @@ mod tests {
             assert_eq!(lanes.sent(7, false, 0), None);
         }
         assert_eq!(lanes.sent(7, false, 0), Some(FIRST_REST_MS));
-        assert_eq!(lanes.skip(1), vec![7], "resting");
+        assert_eq!(lanes.resting(1), vec![7], "resting");
         assert!(lanes.probing(1).is_empty());
-        assert!(lanes.skip(FIRST_REST_MS).is_empty());
+        assert!(lanes.resting(FIRST_REST_MS).is_empty());
         assert_eq!(lanes.probing(FIRST_REST_MS), vec![7], "one message probes");
 
         // The probe fails: a longer rest.
@@ -116,7 +100,7 @@ mod tests {
         assert_eq!(lanes.probing(back), vec![7]);
         // The probe gets through: the lane is as new.
         assert_eq!(lanes.sent(7, true, back), None);
-        assert!(lanes.probing(back).is_empty() && lanes.skip(back).is_empty());
+        assert!(lanes.probing(back).is_empty() && lanes.resting(back).is_empty());
         assert_eq!(lanes.sent(7, false, back), None, "failures count from zero");
     }
 
@@ -129,14 +113,11 @@ mod tests {
             }
             assert_eq!(lanes.sent(1, true, round), None);
         }
-        lanes.start(2);
-        assert_eq!(
-            lanes.skip(0),
-            vec![2],
-            "a lane sending a batch is left alone"
-        );
-        lanes.done(2);
-        assert!(lanes.skip(0).is_empty());
+        assert!(lanes.resting(0).is_empty());
+        for _ in 0..TRIP_AFTER {
+            lanes.sent(2, false, 0);
+        }
+        assert_eq!(lanes.resting(1), vec![2], "lane 1 was never tripped");
     }
 
     #[test]

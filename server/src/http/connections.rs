@@ -14,7 +14,7 @@ use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
 /// Largest body the server reads (`413` past it): a rating's limit is smaller still, and
@@ -45,8 +45,6 @@ pub async fn serve(
 ) {
     let permits = Arc::new(Semaphore::new(door.max_connections.max(1)));
     let (closing, closing_seen) = watch::channel(false);
-    // Every connection task holds a sender; when all are dropped, all have ended.
-    let (open, mut all_closed) = mpsc::channel::<()>(1);
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -75,7 +73,6 @@ pub async fn serve(
             request
         });
         let mut closing = closing_seen.clone();
-        let open = open.clone();
         connections.spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -92,13 +89,12 @@ pub async fn serve(
                 let _ = connection.await;
             }
             drop(permit);
-            drop(open);
         });
     }
     drop(listener);
     let _ = closing.send(true);
-    drop(open);
-    if tokio::time::timeout(door.shutdown_grace, all_closed.recv())
+    let all_closed = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(door.shutdown_grace, all_closed)
         .await
         .is_err()
     {
