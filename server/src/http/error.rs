@@ -250,14 +250,12 @@ pub async fn json_refusals(
 ) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    // A JSON refusal is already in shape; an HTML one is a page meant for a person
-    // (a spent re-rating link).
-    let shaped = response
+    let json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
-    if shaped || !(status.is_client_error() || status.is_server_error()) {
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let (code, message) = match status {

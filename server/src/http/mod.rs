@@ -119,8 +119,11 @@ pub fn app(state: AppState) -> Router {
     let public_api = ingest::router(state.clone())
         .merge(sites::router())
         .route("/healthz", get(healthz))
-        .merge(assets::rerate_router())
         .layer(middleware::from_fn_with_state(state.clone(), limits::limit));
+    // A page for people (a spent link is a page too, not an API refusal), rate-limited
+    // like the public API.
+    let rerate_page =
+        assets::rerate_router().layer(middleware::from_fn_with_state(state.clone(), limits::limit));
     let private_api = cases::router()
         .merge(sites::alerts_router())
         .merge(numbers::router())
@@ -135,6 +138,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(error::json_refusals));
     Router::new()
         .merge(api)
+        .merge(rerate_page)
         .merge(assets::router())
         .merge(desk::router(state.clone()))
         .route("/", get(|| async { "nearmiss collector: see /healthz\n" }))
