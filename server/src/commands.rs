@@ -32,6 +32,7 @@ pub fn serve(db: &str, config: ServeConfig) -> Result<()> {
             Assets::default()
         }),
     };
+    nearmiss_server::http::connections::raise_file_limit();
     let state = AppState::new(store, assets, &config);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

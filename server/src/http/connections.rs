@@ -128,32 +128,32 @@ pub async fn body_in_time(State(door): State<Door>, request: Request, next: Next
 
 /// The default connection cap: three quarters of the file descriptors this process may
 /// open (the rest are for the database, alert deliveries and logs), at most 10,000.
-/// The soft limit is first raised to the hard one, as most servers do.
 pub fn default_max_connections() -> usize {
-    let descriptors = raise_file_limit();
+    let descriptors = file_limit().map_or(1024, |limit| limit.rlim_cur);
     (descriptors.saturating_mul(3) / 4).clamp(16, 10_000) as usize
 }
 
-/// Raises the soft limit on open files to the hard limit; returns the limit in force.
-fn raise_file_limit() -> u64 {
+/// Raises the soft limit on open files to the hard limit, as most servers do; `serve`
+/// calls it before the state (and its default connection cap) is made.
+pub fn raise_file_limit() {
+    let Some(limit) = file_limit() else { return };
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct passed to it.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            tracing::warn!("could not raise the open-file limit to its maximum");
+        }
+    }
+}
+
+fn file_limit() -> Option<libc::rlimit> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return 1024;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit {
-                rlim_cur: limit.rlim_max,
-                rlim_max: limit.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
-        }
-    }
-    limit.rlim_cur
+    // SAFETY: getrlimit only writes the struct passed to it.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0).then_some(limit)
 }
