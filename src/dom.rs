@@ -2,17 +2,14 @@
 //! with `set_text_content` only: nothing a business or a customer typed is ever parsed
 //! as HTML.
 
-use wasm_bindgen::{JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element};
-
-pub fn document() -> Option<Document> {
-    web_sys::window()?.document()
-}
+use alloc::string::String;
+use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+use web_sys::Element;
 
 /// `<tag class="class">` appended to `parent`.
 pub fn add(parent: &Element, tag: &str, class: &str) -> Element {
-    // Throws to JS instead of panicking: no formatting code in the wasm for these.
-    let doc = parent.owner_document().or_else(document).unwrap_throw();
+    // Throws to JS instead of panicking, should the browser refuse.
+    let doc = parent.owner_document().unwrap_throw();
     let el = doc.create_element(tag).unwrap_throw();
     if !class.is_empty() {
         el.set_class_name(class);
@@ -35,25 +32,127 @@ pub fn attrs(el: &Element, pairs: &[(&str, &str)]) {
     }
 }
 
+/// Shows or hides `el` (the stylesheets hide `[hidden]` whatever else applies).
+pub fn show(el: &Element, shown: bool) {
+    let _ = el.toggle_attribute_with_force("hidden", !shown);
+}
+
 /// Moves keyboard focus to `el`, for the next screen or the next radio.
 pub fn focus(el: &Element) {
-    use wasm_bindgen::JsCast;
     // Through the property, not web-sys's HtmlElement: one JS shim fewer.
-    if let Ok(focus) = prop(el, "focus").dyn_into::<js_sys::Function>() {
-        let _ = focus.call0(el);
-    }
+    call(el, "focus", &[]);
+}
+
+/// Calls `object[method](...args)`, ignoring what it returns or throws.
+pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    let Ok(function) = prop(object, method).dyn_into::<js_sys::Function>() else {
+        return JsValue::UNDEFINED;
+    };
+    let args: js_sys::Array = args.iter().collect();
+    function.apply(object, &args).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `object[key]`, or `undefined`. Used instead of web-sys's typed getters where those
 /// would each add a JS shim to the download (`value`, `checked`, `location.origin`, …).
 pub fn prop(object: &JsValue, key: &str) -> JsValue {
-    if !object.is_object() {
-        return JsValue::UNDEFINED;
-    }
+    // Reflect.get throws for what is not an object (a function is one): caught here.
     js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `object[key]` as text, when it is non-empty text.
+pub fn text(object: &JsValue, key: &str) -> Option<String> {
+    prop(object, key).as_string().filter(|s| !s.is_empty())
 }
 
 /// `object[key] = value`.
 pub fn set_prop(object: &JsValue, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// A plain object from key/value pairs; `undefined` values are left out.
+pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let object: JsValue = js_sys::Object::new().into();
+    for (key, value) in pairs {
+        if !value.is_undefined() {
+            set_prop(&object, key, value);
+        }
+    }
+    object
+}
+
+/// A number as decimal text, without `core::fmt` (which would add kilobytes).
+pub fn number(n: u32) -> String {
+    let mut text = String::new();
+    let mut unit = 1_000_000_000;
+    while unit > 0 {
+        let digit = n / unit % 10;
+        if digit != 0 || !text.is_empty() || unit == 1 {
+            text.push(char::from(b'0' + digit as u8));
+        }
+        unit /= 10;
+    }
+    text
+}
+
+/// `template` with each `{name}` replaced by its value in `values` (unknown names are
+/// left as they are). Written out rather than `str::replace`, whose searcher brings
+/// core's formatting code into the wasm.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut text = String::new();
+    let mut name: Option<String> = None;
+    for c in template.chars() {
+        match (&mut name, c) {
+            (None, '{') => name = Some(String::new()),
+            (None, c) => text.push(c),
+            (Some(n), '}') => {
+                match values.iter().find(|(key, _)| key == n) {
+                    Some((_, value)) => text.push_str(value),
+                    None => {
+                        text.push('{');
+                        text.push_str(n);
+                        text.push('}');
+                    }
+                }
+                name = None;
+            }
+            (Some(n), c) => n.push(c),
+        }
+    }
+    if let Some(n) = name {
+        text.push('{');
+        text.push_str(&n);
+    }
+    text
+}
+
+/// A message on the console: the page's developers read it, customers never do.
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fill, number};
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        assert_eq!(number(0), "0");
+        assert_eq!(number(7), "7");
+        assert_eq!(number(2000), "2000");
+        assert_eq!(number(u32::MAX), "4294967295");
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_unknown_ones_kept() {
+        let values = [("owner", "Sam"), ("minutes", "15")];
+        assert_eq!(
+            fill(
+                "{owner} will look into this within {minutes} minutes.",
+                &values
+            ),
+            "Sam will look into this within 15 minutes."
+        );
+        assert_eq!(fill("{who} {owner} {", &values), "{who} Sam {");
+        assert_eq!(fill("Thank you, {owner}!", &[]), "Thank you, {owner}!");
+    }
 }

@@ -1,12 +1,16 @@
-//! The embed settings (the script tag's `data-` attributes) and `nearmiss('open', …)`
-//! options, read from plain JS objects.
+//! What the loader hands to `boot` (the script tag's `data-` attributes, the site's
+//! settings, the shadow root it drew in) and `nearmiss('open', …)` options, read from
+//! plain JS objects.
 
+use crate::dom::{prop, text};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 /// When the widget asks.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
-    /// A floating "Rate your visit" button (the default).
+    /// A floating "Rate your visit" button (the default), drawn by the loader.
     Button,
     /// Ask at once: receipt and thank-you pages.
     Open,
@@ -15,7 +19,6 @@ pub enum Trigger {
 }
 
 /// What the loader passes to `boot`.
-#[derive(Clone)]
 pub struct Embed {
     pub site: String,
     pub trigger: Trigger,
@@ -28,8 +31,10 @@ pub struct Embed {
     pub endpoint: String,
     /// The loader's outbox.
     pub outbox: JsValue,
-    /// The loader's fetch of the site's settings: a promise of their JSON.
+    /// The site's settings (`GET /v1/sites/{key}/widget`), as JSON.
     pub config: JsValue,
+    /// The shadow root the loader drew in.
+    pub root: JsValue,
 }
 
 /// What `nearmiss('open', {...})` may set.
@@ -41,47 +46,51 @@ pub struct OpenOptions {
     pub phone: Option<String>,
 }
 
-fn string(object: &JsValue, key: &str) -> Option<String> {
-    crate::dom::prop(object, key)
-        .as_string()
-        .filter(|s| !s.is_empty())
-}
-
 impl Embed {
     pub fn from_js(value: &JsValue) -> Result<Embed, &'static str> {
-        let site = string(value, "site").ok_or("nearmiss: data-site is missing")?;
-        let endpoint = string(value, "endpoint").ok_or("nearmiss: no endpoint")?;
-        let trigger = match string(value, "trigger").as_deref() {
+        let site = text(value, "site").ok_or("nearmiss: data-site is missing")?;
+        let endpoint = text(value, "endpoint").ok_or("nearmiss: no endpoint")?;
+        let trigger = match text(value, "trigger").as_deref() {
             None | Some("button") => Trigger::Button,
             Some("open") => Trigger::Open,
             Some("manual") => Trigger::Manual,
             Some(_) => return Err("nearmiss: data-trigger must be button, open or manual"),
         };
+        let root = prop(value, "root");
+        if !root.is_object() {
+            return Err("nearmiss: no shadow root to draw in");
+        }
         Ok(Embed {
             site,
             trigger,
-            interaction: string(value, "interaction"),
-            token: string(value, "token"),
-            lang: string(value, "lang"),
-            rerate: string(value, "rerate"),
+            interaction: text(value, "interaction"),
+            token: text(value, "token"),
+            lang: text(value, "lang"),
+            rerate: text(value, "rerate"),
             endpoint: endpoint.trim_end_matches('/').to_owned(),
-            outbox: crate::dom::prop(value, "outbox"),
-            config: crate::dom::prop(value, "config"),
+            outbox: prop(value, "outbox"),
+            config: prop(value, "config"),
+            root,
         })
     }
 }
 
 impl OpenOptions {
     pub fn from_js(value: &JsValue) -> OpenOptions {
-        if !value.is_object() {
-            return OpenOptions::default();
-        }
-        let contact = crate::dom::prop(value, "contact");
+        let contact = prop(value, "contact");
         OpenOptions {
-            interaction: string(value, "interaction"),
-            token: string(value, "token"),
-            email: string(&contact, "email"),
-            phone: string(&contact, "phone"),
+            interaction: text(value, "interaction"),
+            token: text(value, "token"),
+            email: text(&contact, "email"),
+            phone: text(&contact, "phone"),
         }
+    }
+
+    /// Whether any option was given (a bare `open` keeps the earlier ones).
+    pub fn any(&self) -> bool {
+        self.interaction.is_some()
+            || self.token.is_some()
+            || self.email.is_some()
+            || self.phone.is_some()
     }
 }

@@ -1,23 +1,29 @@
 //! The nearmiss widget: Rust compiled to WebAssembly, embedded on a business's page by
-//! one script tag. The loader (`www/nearmiss.js`) calls [`boot`] with the script tag's
-//! `data-` attributes, then forwards `nearmiss(...)` calls to [`command`].
+//! one script tag. The loader (`www/nearmiss.js`) draws the floating button itself and
+//! downloads this module only when a customer shows intent; it then calls [`boot`] with
+//! the script tag's `data-` attributes, the site's settings and the shadow root it drew
+//! in, and forwards `nearmiss(...)` calls to [`command`].
 //!
-//! Everything lives in one `<nearmiss-widget>` element with an open shadow root; text is
-//! only ever set with `set_text_content`.
+//! The wasm build has no standard library: without it there is no formatting code in the
+//! download (a panic stops the widget instead of describing itself). Text is only ever
+//! set with `set_text_content`.
+#![cfg_attr(target_arch = "wasm32", no_std)]
 #![deny(missing_docs)]
 
+extern crate alloc;
+
+mod details;
 mod dom;
+mod done;
 mod embed;
 mod events;
-mod flow;
-mod net;
 mod outbox;
+mod question;
 mod score;
+mod send;
 mod site;
-mod text;
+mod widget;
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 // wasm32-unknown-unknown runs on one thread: the widget never shares memory with a worker.
@@ -26,49 +32,25 @@ use wasm_bindgen::prelude::*;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-thread_local! {
-    static WIDGET: RefCell<Option<Rc<flow::Widget>>> = const { RefCell::new(None) };
+// The browser tests link the standard library, which brings its own (feature `std`).
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
 }
 
-/// Starts the widget with the embed settings (`{site, trigger, interaction, token, lang,
-/// endpoint}`); a second call replaces the first widget.
+/// Starts the widget: `{site, trigger, interaction, token, lang, rerate, endpoint,
+/// outbox, config, root}`, where `config` is the site's settings (their JSON, already
+/// fetched) and `root` the shadow root the loader drew the button in. A second call
+/// replaces the first widget.
 #[wasm_bindgen]
 pub fn boot(settings: JsValue) {
-    let embed = match embed::Embed::from_js(&settings) {
-        Ok(embed) => embed,
-        Err(message) => {
-            net::warn(message);
-            return;
-        }
-    };
-    let previous = WIDGET.with(|w| w.borrow_mut().take());
-    if let Some(previous) = previous {
-        previous.destroy();
-    }
-    if let Some(widget) = flow::Widget::start(embed) {
-        WIDGET.with(|w| *w.borrow_mut() = Some(widget));
-    }
+    widget::boot(settings);
 }
 
-/// Runs one `nearmiss(name, a, b)` call: `open` (options), `close`, `on` (event, function),
-/// `destroy`.
+/// Runs one `nearmiss(name, a, b)` call: `open` (options), `close`, `on` (event,
+/// function), `destroy`.
 #[wasm_bindgen]
 pub fn command(name: &str, a: JsValue, b: JsValue) {
-    let Some(widget) = WIDGET.with(|w| w.borrow().clone()) else {
-        net::warn("nearmiss: not started (is data-site set?)");
-        return;
-    };
-    match name {
-        "open" => widget.open(embed::OpenOptions::from_js(&a)),
-        "close" => widget.close(),
-        "on" => match (a.as_string(), b.dyn_into::<js_sys::Function>()) {
-            (Some(event), Ok(callback)) => widget.events.add(event, callback),
-            _ => net::warn("nearmiss: 'on' needs an event name and a function"),
-        },
-        "destroy" => {
-            widget.destroy();
-            WIDGET.with(|w| *w.borrow_mut() = None);
-        }
-        _ => net::warn("nearmiss: unknown command"),
-    }
+    widget::command(name, a, b);
 }

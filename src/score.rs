@@ -2,30 +2,34 @@
 //! check; Space, Enter or a click chooses the checked score (only a choice sends).
 
 use crate::dom;
-use crate::text;
+use alloc::vec::Vec;
 use nearmiss_core::Scale;
 use web_sys::Element;
 
 pub struct ScoreGroup {
-    pub group: Element,
-    /// The radios with their scores, lowest first.
-    pub radios: Vec<(i64, Element)>,
+    pub scale: Scale,
+    /// The radios, lowest score first.
+    pub radios: Vec<Element>,
 }
 
 impl ScoreGroup {
-    pub fn build(parent: &Element, scale: Scale, labelled_by: &str) -> ScoreGroup {
-        let group = dom::add(parent, "div", "scores");
+    /// The group in `parent`, labelled by `labelled_by`; `of` joins "3" and "5" for a
+    /// screen reader ("3 of 5").
+    pub fn build(parent: &Element, scale: Scale, labelled_by: &str, of: &str) -> ScoreGroup {
+        let class = if scale == Scale::Ten {
+            "scores ten"
+        } else {
+            "scores"
+        };
+        let group = dom::add(parent, "div", class);
         dom::attrs(
             &group,
             &[("role", "radiogroup"), ("aria-labelledby", labelled_by)],
         );
-        if scale == Scale::Ten {
-            group.set_class_name("scores ten");
-        }
-        let top = scale.max().to_string();
+        let top = dom::number(scale.max() as u32);
         let radios = (scale.min()..=scale.max())
             .map(|score| {
-                let number = score.to_string();
+                let number = dom::number(score as u32);
                 let face = if scale == Scale::Stars5 {
                     "★"
                 } else {
@@ -33,7 +37,9 @@ impl ScoreGroup {
                 };
                 let radio = dom::add_text(&group, "div", "score", face);
                 let mut label = number.clone();
-                label.push_str(text::OF);
+                label.push(' ');
+                label.push_str(of);
+                label.push(' ');
                 label.push_str(&top);
                 let tabindex = if score == scale.min() { "0" } else { "-1" };
                 dom::attrs(
@@ -46,22 +52,28 @@ impl ScoreGroup {
                         ("data-score", &number),
                     ],
                 );
-                (score, radio)
+                radio
             })
             .collect();
-        ScoreGroup { group, radios }
+        ScoreGroup { scale, radios }
+    }
+
+    /// The score of a radio of this group.
+    pub fn score_of(&self, radio: &Element) -> Option<i64> {
+        let score: i64 = radio.get_attribute("data-score")?.parse().ok()?;
+        (score >= self.scale.min() && score <= self.scale.max()).then_some(score)
     }
 
     /// The index of the checked radio.
     pub fn checked(&self) -> Option<usize> {
         self.radios
             .iter()
-            .position(|(_, r)| r.get_attribute("aria-checked").as_deref() == Some("true"))
+            .position(|r| r.get_attribute("aria-checked").as_deref() == Some("true"))
     }
 
     /// Checks the radio at `index`, makes it the one tab stop, and focuses it.
     pub fn check(&self, index: usize) {
-        for (i, (_, radio)) in self.radios.iter().enumerate() {
+        for (i, radio) in self.radios.iter().enumerate() {
             let on = i == index;
             dom::attrs(
                 radio,
@@ -70,13 +82,9 @@ impl ScoreGroup {
                     ("tabindex", if on { "0" } else { "-1" }),
                 ],
             );
-            if i <= index {
-                let _ = radio.set_attribute("data-lit", "");
-            } else {
-                let _ = radio.remove_attribute("data-lit");
-            }
+            let _ = radio.toggle_attribute_with_force("data-lit", i <= index);
         }
-        if let Some((_, radio)) = self.radios.get(index) {
+        if let Some(radio) = self.radios.get(index) {
             dom::focus(radio);
         }
     }

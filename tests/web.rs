@@ -42,11 +42,11 @@ export function fake_collector(scale) {
     return new Response(JSON.stringify(reply), { status: 201 });
   };
 }
-export function site_config(scale) {
-  return Promise.resolve({
+export function site_config(scale, words) {
+  return {
     scale, reasons: ['Cold food', 'Late delivery'], apology: 'Sorry, that is on us.',
-    owner: 'Sam', ack_within_minutes: 15, review_url: null,
-  });
+    owner: 'Sam', ack_within_minutes: 15, review_url: null, words: JSON.parse(words),
+  };
 }
 export function set_mode(mode) { window.__mode = mode; }
 export function stored_keys() { return Object.keys(localStorage).filter((k) => k.startsWith('nearmiss:o:')).sort(); }
@@ -70,7 +70,7 @@ export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, 
 "#)]
 extern "C" {
     fn fake_collector(scale: u8);
-    fn site_config(scale: u8) -> JsValue;
+    fn site_config(scale: u8, words: &str) -> JsValue;
     fn set_mode(mode: &str);
     fn stored_keys() -> js_sys::Array;
     fn stored(key: &str) -> JsValue;
@@ -91,6 +91,17 @@ extern "C" {
     /// The loader's outbox, as nearmiss.js inlines it.
     fn outbox(window: &JsValue) -> JsValue;
 }
+
+#[wasm_bindgen(module = "/www/facade.js")]
+extern "C" {
+    /// The loader's facade: the element, its shadow root, and the button for "button".
+    fn facade(document: &JsValue, button: bool) -> JsValue;
+    /// Puts the element on the page, as the loader does when the widget starts.
+    fn place(document: &JsValue, root: &JsValue);
+}
+
+/// The words the server sends with a site's settings.
+const WORDS: &str = include_str!("../www/words/en.json");
 
 fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
     let function: js_sys::Function = js_sys::Reflect::get(object, &method.into())
@@ -127,16 +138,17 @@ async fn boot_with(trigger: &str, scale: u8, extra: &[(&str, &str)]) -> ShadowRo
     }
     let window: JsValue = web_sys::window().unwrap().into();
     js_sys::Reflect::set(&settings, &"outbox".into(), &outbox(&window)).unwrap();
-    js_sys::Reflect::set(&settings, &"config".into(), &site_config(scale)).unwrap();
+    js_sys::Reflect::set(&settings, &"config".into(), &site_config(scale, WORDS)).unwrap();
+    let root = facade(&document().into(), trigger == "button");
+    if trigger != "button" {
+        place(&document().into(), &root);
+    }
+    js_sys::Reflect::set(&settings, &"root".into(), &root).unwrap();
     nearmiss_widget::boot(settings.into());
     for event in ["rated", "flagged", "sent"] {
         nearmiss_widget::command("on", event.into(), recorder(event));
     }
-    let host = document()
-        .query_selector("nearmiss-widget")
-        .unwrap()
-        .expect("the widget element");
-    host.shadow_root().expect("an open shadow root")
+    root.dyn_into().expect("an open shadow root")
 }
 
 async fn find(root: &ShadowRoot, selector: &str) -> Element {

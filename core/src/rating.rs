@@ -1,5 +1,7 @@
 //! What the widget sends: a rating the moment a score is chosen, then its details.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 /// A score, sent the moment the customer chooses it (`POST /v1/ratings`).

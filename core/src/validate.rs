@@ -2,7 +2,8 @@
 //! `field`: the server's JSON error body and the widget's messages are built from them.
 
 use crate::{Contact, Details, Rating, Scale};
-use std::fmt;
+use alloc::string::String;
+use core::fmt;
 
 /// Size limits, in characters. Published so the widget can set `maxlength` to match.
 pub struct Limits {
@@ -126,7 +127,7 @@ impl fmt::Display for ValidationError {
     }
 }
 
-impl std::error::Error for ValidationError {}
+impl core::error::Error for ValidationError {}
 
 impl Rating {
     /// Checks the rating against the site's scale.
@@ -297,6 +298,7 @@ fn is_phone(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
     use proptest::prelude::*;
 
     const ID: &str = "0b8f5c1e-4a7d-4c2b-9e3f-1a2b3c4d5e6f";

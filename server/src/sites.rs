@@ -342,6 +342,18 @@ pub struct WidgetSettings<'a> {
     pub review_url: Option<&'a str>,
     /// Whether the page asking may send ratings: the widget stays hidden when not.
     pub origin_allowed: bool,
+    /// Every word the customer reads that the site does not set.
+    pub words: &'static nearmiss_core::Words,
+}
+
+/// The widget's English words, `www/words/en.json`.
+pub fn english() -> &'static nearmiss_core::Words {
+    static ENGLISH: std::sync::LazyLock<nearmiss_core::Words> = std::sync::LazyLock::new(|| {
+        // Checked by a test: the file is compiled in, so it cannot change afterwards.
+        serde_json::from_str(include_str!("../../www/words/en.json"))
+            .expect("www/words/en.json holds every word, and only those")
+    });
+    &ENGLISH
 }
 
 impl<'a> WidgetSettings<'a> {
@@ -356,6 +368,7 @@ impl<'a> WidgetSettings<'a> {
             ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
             review_url: s.review_url.as_deref(),
             origin_allowed,
+            words: english(),
         }
     }
 }
@@ -363,6 +376,11 @@ impl<'a> WidgetSettings<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_english_words_are_complete() {
+        assert_eq!(english().question, "How was your visit?");
+    }
 
     #[test]
     fn origins_are_normalized_like_browsers_send_them() {

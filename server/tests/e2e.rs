@@ -295,3 +295,86 @@ fn with_a_site_key_no_site_has_the_widget_stays_hidden_and_says_why() {
     let console = browser.script("return window.__console", json!([]));
     assert_eq!(console.as_array().map(Vec::len), Some(1), "once: {console}");
 }
+
+/// What the page has downloaded so far, by name.
+fn downloaded(browser: &Browser) -> Vec<String> {
+    let names = browser.script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })",
+        json!([]),
+    );
+    serde_json::from_value(names).unwrap()
+}
+
+/// The facade: a page view where nobody shows any wish to rate pays for the script tag
+/// alone. The loader draws the button; the wasm, its glue and the site's settings come
+/// on intent, and a tap made before they have arrived opens the widget once they have.
+#[test]
+fn the_button_costs_the_script_tag_alone_until_a_customer_shows_intent() {
+    let mut server = Server::with_widget();
+    let host = HostPage::start(&server.base, &strict_csp(&server.base));
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let browser = Browser::start();
+    browser.goto(&format!(
+        "{}/?site={}&trigger=button",
+        host.origin, server.site
+    ));
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    let launcher = browser.find(Some(&root), ".launcher");
+    assert_eq!(browser.text(&launcher), "Rate your visit");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = downloaded(&browser);
+    assert!(
+        before.iter().any(|n| n.ends_with("/nearmiss.js")),
+        "{before:?}"
+    );
+    assert!(
+        !before.iter().any(|n| n.contains("/widget")),
+        "nothing but the script tag before intent: {before:?}"
+    );
+
+    // The tap is the intent: the first one opens the widget once it has arrived.
+    browser.click(&launcher);
+    let two = browser.find(Some(&root), "[role=radio][aria-label='2 of 5']");
+    let after = downloaded(&browser);
+    for part in [".wasm", ".js", "/widget"] {
+        assert!(
+            after
+                .iter()
+                .any(|n| n.contains("/widget") && n.ends_with(part)),
+            "{part} after the tap: {after:?}"
+        );
+    }
+    assert_eq!(
+        browser.attribute(&launcher, "hidden").as_deref(),
+        Some("true")
+    );
+    browser.click(&two);
+    wait_for("the rating stored", || {
+        server.count("SELECT count(*) FROM ratings WHERE score = 2") == 1
+    });
+    let violations = browser.script("return window.__violations", json!([]));
+    assert_eq!(violations, json!([]), "no CSP violation");
+}
+
+/// `data-preload="idle"`: the widget downloads when the browser is idle, untouched.
+#[test]
+fn preload_idle_downloads_the_widget_without_intent() {
+    let mut server = Server::with_widget();
+    let host = HostPage::start(&server.base, &strict_csp(&server.base));
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let browser = Browser::start();
+    browser.goto(&format!(
+        "{}/?site={}&trigger=button&preload=idle",
+        host.origin, server.site
+    ));
+    wait_for("the wasm downloaded", || {
+        downloaded(&browser).iter().any(|n| n.ends_with(".wasm"))
+    });
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    let panel = browser.find(Some(&root), ".panel");
+    assert_eq!(
+        browser.attribute(&panel, "hidden").as_deref(),
+        Some("true"),
+        "downloaded, not opened"
+    );
+}

@@ -270,6 +270,9 @@ fn test() -> Result {
                 "nearmiss-widget",
                 "--target",
                 "wasm32-unknown-unknown",
+                // The test harness brings the standard library (see Cargo.toml).
+                "--features",
+                "std",
             ])
             .env("CHROMEDRIVER", tools::CHROMEDRIVER)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),

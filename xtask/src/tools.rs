@@ -26,17 +26,20 @@ pub fn ensure_wasm_target() -> Result {
     Ok(())
 }
 
-/// The version the workspace pins `wasm-bindgen` to (`= "=X.Y.Z"` in Cargo.toml).
+/// The version the widget pins `wasm-bindgen` to (`version = "=X.Y.Z"` in Cargo.toml).
 fn pinned_wasm_bindgen() -> Result<String> {
     let manifest = std::fs::read_to_string(root().join("Cargo.toml"))
         .map_err(|e| format!("reading Cargo.toml: {e}"))?;
     manifest
         .lines()
         .find_map(|line| {
-            let rest = line.trim().strip_prefix("wasm-bindgen = \"=")?;
-            Some(rest.trim_end_matches('"').to_owned())
+            let rest = line.trim().strip_prefix("wasm-bindgen = ")?;
+            let version = rest.split("\"=").nth(1)?;
+            Some(version.split('"').next()?.to_owned())
         })
-        .ok_or_else(|| "Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".into())
+        .ok_or_else(|| {
+            "Cargo.toml must pin wasm-bindgen as `wasm-bindgen = { version = \"=X.Y.Z\" … }`".into()
+        })
 }
 
 /// `wasm-bindgen` at exactly the crate's version, installed with cargo when missing.

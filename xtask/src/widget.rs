@@ -92,11 +92,10 @@ pub fn build() -> Result<PathBuf> {
     let www = root().join("www");
     let loader = fs::read_to_string(www.join("nearmiss.js")).map_err(io("reading", &www))?;
     let outbox = fs::read_to_string(www.join("outbox.js")).map_err(io("reading", &www))?;
+    let facade = fs::read_to_string(www.join("facade.js")).map_err(io("reading", &www))?;
     let loader = loader
-        .replace(
-            "/*OUTBOX*/",
-            &outbox.replace("export function outbox", "function outbox"),
-        )
+        .replace("/*OUTBOX*/", &outbox.replace("export function", "function"))
+        .replace("/*FACADE*/", &facade.replace("export function", "function"))
         .replace("__NEARMISS_GLUE__", &glue_name)
         .replace("__NEARMISS_WASM__", &wasm_name);
     let filled = staging.join("nearmiss.js");

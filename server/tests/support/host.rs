@@ -32,7 +32,8 @@ pub struct HostPage {
 }
 
 impl HostPage {
-    /// Serves `/?site=KEY` with `csp`, embedding `nearmiss.js` from `collector`.
+    /// Serves `/?site=KEY` with `csp`, embedding `nearmiss.js` from `collector`;
+    /// `&trigger=` (`open` unless given) and `&preload=` become its `data-` attributes.
     pub fn start(collector: &str, csp: &str) -> HostPage {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -50,12 +51,17 @@ impl HostPage {
                         get(
                             move |Query(query): Query<HashMap<String, String>>| async move {
                                 let site = query.get("site").cloned().unwrap_or_default();
+                                let trigger = query.get("trigger").map_or("open", |t| t);
+                                let preload = query
+                                    .get("preload")
+                                    .map(|p| format!(" data-preload=\"{p}\""))
+                                    .unwrap_or_default();
                                 let page = format!(
                                     "<!doctype html><html><head><title>Host shop</title>\
                                  <script src=\"/spy.js\"></script></head>\
                                  <body><h1 id=\"host\">Thanks for your order</h1>\
                                  <script src=\"{collector}/nearmiss.js\" data-site=\"{site}\" \
-                                 data-trigger=\"open\" async></script></body></html>"
+                                 data-trigger=\"{trigger}\"{preload} async></script></body></html>"
                                 );
                                 (
                                     [

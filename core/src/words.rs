@@ -1,0 +1,62 @@
+//! Every word the widget shows that the business does not set: sent by the server with
+//! the site's settings (`words`), so a language costs the page nothing. The English
+//! ones are `www/words/en.json`; `{owner}`, `{minutes}`, `{time}` and `{ref}` are filled
+//! in by the widget.
+
+use alloc::string::String;
+use serde::{Deserialize, Serialize};
+
+/// The widget's words in one language. Every field is required and no other is
+/// allowed, so a words file that misses or misspells one is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Words {
+    /// The first screen's question.
+    pub question: String,
+    /// Joins a score and the top of the scale for screen readers: "3 of 5".
+    pub of: String,
+    /// The close button's accessible name.
+    pub close: String,
+    /// The title after a perfect score.
+    pub perfect_thanks: String,
+    /// Asked after a perfect score.
+    pub perfect_prompt: String,
+    /// Asked after a near miss.
+    pub miss_prompt: String,
+    /// The contact consent checkbox.
+    pub contact_consent: String,
+    /// The contact field's label.
+    pub contact_label: String,
+    /// The promise when the customer may be contacted (`{owner}`, `{minutes}`).
+    pub promise_contact: String,
+    /// The promise when not (`{owner}`, `{minutes}`).
+    pub promise_look: String,
+    /// The send button.
+    pub send: String,
+    /// The send button while sending.
+    pub sending: String,
+    /// The last screen's title after a near miss (`{ref}`, the case reference).
+    pub done_miss: String,
+    /// Who will contact the customer, and by when (`{owner}`, `{time}`).
+    pub done_contact: String,
+    /// Who will look into it, and by when (`{owner}`, `{time}`).
+    pub done_look: String,
+    /// The last screen's title otherwise.
+    pub done_perfect: String,
+    /// The public review link.
+    pub review: String,
+    /// What was sent waits for the network.
+    pub offline: String,
+    /// The server refused what was sent.
+    pub not_sent: String,
+    /// Validation: `invalid_email`.
+    pub invalid_email: String,
+    /// Validation: `invalid_phone`.
+    pub invalid_phone: String,
+    /// Validation: `contact_required`.
+    pub contact_required: String,
+    /// Validation: `too_long`.
+    pub too_long: String,
+    /// Any other validation failure.
+    pub invalid: String,
+}

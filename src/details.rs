@@ -1,0 +1,188 @@
+//! The second screen, after a score was chosen (and is already on its way): the perfect
+//! path thanks and asks what made it great; the near-miss path apologises in the site's
+//! words, offers its reason chips, and asks whether and how the business may answer,
+//! promising who will and how soon.
+
+use crate::dom;
+use crate::embed::OpenOptions;
+use crate::site::Site;
+use alloc::string::String;
+use alloc::vec::Vec;
+use nearmiss_core::{Contact, Details, LIMITS};
+use web_sys::Element;
+
+/// The screen's elements that the widget reads or changes later.
+pub struct View {
+    pub title: Element,
+    comment: Element,
+    /// Each chip with its reason.
+    chips: Vec<(Element, String)>,
+    consent: Option<Element>,
+    contact_label: Option<Element>,
+    contact: Option<Element>,
+    promise: Option<Element>,
+    error: Element,
+    send: Element,
+}
+
+/// Draws the screen in `screen`; `options` may bring the customer's contact already.
+pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions) -> View {
+    let title = if perfect {
+        dom::add_text(screen, "h2", "title", &site.word("perfect_thanks"))
+    } else {
+        dom::add_text(screen, "h2", "title apology", &site.apology)
+    };
+    dom::attrs(&title, &[("id", "nm-title"), ("tabindex", "-1")]);
+    let prompt = if perfect {
+        "perfect_prompt"
+    } else {
+        "miss_prompt"
+    };
+    let prompt = dom::add_text(screen, "p", "prompt", &site.word(prompt));
+    dom::attrs(&prompt, &[("id", "nm-prompt")]);
+    let mut chips = Vec::new();
+    if !perfect && !site.reasons.is_empty() {
+        let group = dom::add(screen, "div", "chips");
+        dom::attrs(
+            &group,
+            &[("role", "group"), ("aria-labelledby", "nm-prompt")],
+        );
+        for reason in &site.reasons {
+            let chip = dom::add_text(&group, "button", "chip", reason);
+            dom::attrs(&chip, &[("type", "button"), ("aria-pressed", "false")]);
+            chips.push((chip, reason.clone()));
+        }
+    }
+    let comment = dom::add(screen, "textarea", "comment");
+    dom::attrs(
+        &comment,
+        &[
+            ("aria-labelledby", "nm-prompt"),
+            ("maxlength", &dom::number(LIMITS.comment as u32)),
+            ("rows", "3"),
+        ],
+    );
+    let mut view = View {
+        title,
+        comment,
+        chips,
+        consent: None,
+        contact_label: None,
+        contact: None,
+        promise: None,
+        error: dom::add(screen, "p", "error"),
+        send: dom::add(screen, "button", "send"),
+    };
+    if !perfect {
+        let consent_label = dom::add(screen, "label", "consent");
+        let consent = dom::add(&consent_label, "input", "agree");
+        dom::attrs(&consent, &[("type", "checkbox")]);
+        dom::add_text(&consent_label, "span", "", &site.word("contact_consent"));
+        let contact_label = dom::add(screen, "label", "contact");
+        dom::add_text(&contact_label, "span", "", &site.word("contact_label"));
+        let contact = dom::add(&contact_label, "input", "");
+        dom::attrs(
+            &contact,
+            &[
+                ("type", "text"),
+                ("autocomplete", "email"),
+                ("maxlength", &dom::number(LIMITS.contact as u32)),
+            ],
+        );
+        let prefill = options.email.as_ref().or(options.phone.as_ref());
+        if let Some(value) = prefill {
+            dom::set_prop(&contact, "value", &value.into());
+        }
+        dom::set_prop(&consent, "checked", &prefill.is_some().into());
+        view.consent = Some(consent);
+        view.contact_label = Some(contact_label);
+        view.contact = Some(contact);
+        view.promise = Some(dom::add(screen, "p", "promise"));
+        view.consented(site);
+    }
+    // The error and the button come last, in reading order.
+    let _ = screen.append_child(&view.error);
+    let _ = screen.append_child(&view.send);
+    dom::attrs(&view.error, &[("role", "alert")]);
+    dom::attrs(&view.send, &[("type", "button")]);
+    view.sending(site, false);
+    view
+}
+
+impl View {
+    /// Shows the contact field when the customer agreed to be contacted, and promises
+    /// accordingly: who will answer them, or who will look into it, and how soon.
+    pub fn consented(&self, site: &Site) {
+        let (Some(label), Some(promise)) = (&self.contact_label, &self.promise) else {
+            return;
+        };
+        let agreed = self.agreed();
+        dom::show(label, agreed);
+        let words = site.word(if agreed {
+            "promise_contact"
+        } else {
+            "promise_look"
+        });
+        let minutes = dom::number(site.ack_within_minutes);
+        let words = dom::fill(&words, &[("owner", &site.owner), ("minutes", &minutes)]);
+        promise.set_text_content(Some(&words));
+    }
+
+    fn agreed(&self) -> bool {
+        self.consent
+            .as_ref()
+            .is_some_and(|c| dom::prop(c, "checked").as_bool() == Some(true))
+    }
+
+    /// The form as the core's `Details` (not yet validated).
+    pub fn read(&self, site_key: &str) -> Details {
+        let value = |el: &Element| {
+            let value = dom::prop(el, "value").as_string().unwrap_or_default();
+            String::from(value.trim())
+        };
+        let comment = Some(value(&self.comment)).filter(|c| !c.is_empty());
+        let reasons = self
+            .chips
+            .iter()
+            .filter(|(chip, _)| chip.get_attribute("aria-pressed").as_deref() == Some("true"))
+            .map(|(_, reason)| reason.clone())
+            .collect();
+        let contact = self.contact.as_ref().filter(|_| self.agreed()).map(|el| {
+            let typed = value(el);
+            // Letters are an email being typed ("not an email" must not be told it is
+            // a bad phone number); digits and signs are a phone number.
+            let is_email = typed.bytes().any(|b| b == b'@' || b.is_ascii_alphabetic());
+            let typed = Some(typed).filter(|v| !v.is_empty());
+            Contact {
+                name: None,
+                email: typed.clone().filter(|_| is_email),
+                phone: typed.filter(|_| !is_email),
+                consent: true,
+            }
+        });
+        Details {
+            site: String::from(site_key),
+            comment,
+            reasons,
+            contact,
+        }
+    }
+
+    /// Shows what is wrong (empty clears it).
+    pub fn error(&self, message: &str) {
+        self.error.set_text_content(Some(message));
+    }
+
+    /// The send button while the details are on their way, or not.
+    pub fn sending(&self, site: &Site, sending: bool) {
+        let word = if sending { "sending" } else { "send" };
+        self.send.set_text_content(Some(&site.word(word)));
+        let _ = self.send.toggle_attribute_with_force("disabled", sending);
+    }
+}
+
+/// Presses or releases a reason chip.
+pub fn toggle_chip(chip: &Element) {
+    let on = chip.get_attribute("aria-pressed").as_deref() != Some("true");
+    dom::attrs(chip, &[("aria-pressed", if on { "true" } else { "false" })]);
+}

@@ -1,0 +1,65 @@
+//! The last screen: thanks, and after a near miss the case reference with who will
+//! answer and by when (in the customer's own clock); a note while what they sent still
+//! waits for the network; the public review link, offered to every rater.
+
+use crate::dom;
+use crate::send::Answer;
+use crate::site::Site;
+use wasm_bindgen::JsValue;
+use web_sys::Element;
+
+/// Draws the screen in `screen` and returns its title (which takes focus).
+pub fn build(
+    screen: &Element,
+    site: &Site,
+    answer: Option<&Answer>,
+    contact_given: bool,
+    waiting: bool,
+) -> Element {
+    let case_ref = answer.and_then(|a| a.case_ref.as_deref());
+    let title = match case_ref {
+        Some(case_ref) => {
+            let title = dom::add(screen, "h2", "title");
+            // The reference stands out: the words around it, and it in <strong>.
+            let words = dom::fill(&site.word("done_miss"), &[("ref", "\u{0}")]);
+            let (before, after) = words.split_once('\u{0}').unwrap_or((&words, ""));
+            dom::add_text(&title, "span", "", before);
+            dom::add_text(&title, "strong", "ref", case_ref);
+            dom::add_text(&title, "span", "", after);
+            let by = answer
+                .and_then(|a| a.promise_by.as_deref())
+                .map(local_time)
+                .unwrap_or_default();
+            let next = site.word(if contact_given {
+                "done_contact"
+            } else {
+                "done_look"
+            });
+            let next = dom::fill(&next, &[("owner", &site.owner), ("time", &by)]);
+            dom::add_text(screen, "p", "promise", &next);
+            title
+        }
+        None => dom::add_text(screen, "h2", "title", &site.word("done_perfect")),
+    };
+    dom::attrs(&title, &[("id", "nm-title"), ("tabindex", "-1")]);
+    if waiting {
+        let note = dom::add_text(screen, "p", "note", &site.word("offline"));
+        dom::attrs(&note, &[("role", "status")]);
+    }
+    if let Some(url) = &site.review_url {
+        // Offered to every rater, perfect or not: never review gating.
+        let link = dom::add_text(screen, "a", "review", &site.word("review"));
+        dom::attrs(
+            &link,
+            &[("href", url), ("target", "_blank"), ("rel", "noopener")],
+        );
+    }
+    title
+}
+
+/// An RFC 3339 time as the customer's local clock time ("3:15 PM").
+fn local_time(rfc3339: &str) -> alloc::string::String {
+    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+    let options = dom::object(&[("hour", "numeric".into()), ("minute", "2-digit".into())]);
+    alloc::string::String::from(date.to_locale_time_string_with_options("default", &options))
+}

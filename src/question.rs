@@ -1,0 +1,13 @@
+//! The first screen: the site's question and its score control.
+
+use crate::dom;
+use crate::score::ScoreGroup;
+use crate::site::Site;
+use web_sys::Element;
+
+/// Draws the question in `screen`; the radios take focus from the first.
+pub fn build(screen: &Element, site: &Site) -> ScoreGroup {
+    let title = dom::add_text(screen, "h2", "title", &site.word("question"));
+    dom::attrs(&title, &[("id", "nm-title")]);
+    ScoreGroup::build(screen, site.scale, "nm-title", &site.word("of"))
+}

@@ -1,0 +1,626 @@
+//! The widget and its lifecycle: built in the shadow root the loader drew, opened and
+//! closed, and destroyed; the customer's steps (ask, send the score the moment it is
+//! chosen, details, done) as one state; and the one handler every listener, reply and
+//! timer calls back into.
+
+use crate::details::{self, toggle_chip};
+use crate::dom::{self, prop};
+use crate::embed::{Embed, OpenOptions, Trigger};
+use crate::events::{self, Events};
+use crate::outbox::Outbox;
+use crate::score::{key_target, ScoreGroup};
+use crate::send::{self, Answer};
+use crate::site::Site;
+use crate::{done, question};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, OnceCell, RefCell};
+use nearmiss_core::{is_perfect, Rating};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Element;
+
+// `style.css`, minified by build.rs.
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
+
+/// The DOM events the widget listens to, all on its shadow root.
+const LISTENED: [&str; 3] = ["click", "keydown", "change"];
+
+/// What a reply or a timer is about; the handler gets it with the widget's generation,
+/// so a reply meant for a destroyed widget is ignored.
+const RATING_SENT: u32 = 0;
+const RATING_FAILED: u32 = 1;
+const DETAILS_SENT: u32 = 2;
+const DETAILS_FAILED: u32 = 3;
+const RETRY_RATING: u32 = 4;
+const KINDS: u32 = 8;
+
+/// The page's one widget, and the one JS function that calls back into it.
+struct Shared {
+    widget: RefCell<Option<Widget>>,
+    generation: Cell<u32>,
+    handler: OnceCell<Closure<dyn FnMut(JsValue, JsValue)>>,
+}
+
+// The widget lives on the page's one thread: wasm32-unknown-unknown has no others.
+unsafe impl Sync for Shared {}
+
+static SHARED: Shared = Shared {
+    widget: RefCell::new(None),
+    generation: Cell::new(0),
+    handler: OnceCell::new(),
+};
+
+/// The function every listener, promise and timer calls: with a DOM event, or with a
+/// tag (a number) and a value. Made once and kept for the page's life, so a late reply
+/// never calls a dropped closure.
+fn handler() -> &'static js_sys::Function {
+    SHARED
+        .handler
+        .get_or_init(|| Closure::new(handle))
+        .as_ref()
+        .unchecked_ref()
+}
+
+fn handle(a: JsValue, b: JsValue) {
+    with(|w| match a.as_f64() {
+        Some(tag) => w.reply(tag as u32, b),
+        None => w.event(&a),
+    });
+}
+
+/// Runs `f` on the widget, then the host page's callbacks it asked for, once the
+/// widget is let go (a callback may call `nearmiss(…)` again). `None` if there is none.
+fn with<R>(f: impl FnOnce(&mut Widget) -> R) -> Option<R> {
+    let (result, calls) = {
+        let mut slot = SHARED.widget.try_borrow_mut().ok()?;
+        let w = slot.as_mut()?;
+        let result = f(w);
+        let calls: Vec<_> = core::mem::take(&mut w.emits)
+            .into_iter()
+            .map(|(event, detail)| (w.events.for_event(event), detail))
+            .collect();
+        (result, calls)
+    };
+    for (callbacks, detail) in calls {
+        events::call(&callbacks, &detail);
+    }
+    Some(result)
+}
+
+/// Takes the widget out (`try_`: a `RefCell` panic would bring its message's
+/// formatting code into the wasm).
+fn take() -> Option<Widget> {
+    SHARED.widget.try_borrow_mut().ok()?.take()
+}
+
+pub fn boot(settings: JsValue) {
+    let embed = match Embed::from_js(&settings) {
+        Ok(embed) => embed,
+        Err(message) => return dom::warn(message),
+    };
+    if let Some(previous) = take() {
+        previous.remove();
+    }
+    let open_now = embed.trigger == Trigger::Open;
+    let Some(widget) = Widget::start(embed) else {
+        return;
+    };
+    if let Ok(mut slot) = SHARED.widget.try_borrow_mut() {
+        *slot = Some(widget);
+    }
+    if open_now {
+        // Opened by the page, not by the customer: focus stays where it is.
+        with(|w| w.open(OpenOptions::default(), false));
+    }
+}
+
+pub fn command(name: &str, a: JsValue, b: JsValue) {
+    let done = match name {
+        "open" => with(|w| w.open(OpenOptions::from_js(&a), true)),
+        "close" => with(|w| w.close()),
+        "on" => with(
+            |w| match (a.as_string(), b.dyn_into::<js_sys::Function>()) {
+                (Some(event), Ok(callback)) => w.events.add(event, callback),
+                _ => dom::warn("nearmiss: 'on' needs an event name and a function"),
+            },
+        ),
+        "destroy" => take().map(Widget::remove),
+        _ => return dom::warn("nearmiss: unknown command"),
+    };
+    if done.is_none() {
+        dom::warn("nearmiss: not started (is data-site set?)");
+    }
+}
+
+/// One widget on the page.
+struct Widget {
+    generation: u32,
+    embed: Embed,
+    site: Site,
+    outbox: Outbox,
+    events: Events,
+    root: JsValue,
+    /// The loader's floating button, when the trigger is a button.
+    launcher: Option<Element>,
+    panel: Element,
+    screen: Element,
+    state: State,
+    view: View,
+    /// Host page callbacks to run once the widget is let go: (event, detail).
+    emits: Vec<(&'static str, JsValue)>,
+}
+
+/// The current screen's elements.
+enum View {
+    /// Nothing drawn yet: the panel was never opened.
+    None,
+    Question(ScoreGroup),
+    Details(details::View),
+    Done(Element),
+}
+
+#[derive(Default)]
+struct State {
+    stage: Stage,
+    options: OpenOptions,
+    rating: Option<Chosen>,
+    /// The details, stored in the outbox, while they wait for their rating's answer.
+    details: Option<Stored>,
+    /// The customer pressed Send and no answer has come yet.
+    sending: bool,
+    /// The customer left a way to reach them.
+    contact_given: bool,
+    /// Something the customer sent is still in the outbox, waiting for the network.
+    waiting: bool,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    #[default]
+    Question,
+    Details,
+    Done,
+}
+
+/// A submission in the outbox: its key, URL and JSON body.
+struct Stored {
+    key: String,
+    url: String,
+    body: String,
+}
+
+struct Chosen {
+    id: String,
+    perfect: bool,
+    stored: Stored,
+    answer: Option<Answer>,
+    in_flight: bool,
+}
+
+impl Widget {
+    /// Builds the panel (hidden) in the loader's shadow root.
+    fn start(embed: Embed) -> Option<Widget> {
+        let generation = SHARED.generation.get() + 1;
+        SHARED.generation.set(generation);
+        let root = embed.root.clone();
+        let root_node: &web_sys::DocumentFragment = root.unchecked_ref();
+        let find = |selector| root_node.query_selector(selector).ok().flatten();
+        let Some(frame) = find(".frame") else {
+            dom::warn("nearmiss: the shadow root has no frame to draw in");
+            return None;
+        };
+        adopt_style(&root, &frame);
+        let launcher = find(".launcher").filter(|_| embed.trigger == Trigger::Button);
+        let site = Site::from_js(&embed.config);
+        let panel = dom::add(&frame, "div", "panel");
+        dom::attrs(
+            &panel,
+            &[
+                ("role", "dialog"),
+                ("aria-labelledby", "nm-title"),
+                ("hidden", ""),
+            ],
+        );
+        let close = dom::add_text(&panel, "button", "close", "×");
+        dom::attrs(
+            &close,
+            &[("aria-label", &site.word("close")), ("type", "button")],
+        );
+        let screen = dom::add(&panel, "div", "screen");
+        for event in LISTENED {
+            dom::call(&root, "addEventListener", &[event.into(), handler().into()]);
+        }
+        Some(Widget {
+            generation,
+            outbox: Outbox(embed.outbox.clone()),
+            embed,
+            site,
+            events: Events::default(),
+            root,
+            launcher,
+            panel,
+            screen,
+            state: State::default(),
+            view: View::None,
+            emits: Vec::new(),
+        })
+    }
+
+    /// Shows the panel at its current step; `focus` moves keyboard focus into it.
+    fn open(&mut self, options: OpenOptions, focus: bool) {
+        // A bare `open` (the launcher, `nearmiss('open')`) keeps earlier options.
+        if options.any() {
+            self.state.options = options;
+        }
+        dom::show(&self.panel, true);
+        if let Some(launcher) = &self.launcher {
+            dom::show(launcher, false);
+        }
+        if matches!(self.view, View::None) {
+            self.render(focus);
+        } else if focus {
+            self.focus();
+        }
+    }
+
+    /// Hides the panel; a rating already chosen keeps sending.
+    fn close(&mut self) {
+        dom::show(&self.panel, false);
+        if let Some(launcher) = &self.launcher {
+            dom::show(launcher, true);
+            dom::focus(launcher);
+        }
+    }
+
+    /// Removes the element and the listeners. What it was sending stays in the outbox.
+    fn remove(self) {
+        for event in LISTENED {
+            dom::call(
+                &self.root,
+                "removeEventListener",
+                &[event.into(), handler().into()],
+            );
+        }
+        dom::call(&prop(&self.root, "host"), "remove", &[]);
+    }
+
+    /// Draws the current step from scratch.
+    fn render(&mut self, focus: bool) {
+        self.screen.set_text_content(None);
+        let (screen, site) = (&self.screen, &self.site);
+        self.view = match self.state.stage {
+            Stage::Question => View::Question(question::build(screen, site)),
+            Stage::Details => {
+                let perfect = self.state.rating.as_ref().is_some_and(|c| c.perfect);
+                View::Details(details::build(screen, site, perfect, &self.state.options))
+            }
+            Stage::Done => {
+                let answer = self.state.rating.as_ref().and_then(|c| c.answer.as_ref());
+                let state = &self.state;
+                View::Done(done::build(
+                    screen,
+                    site,
+                    answer,
+                    state.contact_given,
+                    state.waiting,
+                ))
+            }
+        };
+        if focus {
+            self.focus();
+        }
+    }
+
+    /// Focuses the current screen: its checked (or first) radio, or its title.
+    fn focus(&self) {
+        let target = match &self.view {
+            View::None => return,
+            View::Question(group) => group.radios.get(group.checked().unwrap_or(0)),
+            View::Details(view) => Some(&view.title),
+            View::Done(title) => Some(title),
+        };
+        if let Some(target) = target {
+            dom::focus(target);
+        }
+    }
+
+    /// A click, key or change inside the shadow root.
+    fn event(&mut self, event: &JsValue) {
+        let target = prop(event, "target");
+        let Some(target) = target.dyn_ref::<Element>() else {
+            return;
+        };
+        let class = prop(target, "className").as_string().unwrap_or_default();
+        match prop(event, "type").as_string().as_deref() {
+            Some("click") => match class.as_str() {
+                "close" => self.close(),
+                "score" => self.score_clicked(target),
+                "chip" => toggle_chip(target),
+                "send" => self.submit(),
+                _ => {}
+            },
+            Some("keydown") => {
+                let key = prop(event, "key").as_string().unwrap_or_default();
+                if key == "Escape" {
+                    self.close();
+                } else if class == "score" {
+                    self.score_key(event, target, &key);
+                }
+            }
+            Some("change") if class == "agree" => {
+                if let View::Details(view) = &self.view {
+                    view.consented(&self.site);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn score_clicked(&mut self, radio: &Element) {
+        let View::Question(group) = &self.view else {
+            return;
+        };
+        let Some(score) = group.score_of(radio) else {
+            return;
+        };
+        group.check((score - group.scale.min()) as usize);
+        self.choose(score);
+    }
+
+    /// Keys act from the focused radio (the event's target), as the WAI-ARIA radio group
+    /// does: arrows move the check, Space or Enter chooses.
+    fn score_key(&mut self, event: &JsValue, radio: &Element, key: &str) {
+        let View::Question(group) = &self.view else {
+            return;
+        };
+        let Some(score) = group.score_of(radio) else {
+            return;
+        };
+        let from = (score - group.scale.min()) as usize;
+        if key == " " || key == "Enter" {
+            dom::call(event, "preventDefault", &[]);
+            group.check(from);
+            self.choose(score);
+        } else if let Some(index) = key_target(key, Some(from), group.radios.len()) {
+            dom::call(event, "preventDefault", &[]);
+            group.check(index);
+        }
+    }
+
+    /// The customer chose `score`: store it, send it at once, and show the next step.
+    fn choose(&mut self, score: i64) {
+        if self.state.rating.is_some() {
+            return;
+        }
+        let perfect = is_perfect(score, self.site.scale);
+        let options = &self.state.options;
+        let embed = &self.embed;
+        let rating = Rating {
+            id: send::new_id(),
+            site: embed.site.clone(),
+            score,
+            interaction: options.interaction.clone().or(embed.interaction.clone()),
+            token: options.token.clone().or(embed.token.clone()),
+            page: send::page(),
+            locale: embed.lang.clone().or_else(send::language),
+            rerate: embed.rerate.clone(),
+        };
+        // Into the outbox before any network call: a customer who walks away now still
+        // raises the flag, from this page or the next one they open.
+        let url = self.url("/v1/ratings");
+        let body = send::rating_body(&rating);
+        let key = self.outbox.put(&rating.id, "r", &url, &body);
+        let detail = dom::object(&[
+            ("id", rating.id.as_str().into()),
+            ("score", (score as f64).into()),
+            ("perfect", perfect.into()),
+        ]);
+        self.emits.push(("rated", detail.clone()));
+        if !perfect {
+            self.emits.push(("flagged", detail));
+        }
+        self.state.rating = Some(Chosen {
+            id: rating.id,
+            perfect,
+            stored: Stored { key, url, body },
+            answer: None,
+            in_flight: false,
+        });
+        self.state.stage = Stage::Details;
+        self.render(true);
+        self.send_rating();
+    }
+
+    /// Sends the chosen rating through the outbox, unless it is answered or on its way.
+    /// Safe to repeat: the id makes the server answer a repeat with the first answer.
+    fn send_rating(&mut self) {
+        let Some(chosen) = self.state.rating.as_mut() else {
+            return;
+        };
+        if chosen.answer.is_some() || chosen.in_flight {
+            return;
+        }
+        chosen.in_flight = true;
+        let s = &chosen.stored;
+        let promise = self.outbox.send(&s.key, &s.url, &s.body);
+        self.then(promise, RATING_SENT, RATING_FAILED);
+    }
+
+    /// Reads the details form, checks it with the core's rules, stores and sends it.
+    fn submit(&mut self) {
+        let View::Details(view) = &self.view else {
+            return;
+        };
+        let Some(chosen) = &self.state.rating else {
+            return;
+        };
+        if self.state.sending {
+            return;
+        }
+        let details = view.read(&self.embed.site);
+        if let Err(err) = details.validate(&self.site.reasons) {
+            let mut words = self.site.word(err.code());
+            if words.is_empty() {
+                words = self.site.word("invalid");
+            }
+            return view.error(&words);
+        }
+        view.error("");
+        view.sending(&self.site, true);
+        let mut path = String::from("/v1/ratings/");
+        path.push_str(&chosen.id);
+        path.push_str("/details");
+        let url = self.url(&path);
+        let body = send::details_body(&details);
+        let key = self.outbox.put(&chosen.id, "d", &url, &body);
+        let answered = chosen.answer.is_some();
+        self.state.details = Some(Stored { key, url, body });
+        self.state.sending = true;
+        self.state.contact_given = details.contact.is_some();
+        if answered {
+            self.send_details();
+        } else {
+            // The customer is waiting: try the rating now rather than on its backoff.
+            self.send_rating();
+        }
+    }
+
+    fn send_details(&mut self) {
+        let Some(s) = &self.state.details else {
+            return;
+        };
+        let promise = self.outbox.send(&s.key, &s.url, &s.body);
+        self.then(promise, DETAILS_SENT, DETAILS_FAILED);
+    }
+
+    /// Calls the handler back with `ok` or `failed` when `promise` settles.
+    fn then(&self, promise: js_sys::Promise, ok: u32, failed: u32) {
+        dom::call(
+            &promise,
+            "then",
+            &[self.callback(ok), self.callback(failed)],
+        );
+    }
+
+    /// The handler with this widget's tag for `kind` as its first argument.
+    fn callback(&self, kind: u32) -> JsValue {
+        let tag = (self.generation * KINDS + kind) as f64;
+        dom::call(handler(), "bind", &[JsValue::NULL, tag.into()])
+    }
+
+    /// A send settled or a retry is due.
+    fn reply(&mut self, tag: u32, value: JsValue) {
+        if tag / KINDS != self.generation {
+            return;
+        }
+        match tag % KINDS {
+            RATING_SENT => self.rating_answered(&value),
+            RATING_FAILED => self.rating_failed(&value),
+            RETRY_RATING => self.send_rating(),
+            DETAILS_SENT => {
+                self.state.details = None;
+                self.finish(false);
+            }
+            _ => {
+                if send::is_transient(&value) {
+                    // The outbox keeps them and sends them when it can.
+                    self.finish(true);
+                } else {
+                    self.refused();
+                }
+            }
+        }
+    }
+
+    fn rating_answered(&mut self, reply: &JsValue) {
+        let Some(chosen) = self.state.rating.as_mut() else {
+            return;
+        };
+        chosen.in_flight = false;
+        // `null` when another tab had sent it: it is on the server all the same.
+        let answer = Answer::from_reply(reply);
+        let case = answer
+            .case_ref
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from);
+        self.emits.push((
+            "sent",
+            dom::object(&[("id", chosen.id.as_str().into()), ("case", case)]),
+        ));
+        chosen.answer = Some(answer);
+        if self.state.details.is_some() {
+            self.send_details();
+        } else if self.state.stage == Stage::Done && self.state.waiting {
+            // Back online: the reference can be shown, and the offline note goes.
+            self.finish(false);
+        }
+    }
+
+    fn rating_failed(&mut self, code: &JsValue) {
+        let Some(chosen) = self.state.rating.as_mut() else {
+            return;
+        };
+        chosen.in_flight = false;
+        if !send::is_transient(code) {
+            // Refused: the outbox dropped it (and said why on the console).
+            if self.state.sending {
+                self.refused();
+            }
+            return;
+        }
+        // Keep trying while the page is open, on the outbox's schedule (its backoff or
+        // the server's Retry-After).
+        let wait = self.outbox.wait(&chosen.stored.key);
+        if let Some(window) = web_sys::window() {
+            let retry = self.callback(RETRY_RATING);
+            dom::call(&window, "setTimeout", &[retry, wait.into()]);
+        }
+        if self.state.sending {
+            // The details wait in the outbox behind their rating.
+            self.finish(true);
+        }
+    }
+
+    /// The details were taken, or wait in the outbox (`waiting`): the last screen.
+    fn finish(&mut self, waiting: bool) {
+        self.state.sending = false;
+        self.state.waiting = waiting;
+        self.state.stage = Stage::Done;
+        self.render(true);
+    }
+
+    /// The server refused the details: they were dropped, the customer may try again.
+    fn refused(&mut self) {
+        self.state.sending = false;
+        self.state.details = None;
+        if let View::Details(view) = &self.view {
+            view.error(&self.site.word("not_sent"));
+            view.sending(&self.site, false);
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        let mut url = self.embed.endpoint.clone();
+        url.push_str(path);
+        url
+    }
+}
+
+/// Adds the panel's stylesheet to the shadow root, after the loader's, as a constructed
+/// stylesheet: unlike a `<style>` element it needs no `style-src 'unsafe-inline'` in the
+/// host page's CSP. A `<style>` element where the browser cannot.
+fn adopt_style(root: &JsValue, frame: &Element) {
+    let constructor = prop(&js_sys::global(), "CSSStyleSheet");
+    let sheet = constructor
+        .dyn_ref::<js_sys::Function>()
+        .and_then(|c| js_sys::Reflect::construct(c, &js_sys::Array::new()).ok());
+    if let Some(sheet) = sheet {
+        dom::call(&sheet, "replaceSync", &[STYLE.into()]);
+        let sheets = js_sys::Array::from(&prop(root, "adoptedStyleSheets"));
+        sheets.push(&sheet);
+        dom::set_prop(root, "adoptedStyleSheets", &sheets);
+    } else {
+        dom::add_text(frame, "style", "", STYLE);
+    }
+}
