@@ -64,7 +64,7 @@ impl Embed {
             site,
             trigger,
             interaction: text(value, "interaction"),
-            token: text(value, "token"),
+            token: text(value, "interactionToken"),
             lang: text(value, "lang"),
             rerate: text(value, "rerate"),
             endpoint: endpoint.trim_end_matches('/').to_owned(),
@@ -80,7 +80,7 @@ impl OpenOptions {
         let contact = prop(value, "contact");
         OpenOptions {
             interaction: text(value, "interaction"),
-            token: text(value, "token"),
+            token: text(value, "interactionToken"),
             email: text(&contact, "email"),
             phone: text(&contact, "phone"),
         }

@@ -39,8 +39,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Starts the widget: `{site, trigger, interaction, token, lang, rerate, endpoint,
-/// outbox, config, root}`, where `config` is the site's settings (their JSON, already
+/// Starts the widget: `{site, trigger, interaction, interactionToken, lang, rerate,
+/// endpoint, outbox, config, root}` (the script tag's `data-` attributes, and what the
+/// loader made), where `config` is the site's settings (their JSON, already
 /// fetched) and `root` the shadow root the loader drew the button in. A second call
 /// replaces the first widget.
 #[wasm_bindgen]

@@ -55,7 +55,8 @@ export function store_raw(key, text) { localStorage.setItem(key, text); }
 export function dropped() { return localStorage.getItem('nearmiss:dropped'); }
 export function most_in_flight() { return window.__most_in_flight; }
 export function blocked_window() {
-  return { get localStorage() { throw new Error('blocked'); }, fetch: (u, i) => window.fetch(u, i), navigator: window.navigator };
+  return { get localStorage() { throw new Error('blocked'); }, fetch: (u, i) => window.fetch(u, i),
+    navigator: window.navigator, document: window.document, addEventListener: () => {} };
 }
 export function spy_warnings() {
   window.__warnings = [];
@@ -383,7 +384,11 @@ async fn a_hostile_page_stylesheet_cannot_reach_inside_and_ours_does_not_leak_ou
     assert_eq!(css(&host, "display"), "block");
     assert_eq!(css(&host, "opacity"), "1");
     assert_eq!(css(&launcher, "color"), "rgb(255, 255, 255)");
-    assert_eq!(css(&launcher, "display"), "inline-block");
+    assert_eq!(
+        css(&launcher, "display"),
+        "block",
+        "a flex item, not hidden"
+    );
     assert_ne!(css(&launcher, "font-size"), "40px");
     assert!(
         launcher

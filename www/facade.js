@@ -12,15 +12,10 @@ export function facade(d, button) {
   var host = d.createElement('nearmiss-widget'), root = host.attachShadow({ mode: 'open' }),
     frame = d.createElement('div'), sheet,
     css = ':host{all:initial!important;display:block!important}' +
-      '.frame{--nm-accent:#0b57d0;--nm-ink:#1f1f1f;--nm-muted:#5f6368;--nm-surface:#fff;--nm-lit:#f4b400;' +
-      'font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--nm-ink);' +
-      'position:fixed;right:16px;bottom:16px;z-index:2147483647;max-width:calc(100vw - 32px);' +
-      'display:flex;flex-direction:column;align-items:flex-end}' +
-      '[hidden]{display:none!important}button{font:inherit;cursor:pointer}' +
-      'button:focus-visible{outline:3px solid var(--nm-accent);outline-offset:2px}' +
-      '.launcher{background:var(--nm-accent);color:#fff;border:0;border-radius:999px;padding:10px 18px;' +
-      'box-shadow:0 2px 8px rgba(0,0,0,.25)}.launcher[aria-busy]{cursor:progress}' +
-      '@media (max-width:480px){.frame{right:8px;left:8px;bottom:8px}}';
+      '.frame{font:15px/1.45 system-ui,sans-serif;color:#1f1f1f;position:fixed;right:16px;bottom:16px;' +
+      'z-index:2147483647;display:flex;flex-direction:column;align-items:end}[hidden]{display:none!important}' +
+      '.launcher{font:inherit;cursor:pointer;background:#0b57d0;color:#fff;border:0;border-radius:99px;' +
+      'padding:10px 18px;box-shadow:0 2px 8px #0004}:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}';
   frame.className = 'frame';
   try {
     sheet = new CSSStyleSheet();
