@@ -5,11 +5,11 @@
 
 use crate::dom;
 use crate::embed::OpenOptions;
+use crate::js::Element;
 use crate::site::Site;
 use alloc::string::String;
 use alloc::vec::Vec;
 use nearmiss_core::{Contact, Details, LIMITS};
-use web_sys::Element;
 
 /// The screen's elements that the widget reads or changes later.
 pub struct View {
@@ -101,8 +101,8 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
         view.consented(site);
     }
     // The error and the button come last, in reading order.
-    let _ = screen.append_child(&view.error);
-    let _ = screen.append_child(&view.send);
+    screen.append_child(&view.error);
+    screen.append_child(&view.send);
     dom::attrs(&view.error, &[("role", "alert")]);
     dom::attrs(&view.send, &[("type", "button")]);
     view.sending(site, false);
@@ -125,7 +125,7 @@ impl View {
         });
         let minutes = dom::number(site.ack_within_minutes);
         let words = dom::fill(&words, &[("owner", &site.owner), ("minutes", &minutes)]);
-        promise.set_text_content(Some(&words));
+        promise.set_text_content(&words);
     }
 
     fn agreed(&self) -> bool {
@@ -170,14 +170,14 @@ impl View {
 
     /// Shows what is wrong (empty clears it).
     pub fn error(&self, message: &str) {
-        self.error.set_text_content(Some(message));
+        self.error.set_text_content(message);
     }
 
     /// The send button while the details are on their way, or not.
     pub fn sending(&self, site: &Site, sending: bool) {
         let word = if sending { "sending" } else { "send" };
-        self.send.set_text_content(Some(&site.word(word)));
-        let _ = self.send.toggle_attribute_with_force("disabled", sending);
+        self.send.set_text_content(&site.word(word));
+        self.send.toggle_attribute("disabled", sending);
     }
 }
 

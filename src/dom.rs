@@ -2,39 +2,37 @@
 //! with `set_text_content` only: nothing a business or a customer typed is ever parsed
 //! as HTML.
 
+use crate::js::{self, Element};
 use alloc::string::String;
-use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::Element;
+use wasm_bindgen::JsValue;
 
 /// `<tag class="class">` appended to `parent`.
 pub fn add(parent: &Element, tag: &str, class: &str) -> Element {
-    // Throws to JS instead of panicking, should the browser refuse.
-    let doc = parent.owner_document().unwrap_throw();
-    let el = doc.create_element(tag).unwrap_throw();
+    let el = js::create_element(tag);
     if !class.is_empty() {
         el.set_class_name(class);
     }
-    let _ = parent.append_child(&el);
+    parent.append_child(&el);
     el
 }
 
 /// Like [`add`], with text.
 pub fn add_text(parent: &Element, tag: &str, class: &str, text: &str) -> Element {
     let el = add(parent, tag, class);
-    el.set_text_content(Some(text));
+    el.set_text_content(text);
     el
 }
 
 /// Sets attributes from pairs.
 pub fn attrs(el: &Element, pairs: &[(&str, &str)]) {
     for (name, value) in pairs {
-        let _ = el.set_attribute(name, value);
+        el.set_attribute(name, value);
     }
 }
 
 /// Shows or hides `el` (the stylesheets hide `[hidden]` whatever else applies).
 pub fn show(el: &Element, shown: bool) {
-    let _ = el.toggle_attribute_with_force("hidden", !shown);
+    el.toggle_attribute("hidden", !shown);
 }
 
 /// Moves keyboard focus to `el`, for the next screen or the next radio.
@@ -45,18 +43,27 @@ pub fn focus(el: &Element) {
 
 /// Calls `object[method](...args)`, ignoring what it returns or throws.
 pub fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
-    let Ok(function) = prop(object, method).dyn_into::<js_sys::Function>() else {
+    let function = prop(object, method);
+    if !function.is_function() {
         return JsValue::UNDEFINED;
-    };
-    let args: js_sys::Array = args.iter().collect();
-    function.apply(object, &args).unwrap_or(JsValue::UNDEFINED)
+    }
+    js::apply(&function, object, &array(args)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JS array of `values`.
+pub fn array(values: &[JsValue]) -> js::Array {
+    let array = js::Array::new();
+    for value in values {
+        array.push(value);
+    }
+    array
 }
 
 /// `object[key]`, or `undefined`. Used instead of web-sys's typed getters where those
 /// would each add a JS shim to the download (`value`, `checked`, `location.origin`, …).
 pub fn prop(object: &JsValue, key: &str) -> JsValue {
     // Reflect.get throws for what is not an object (a function is one): caught here.
-    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    js::get(object, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `object[key]` as text, when it is non-empty text.
@@ -66,12 +73,12 @@ pub fn text(object: &JsValue, key: &str) -> Option<String> {
 
 /// `object[key] = value`.
 pub fn set_prop(object: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+    let _ = js::set(object, key, value);
 }
 
 /// A plain object from key/value pairs; `undefined` values are left out.
 pub fn object(pairs: &[(&str, JsValue)]) -> JsValue {
-    let object: JsValue = js_sys::Object::new().into();
+    let object = js::object();
     for (key, value) in pairs {
         if !value.is_undefined() {
             set_prop(&object, key, value);
@@ -127,7 +134,7 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 
 /// A message on the console: the page's developers read it, customers never do.
 pub fn warn(message: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(message));
+    js::warn(message);
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 //! waits for the network; the public review link, offered to every rater.
 
 use crate::dom;
+use crate::js::Element;
 use crate::send::Answer;
 use crate::site::Site;
 use wasm_bindgen::JsValue;
-use web_sys::Element;
 
 /// Draws the screen in `screen` and returns its title (which takes focus).
 pub fn build(
@@ -59,7 +59,6 @@ pub fn build(
 
 /// An RFC 3339 time as the customer's local clock time ("3:15 PM").
 fn local_time(rfc3339: &str) -> alloc::string::String {
-    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
     let options = dom::object(&[("hour", "numeric".into()), ("minute", "2-digit".into())]);
-    alloc::string::String::from(date.to_locale_time_string_with_options("default", &options))
+    crate::js::Date::new(rfc3339).to_locale_time_string(&JsValue::UNDEFINED, &options)
 }

@@ -17,6 +17,7 @@ mod dom;
 mod done;
 mod embed;
 mod events;
+mod js;
 mod outbox;
 mod question;
 mod score;

@@ -31,12 +31,12 @@ impl Outbox {
 
     /// Sends a stored submission: a promise of the server's JSON that rejects with 0
     /// (network), the status (worth retrying) or minus the status (refused, dropped).
-    pub fn send(&self, key: &str, url: &str, body: &str) -> js_sys::Promise {
+    pub fn send(&self, key: &str, url: &str, body: &str) -> JsValue {
         let promise = call(&self.0, "send", &[key.into(), url.into(), body.into()]);
         if promise.is_undefined() {
             crate::dom::warn("nearmiss: no outbox");
-            return js_sys::Promise::reject(&JsValue::from(0));
+            return crate::js::reject(&JsValue::from(0));
         }
-        js_sys::Promise::resolve(&promise)
+        crate::js::resolve(&promise)
     }
 }

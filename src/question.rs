@@ -1,9 +1,9 @@
 //! The first screen: the site's question and its score control.
 
 use crate::dom;
+use crate::js::Element;
 use crate::score::ScoreGroup;
 use crate::site::Site;
-use web_sys::Element;
 
 /// Draws the question in `screen`; the radios take focus from the first.
 pub fn build(screen: &Element, site: &Site) -> ScoreGroup {

@@ -2,9 +2,9 @@
 //! check; Space, Enter or a click chooses the checked score (only a choice sends).
 
 use crate::dom;
+use crate::js::Element;
 use alloc::vec::Vec;
 use nearmiss_core::Scale;
-use web_sys::Element;
 
 pub struct ScoreGroup {
     pub scale: Scale,
@@ -82,7 +82,7 @@ impl ScoreGroup {
                     ("tabindex", if on { "0" } else { "-1" }),
                 ],
             );
-            let _ = radio.toggle_attribute_with_force("data-lit", i <= index);
+            radio.toggle_attribute("data-lit", i <= index);
         }
         if let Some(radio) = self.radios.get(index) {
             dom::focus(radio);

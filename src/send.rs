@@ -23,11 +23,10 @@ pub fn rating_body(r: &Rating) -> String {
 
 /// The body of `POST /v1/ratings/{id}/details` as JSON.
 pub fn details_body(d: &Details) -> String {
-    let reasons: js_sys::Array = d
-        .reasons
-        .iter()
-        .map(|r| JsValue::from(r.as_str()))
-        .collect();
+    let reasons = crate::js::Array::new();
+    for reason in &d.reasons {
+        reasons.push(&reason.as_str().into());
+    }
     let contact = match &d.contact {
         Some(c) => object(&[
             ("name", optional(&c.name)),
@@ -53,8 +52,9 @@ fn optional(value: &Option<String>) -> JsValue {
 }
 
 fn json(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
+    crate::js::stringify(value)
+        .ok()
+        .and_then(|json| json.as_string())
         .unwrap_or_default()
 }
 
@@ -86,9 +86,7 @@ pub fn is_transient(code: &JsValue) -> bool {
 /// where `crypto.randomUUID` does not.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
-    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    }
+    crate::js::get_random_values(&mut bytes);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -105,7 +103,7 @@ pub fn new_id() -> String {
 
 /// The page without its query string or fragment, which may hold personal data.
 pub fn page() -> Option<String> {
-    let location = prop(&js_sys::global(), "location");
+    let location = crate::js::global("location");
     let mut page = prop(&location, "origin").as_string()?;
     page.push_str(&prop(&location, "pathname").as_string()?);
     Some(page)
@@ -113,5 +111,5 @@ pub fn page() -> Option<String> {
 
 /// The browser's language.
 pub fn language() -> Option<String> {
-    prop(&prop(&js_sys::global(), "navigator"), "language").as_string()
+    prop(&crate::js::global("navigator"), "language").as_string()
 }

@@ -25,9 +25,10 @@ impl Site {
             .as_f64()
             .and_then(|top| Scale::try_from(top as u8).ok())
             .unwrap_or_default();
-        let reasons = js_sys::Array::from(&prop(body, "reasons"))
-            .iter()
-            .filter_map(|reason| reason.as_string())
+        let list = prop(body, "reasons");
+        let count = prop(&list, "length").as_f64().unwrap_or(0.0) as u32;
+        let reasons = (0..count.min(50))
+            .filter_map(|i| prop(&list, &crate::dom::number(i)).as_string())
             .collect();
         Site {
             scale,

@@ -7,6 +7,7 @@ use crate::details::{self, toggle_chip};
 use crate::dom::{self, prop};
 use crate::embed::{Embed, OpenOptions, Trigger};
 use crate::events::{self, Events};
+use crate::js::{self, Element};
 use crate::outbox::Outbox;
 use crate::score::{key_target, ScoreGroup};
 use crate::send::{self, Answer};
@@ -18,7 +19,6 @@ use core::cell::{Cell, OnceCell, RefCell};
 use nearmiss_core::{is_perfect, Rating};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::Element;
 
 // `style.css`, minified by build.rs.
 const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
@@ -54,12 +54,8 @@ static SHARED: Shared = Shared {
 /// The function every listener, promise and timer calls: with a DOM event, or with a
 /// tag (a number) and a value. Made once and kept for the page's life, so a late reply
 /// never calls a dropped closure.
-fn handler() -> &'static js_sys::Function {
-    SHARED
-        .handler
-        .get_or_init(|| Closure::new(handle))
-        .as_ref()
-        .unchecked_ref()
+fn handler() -> &'static JsValue {
+    SHARED.handler.get_or_init(|| Closure::new(handle)).as_ref()
 }
 
 fn handle(a: JsValue, b: JsValue) {
@@ -119,12 +115,10 @@ pub fn command(name: &str, a: JsValue, b: JsValue) {
     let done = match name {
         "open" => with(|w| w.open(OpenOptions::from_js(&a), true)),
         "close" => with(|w| w.close()),
-        "on" => with(
-            |w| match (a.as_string(), b.dyn_into::<js_sys::Function>()) {
-                (Some(event), Ok(callback)) => w.events.add(event, callback),
-                _ => dom::warn("nearmiss: 'on' needs an event name and a function"),
-            },
-        ),
+        "on" => with(|w| match a.as_string() {
+            Some(event) if b.is_function() => w.events.add(event, b),
+            _ => dom::warn("nearmiss: 'on' needs an event name and a function"),
+        }),
         "destroy" => take().map(Widget::remove),
         _ => return dom::warn("nearmiss: unknown command"),
     };
@@ -204,8 +198,8 @@ impl Widget {
         let generation = SHARED.generation.get() + 1;
         SHARED.generation.set(generation);
         let root = embed.root.clone();
-        let root_node: &web_sys::DocumentFragment = root.unchecked_ref();
-        let find = |selector| root_node.query_selector(selector).ok().flatten();
+        let root_node: &Element = root.unchecked_ref();
+        let find = |selector| root_node.query_selector(selector);
         let Some(frame) = find(".frame") else {
             dom::warn("nearmiss: the shadow root has no frame to draw in");
             return None;
@@ -287,7 +281,7 @@ impl Widget {
 
     /// Draws the current step from scratch.
     fn render(&mut self, focus: bool) {
-        self.screen.set_text_content(None);
+        self.screen.set_text_content("");
         let (screen, site) = (&self.screen, &self.site);
         self.view = match self.state.stage {
             Stage::Question => View::Question(question::build(screen, site)),
@@ -495,7 +489,7 @@ impl Widget {
     }
 
     /// Calls the handler back with `ok` or `failed` when `promise` settles.
-    fn then(&self, promise: js_sys::Promise, ok: u32, failed: u32) {
+    fn then(&self, promise: JsValue, ok: u32, failed: u32) {
         dom::call(
             &promise,
             "then",
@@ -572,10 +566,7 @@ impl Widget {
         // Keep trying while the page is open, on the outbox's schedule (its backoff or
         // the server's Retry-After).
         let wait = self.outbox.wait(&chosen.stored.key);
-        if let Some(window) = web_sys::window() {
-            let retry = self.callback(RETRY_RATING);
-            dom::call(&window, "setTimeout", &[retry, wait.into()]);
-        }
+        js::set_timeout(&self.callback(RETRY_RATING), wait);
         if self.state.sending {
             // The details wait in the outbox behind their rating.
             self.finish(true);
@@ -611,14 +602,10 @@ impl Widget {
 /// stylesheet: unlike a `<style>` element it needs no `style-src 'unsafe-inline'` in the
 /// host page's CSP. A `<style>` element where the browser cannot.
 fn adopt_style(root: &JsValue, frame: &Element) {
-    let constructor = prop(&js_sys::global(), "CSSStyleSheet");
-    let sheet = constructor
-        .dyn_ref::<js_sys::Function>()
-        .and_then(|c| js_sys::Reflect::construct(c, &js_sys::Array::new()).ok());
-    if let Some(sheet) = sheet {
+    let sheet = js::construct(&js::global("CSSStyleSheet"), &js::Array::new());
+    if let Ok(sheet) = sheet {
         dom::call(&sheet, "replaceSync", &[STYLE.into()]);
-        let sheets = js_sys::Array::from(&prop(root, "adoptedStyleSheets"));
-        sheets.push(&sheet);
+        let sheets = dom::call(&prop(root, "adoptedStyleSheets"), "concat", &[sheet]);
         dom::set_prop(root, "adoptedStyleSheets", &sheets);
     } else {
         dom::add_text(frame, "style", "", STYLE);

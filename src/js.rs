@@ -1,0 +1,78 @@
+//! The few browser APIs the widget calls, declared here instead of through `js-sys` and
+//! `web-sys`: those crates' thousands of declarations each leave code in the wasm (their
+//! closure adapters alone were kilobytes), while the widget needs a dozen calls.
+
+use alloc::string::String;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A DOM element; the widget also calls `query_selector` on its shadow root.
+    pub type Element;
+
+    #[wasm_bindgen(js_namespace = document, js_name = createElement)]
+    pub fn create_element(tag: &str) -> Element;
+    #[wasm_bindgen(method, setter = className)]
+    pub fn set_class_name(this: &Element, class: &str);
+    #[wasm_bindgen(method, setter = textContent)]
+    pub fn set_text_content(this: &Element, text: &str);
+    #[wasm_bindgen(method, js_name = appendChild)]
+    pub fn append_child(this: &Element, child: &Element);
+    #[wasm_bindgen(method, js_name = setAttribute)]
+    pub fn set_attribute(this: &Element, name: &str, value: &str);
+    #[wasm_bindgen(method, js_name = getAttribute)]
+    pub fn get_attribute(this: &Element, name: &str) -> Option<String>;
+    #[wasm_bindgen(method, js_name = toggleAttribute)]
+    pub fn toggle_attribute(this: &Element, name: &str, force: bool);
+    #[wasm_bindgen(method, js_name = querySelector)]
+    pub fn query_selector(this: &Element, selector: &str) -> Option<Element>;
+
+    #[wasm_bindgen(js_namespace = console)]
+    pub fn warn(message: &str);
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    pub fn warn_with(message: &str, value: &JsValue);
+
+    #[wasm_bindgen(js_namespace = Reflect, catch)]
+    pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, catch)]
+    pub fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, catch)]
+    pub fn apply(function: &JsValue, this: &JsValue, args: &Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Reflect, catch)]
+    pub fn construct(constructor: &JsValue, args: &Array) -> Result<JsValue, JsValue>;
+
+    /// A JS array, for arguments and for lists sent to the page.
+    pub type Array;
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Array;
+    #[wasm_bindgen(method)]
+    pub fn push(this: &Array, value: &JsValue);
+
+    /// `Object()`: a new empty object.
+    #[wasm_bindgen(js_name = Object)]
+    pub fn object() -> JsValue;
+    #[wasm_bindgen(js_namespace = JSON, catch)]
+    pub fn stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = Promise)]
+    pub fn resolve(value: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_namespace = Promise)]
+    pub fn reject(value: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(callback: &JsValue, ms: i32);
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    pub fn get_random_values(bytes: &mut [u8]);
+
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    pub static GLOBAL: JsValue;
+
+    pub type Date;
+    #[wasm_bindgen(constructor)]
+    pub fn new(rfc3339: &str) -> Date;
+    #[wasm_bindgen(method, js_name = toLocaleTimeString)]
+    pub fn to_locale_time_string(this: &Date, locales: &JsValue, options: &JsValue) -> String;
+}
+
+/// `globalThis[key]`.
+pub fn global(key: &str) -> JsValue {
+    GLOBAL.with(|global| get(global, key).unwrap_or(JsValue::UNDEFINED))
+}
