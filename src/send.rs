@@ -23,10 +23,17 @@ pub fn rating_body(r: &Rating) -> String {
 
 /// The body of `POST /v1/ratings/{id}/details` as JSON.
 pub fn details_body(d: &Details) -> String {
-    let reasons = crate::js::Array::new();
-    for reason in &d.reasons {
-        reasons.push(&reason.as_str().into());
-    }
+    // Left out when empty, as the core's type writes it.
+    let reasons = match d.reasons.is_empty() {
+        true => JsValue::UNDEFINED,
+        false => {
+            let reasons = crate::js::Array::new();
+            for reason in &d.reasons {
+                reasons.push(&reason.as_str().into());
+            }
+            reasons.into()
+        }
+    };
     let contact = match &d.contact {
         Some(c) => object(&[
             ("name", optional(&c.name)),
@@ -39,7 +46,7 @@ pub fn details_body(d: &Details) -> String {
     json(&object(&[
         ("site", d.site.as_str().into()),
         ("comment", optional(&d.comment)),
-        ("reasons", reasons.into()),
+        ("reasons", reasons),
         ("contact", contact),
     ]))
 }

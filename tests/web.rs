@@ -42,12 +42,6 @@ export function fake_collector(scale) {
     return new Response(JSON.stringify(reply), { status: 201 });
   };
 }
-export function site_config(scale, words) {
-  return {
-    scale, reasons: ['Cold food', 'Late delivery'], apology: 'Sorry, that is on us.',
-    owner: 'Sam', ack_within_minutes: 15, review_url: null, words: JSON.parse(words),
-  };
-}
 export function set_mode(mode) { window.__mode = mode; }
 export function stored_keys() { return Object.keys(localStorage).filter((k) => k.startsWith('nearmiss:o:')).sort(); }
 export function stored(key) { return JSON.parse(localStorage.getItem(key)); }
@@ -71,7 +65,6 @@ export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, 
 "#)]
 extern "C" {
     fn fake_collector(scale: u8);
-    fn site_config(scale: u8, words: &str) -> JsValue;
     fn set_mode(mode: &str);
     fn stored_keys() -> js_sys::Array;
     fn stored(key: &str) -> JsValue;
@@ -101,8 +94,35 @@ extern "C" {
     fn place(document: &JsValue, root: &JsValue);
 }
 
-/// The words the server sends with a site's settings.
-const WORDS: &str = include_str!("../www/words/en.json");
+/// A site's settings as the server sends them: the core's type, serialised, so the
+/// widget is tested on the schema the server uses.
+fn site_config(scale: u8) -> JsValue {
+    let settings = nearmiss_core::WidgetSettings {
+        scale,
+        reasons: vec!["Cold food".into(), "Late delivery".into()],
+        apology: "Sorry, that is on us.".into(),
+        owner: "Sam".into(),
+        ack_within_minutes: 15,
+        review_url: None,
+        origin_allowed: true,
+        words: serde_json::from_str(include_str!("../www/words/en.json")).unwrap(),
+    };
+    js_sys::JSON::parse(&serde_json::to_string(&settings).unwrap()).unwrap()
+}
+
+/// A body the widget sent, read as the core's `T` (as the server does): it must hold
+/// exactly the fields `T` writes, so a misspelt or missing field fails.
+fn as_core<T: serde::de::DeserializeOwned + serde::Serialize>(body: &JsValue) -> T {
+    let text = String::from(js_sys::JSON::stringify(body).unwrap());
+    let parsed: T = serde_json::from_str(&text).expect("a body of the core's schema");
+    let sent: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        serde_json::to_value(&parsed).unwrap(),
+        sent,
+        "exactly the schema's fields"
+    );
+    parsed
+}
 
 fn call(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
     let function: js_sys::Function = js_sys::Reflect::get(object, &method.into())
@@ -139,7 +159,7 @@ async fn boot_with(trigger: &str, scale: u8, extra: &[(&str, &str)]) -> ShadowRo
     }
     let window: JsValue = web_sys::window().unwrap().into();
     js_sys::Reflect::set(&settings, &"outbox".into(), &outbox(&window)).unwrap();
-    js_sys::Reflect::set(&settings, &"config".into(), &site_config(scale, WORDS)).unwrap();
+    js_sys::Reflect::set(&settings, &"config".into(), &site_config(scale)).unwrap();
     let root = facade(&document().into(), trigger == "button");
     if trigger != "button" {
         place(&document().into(), &root);
@@ -547,13 +567,11 @@ async fn offline_the_customer_is_told_and_the_next_page_sends_it() {
         .await
         .unwrap();
     let sent = posts();
-    let rating = body_of(&sent.get(before));
-    let details = body_of(&sent.get(before + 1));
-    assert_eq!(field(&rating, "score").as_f64(), Some(2.0));
-    assert_eq!(
-        field(&details, "comment").as_string().as_deref(),
-        Some("Cold fries")
-    );
+    let rating: nearmiss_core::Rating = as_core(&body_of(&sent.get(before)));
+    let details: nearmiss_core::Details = as_core(&body_of(&sent.get(before + 1)));
+    assert_eq!((rating.site.as_str(), rating.score), ("s_test", 2));
+    assert_eq!(details.comment.as_deref(), Some("Cold fries"));
+    assert_eq!(details.site, "s_test");
     assert_eq!(stored_keys().length(), 0);
 }
 

@@ -13,10 +13,12 @@ extern crate std;
 
 mod rating;
 mod scale;
+mod settings;
 mod validate;
 mod words;
 
 pub use rating::{Contact, Details, Rating};
 pub use scale::{is_perfect, Scale};
+pub use settings::WidgetSettings;
 pub use validate::{check_line, check_text, ErrorKind, ValidationError, LIMITS};
 pub use words::Words;

@@ -5,7 +5,6 @@ use crate::error::Error;
 use crate::store::{Store, StoreError};
 use crate::time::millis;
 use nearmiss_core::{check_line, check_text, Scale, LIMITS};
-use serde::Serialize;
 use std::time::Duration;
 
 pub use crate::store::{Site, SiteSettings};
@@ -325,27 +324,6 @@ pub async fn update(store: &Store, site_id: i64, settings: SiteSettings) -> Resu
     Ok(())
 }
 
-/// What the widget needs to render a site's questions (`GET /v1/sites/{key}/widget`).
-#[derive(Serialize)]
-pub struct WidgetSettings<'a> {
-    /// 5 or 10.
-    pub scale: u8,
-    /// Reason chips.
-    pub reasons: &'a [String],
-    /// The apology after a near miss.
-    pub apology: &'a str,
-    /// Who will get back to the customer.
-    pub owner: &'a str,
-    /// The acknowledge deadline, in whole minutes.
-    pub ack_within_minutes: u64,
-    /// The public review link.
-    pub review_url: Option<&'a str>,
-    /// Whether the page asking may send ratings: the widget stays hidden when not.
-    pub origin_allowed: bool,
-    /// Every word the customer reads that the site does not set.
-    pub words: &'static nearmiss_core::Words,
-}
-
 /// The widget's English words, `www/words/en.json`.
 pub fn english() -> &'static nearmiss_core::Words {
     static ENGLISH: std::sync::LazyLock<nearmiss_core::Words> = std::sync::LazyLock::new(|| {
@@ -356,20 +334,18 @@ pub fn english() -> &'static nearmiss_core::Words {
     &ENGLISH
 }
 
-impl<'a> WidgetSettings<'a> {
-    /// The widget's settings for `site`, asked by a page that may send ratings or not.
-    pub fn of(site: &'a Site, origin_allowed: bool) -> WidgetSettings<'a> {
-        let s = &site.settings;
-        WidgetSettings {
-            scale: s.scale.into(),
-            reasons: &s.reasons,
-            apology: &s.apology,
-            owner: &s.owner,
-            ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
-            review_url: s.review_url.as_deref(),
-            origin_allowed,
-            words: english(),
-        }
+/// The widget's settings for `site`, asked by a page that may send ratings or not.
+pub fn widget_settings(site: &Site, origin_allowed: bool) -> nearmiss_core::WidgetSettings {
+    let s = &site.settings;
+    nearmiss_core::WidgetSettings {
+        scale: s.scale.into(),
+        reasons: s.reasons.clone(),
+        apology: s.apology.clone(),
+        owner: s.owner.clone(),
+        ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
+        review_url: s.review_url.clone(),
+        origin_allowed,
+        words: english().clone(),
     }
 }
 

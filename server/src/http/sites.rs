@@ -4,7 +4,7 @@
 
 use super::error::ApiError;
 use super::AppState;
-use crate::sites::{self, WidgetSettings};
+use crate::sites;
 use crate::store::EndpointState;
 use crate::tokens::Caller;
 use axum::extract::{Path, Query, State};
@@ -57,7 +57,7 @@ async fn settings_for(
     if let (false, Some(origin)) = (allowed, origin) {
         super::ingest::note_refusal(state, &site, origin, now).await;
     }
-    let body = Json(WidgetSettings::of(&site, allowed)).into_response();
+    let body = Json(sites::widget_settings(&site, allowed)).into_response();
     Ok((
         [
             (header::CACHE_CONTROL, "public, max-age=60"),
