@@ -14,8 +14,15 @@
   if (!s || w.__nearmiss) return;
   w.__nearmiss = 1;
   /*FACADE*/
+  // A setup mistake (a wrong origin or site key) found on an earlier page keeps the
+  // widget hidden in this browser for an hour, so customers are not shown a button that
+  // goes away when they reach for it.
   var a = s.dataset, q = (w.nearmiss && w.nearmiss.q) || [], trigger = a.trigger || 'button',
-    root = facade(d, trigger == 'button'), b = root.querySelector('button'), loading, glue, box,
+    memo = 'nearmiss:hidden:' + a.site, hidden, loading, glue, box;
+  try {
+    if ((hidden = JSON.parse(localStorage[memo])).t > Date.now() - 36e5) console.error(loading = hidden.m);
+  } catch (e) {}
+  var root = facade(d, !loading && trigger == 'button'), b = root.querySelector('button'),
     endpoint = a.endpoint || new URL(s.src).origin,
     u = function (f) { return new URL('widget/' + f, s.src).href; },
     outbox = function () {
@@ -40,9 +47,10 @@
   // A setup mistake would have every rating refused: the widget goes away and says why,
   // once, on the console (a wrong origin is also counted on the server for the owner).
   var hide = function (why) {
-    loading = 1;
+    loading = 'nearmiss: hidden, as ' + why;
     root.host.remove();
-    console.error('nearmiss: ' + why + ', so the widget stays hidden');
+    console.error(loading);
+    try { localStorage[memo] = JSON.stringify({ m: loading, t: Date.now() }); } catch (e) {}
   };
   var load = function () {
     if (loading) return;

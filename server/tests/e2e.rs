@@ -273,6 +273,22 @@ fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(slack.deliveries().len(), 1, "told once");
+
+    // This browser remembers the mistake for an hour: the next page with the floating
+    // button does not draw it for a customer to reach for, and asks nothing.
+    browser.goto(&format!("{page}&trigger=button"));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(browser.find_now(None, "nearmiss-widget").is_none());
+    let console = browser.script("return window.__console.join('\\n')", json!([]));
+    assert!(
+        console
+            .as_str()
+            .unwrap()
+            .contains("is not an origin of site"),
+        "{console}"
+    );
+    let after = downloaded(&browser);
+    assert!(!after.iter().any(|n| n.contains("/widget")), "{after:?}");
 }
 
 /// A wrong `data-site` is a setup mistake: customers never see a widget that would fail
