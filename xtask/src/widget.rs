@@ -49,7 +49,10 @@ pub fn build() -> Result<PathBuf> {
     say("building the widget (wasm, size profile)");
     // Short source paths in panic locations: fewer bytes in the wasm.
     let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-    for prefix in [cargo_registry(), Some(root())].into_iter().flatten() {
+    for prefix in [cargo_registry(), Some(root()), rustc_sources()]
+        .into_iter()
+        .flatten()
+    {
         rustflags.push_str(&format!(" --remap-path-prefix={}=", prefix.display()));
     }
     run(cargo().env("RUSTFLAGS", rustflags.trim()).args([
@@ -72,22 +75,24 @@ pub fn build() -> Result<PathBuf> {
         .arg(&staging)
         .args(["--target", "web", "--no-typescript"]))?;
     let mut wasm = staging.join("nearmiss_widget_bg.wasm");
+    let glue_path = staging.join("nearmiss_widget.js");
+    let mut glue = fs::read_to_string(&glue_path).map_err(io("reading", &glue_path))?;
     match tools::wasm_opt() {
         Some(wasm_opt) => {
             let optimised = staging.join("nearmiss_widget_opt.wasm");
-            run(Command::new(wasm_opt)
+            run(Command::new(&wasm_opt)
                 .args(WASM_OPT_FLAGS)
                 .arg(&wasm)
                 .arg("-o")
                 .arg(&optimised))?;
-            wasm = optimised;
+            let minified = staging.join("nearmiss_widget_min.wasm");
+            glue = minify_names(&wasm_opt, &optimised, &minified, &glue)?;
+            wasm = minified;
         }
         None => say("skipping wasm-opt"),
     }
     // The outbox travels in the glue: the loader downloads it on intent, or to send what
     // an earlier page left.
-    let glue_path = staging.join("nearmiss_widget.js");
-    let mut glue = fs::read_to_string(&glue_path).map_err(io("reading", &glue_path))?;
     let outbox_js = root().join("www/outbox.js");
     glue.push_str(&fs::read_to_string(&outbox_js).map_err(io("reading", &outbox_js))?);
     let with_outbox = staging.join("nearmiss_widget_outbox.js");
@@ -136,6 +141,92 @@ pub fn build() -> Result<PathBuf> {
     }
     say(&format!("widget built in {}", out.display()));
     Ok(out)
+}
+
+/// Renames the wasm's imports, exports and import module to one or two letters, and
+/// the glue's uses of them to match: wasm-bindgen's names (`__wbg_get_bb6f184f…`, each
+/// with `./nearmiss_widget_bg.js`) were about a kilobyte of the gzipped wasm.
+fn minify_names(wasm_opt: &Path, wasm: &Path, out: &Path, glue: &str) -> Result<String> {
+    let mut flags: Vec<&str> = WASM_OPT_FLAGS
+        .iter()
+        .copied()
+        .filter(|f| f.starts_with("--enable"))
+        .collect();
+    flags.push("--minify-imports-and-exports-and-modules");
+    say(&format!(
+        "$ wasm-opt --minify-imports-and-exports-and-modules {}",
+        wasm.display()
+    ));
+    let output = Command::new(wasm_opt)
+        .args(&flags)
+        .arg(wasm)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .map_err(|e| format!("running {}: {e}", wasm_opt.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "wasm-opt could not minify names: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    // A JSON map: `["module", "import", "new"]` lines, then `["export", "new"]` lines.
+    let map = String::from_utf8_lossy(&output.stdout);
+    let mut imports = Vec::new();
+    let mut exports = Vec::new();
+    let mut modules = Vec::new();
+    for line in map.lines() {
+        let quoted: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        match quoted[..] {
+            [module, old, new] => imports.push((old.to_owned(), new.to_owned(), module)),
+            [old, new] => exports.push((old.to_owned(), format!("wasm.{new}"))),
+            _ => {}
+        }
+    }
+    for (_, _, module) in &imports {
+        if !modules.contains(module) {
+            modules.push(module);
+        }
+    }
+    if modules.len() != 1 {
+        return Err(format!("expected one import module, found {modules:?}"));
+    }
+    let mut glue = glue.replace(&format!("\"{}\"", modules[0]), "\"a\"");
+    for (old, new, _) in &imports {
+        glue = replace_word(&glue, old, new);
+    }
+    for (old, new) in &exports {
+        glue = replace_word(&glue, &format!("wasm.{old}"), new);
+    }
+    Ok(glue)
+}
+
+/// `text` with every `word` that is not part of a longer identifier replaced by `with`.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `/rustc/COMMIT`, the standard library's source path in its panic locations.
+fn rustc_sources() -> Option<PathBuf> {
+    let version = Command::new("rustc").arg("-vV").output().ok()?;
+    let text = String::from_utf8(version.stdout).ok()?;
+    let hash = text.lines().find_map(|l| l.strip_prefix("commit-hash: "))?;
+    Some(PathBuf::from(format!("/rustc/{}", hash.trim())))
 }
 
 /// `~/.cargo/registry/src`, whose long paths would otherwise land in the wasm.
