@@ -28,7 +28,7 @@ pub struct View {
 /// Draws the screen in `screen`; `options` may bring the customer's contact already.
 pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions) -> View {
     let title = if perfect {
-        dom::add_text(screen, "h2", "title", &site.word("perfect_thanks"))
+        site.add(screen, "h2", "title", "perfect_thanks")
     } else {
         dom::add_text(screen, "h2", "title apology", &site.apology)
     };
@@ -38,7 +38,7 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
     } else {
         "miss_prompt"
     };
-    let prompt = dom::add_text(screen, "p", "prompt", &site.word(prompt));
+    let prompt = site.add(screen, "p", "prompt", prompt);
     dom::attrs(&prompt, &[("id", "nm-prompt")]);
     let mut chips = Vec::new();
     if !perfect && !site.reasons.is_empty() {
@@ -77,9 +77,9 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
         let consent_label = dom::add(screen, "label", "consent");
         let consent = dom::add(&consent_label, "input", "agree");
         dom::attrs(&consent, &[("type", "checkbox")]);
-        dom::add_text(&consent_label, "span", "", &site.word("contact_consent"));
+        site.add(&consent_label, "span", "", "contact_consent");
         let contact_label = dom::add(screen, "label", "contact");
-        dom::add_text(&contact_label, "span", "", &site.word("contact_label"));
+        site.add(&contact_label, "span", "", "contact_label");
         let contact = dom::add(&contact_label, "input", "");
         dom::attrs(
             &contact,
@@ -176,7 +176,7 @@ impl View {
     /// The send button while the details are on their way, or not.
     pub fn sending(&self, site: &Site, sending: bool) {
         let word = if sending { "sending" } else { "send" };
-        self.send.set_text_content(&site.word(word));
+        site.say(&self.send, word);
         self.send.toggle_attribute("disabled", sending);
     }
 }

@@ -39,16 +39,16 @@ pub fn build(
             dom::add_text(screen, "p", "promise", &next);
             title
         }
-        None => dom::add_text(screen, "h2", "title", &site.word("done_perfect")),
+        None => site.add(screen, "h2", "title", "done_perfect"),
     };
     dom::attrs(&title, &[("id", "nm-title"), ("tabindex", "-1")]);
     if waiting {
-        let note = dom::add_text(screen, "p", "note", &site.word("offline"));
+        let note = site.add(screen, "p", "note", "offline");
         dom::attrs(&note, &[("role", "status")]);
     }
     if let Some(url) = &site.review_url {
         // Offered to every rater, perfect or not: never review gating.
-        let link = dom::add_text(screen, "a", "review", &site.word("review"));
+        let link = site.add(screen, "a", "review", "review");
         dom::attrs(
             &link,
             &[("href", url), ("target", "_blank"), ("rel", "noopener")],

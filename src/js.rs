@@ -16,6 +16,9 @@ extern "C" {
     pub fn set_class_name(this: &Element, class: &str);
     #[wasm_bindgen(method, setter = textContent)]
     pub fn set_text_content(this: &Element, text: &str);
+    /// Text straight from a JS string (a word), without copying it through the wasm.
+    #[wasm_bindgen(method, setter = textContent)]
+    pub fn set_text(this: &Element, text: &JsValue);
     #[wasm_bindgen(method, js_name = appendChild)]
     pub fn append_child(this: &Element, child: &Element);
     #[wasm_bindgen(method, js_name = setAttribute)]

@@ -7,7 +7,7 @@ use crate::site::Site;
 
 /// Draws the question in `screen`; the radios take focus from the first.
 pub fn build(screen: &Element, site: &Site) -> ScoreGroup {
-    let title = dom::add_text(screen, "h2", "title", &site.word("question"));
+    let title = site.add(screen, "h2", "title", "question");
     dom::attrs(&title, &[("id", "nm-title")]);
     ScoreGroup::build(screen, site.scale, "nm-title", &site.word("of"))
 }

@@ -3,6 +3,7 @@
 //! reads, in their language. The loader fetches them alongside the wasm.
 
 use crate::dom::{prop, text};
+use crate::js::Element;
 use alloc::string::String;
 use alloc::vec::Vec;
 use nearmiss_core::Scale;
@@ -45,5 +46,17 @@ impl Site {
     /// One of the words; empty when the server did not send it.
     pub fn word(&self, key: &str) -> String {
         text(&self.words, key).unwrap_or_default()
+    }
+
+    /// Shows one of the words in `el`.
+    pub fn say(&self, el: &Element, key: &str) {
+        el.set_text(&prop(&self.words, key));
+    }
+
+    /// `<tag class="class">` with one of the words, appended to `parent`.
+    pub fn add(&self, parent: &Element, tag: &str, class: &str, key: &str) -> Element {
+        let el = crate::dom::add(parent, tag, class);
+        self.say(&el, key);
+        el
     }
 }
