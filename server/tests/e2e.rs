@@ -72,13 +72,19 @@ fn strict_csp(collector: &str) -> String {
     )
 }
 
-#[test]
-fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
+/// A business's page on another origin with the strict CSP, its site allowing that
+/// origin (the server's `site`), and a browser.
+fn host_shop() -> (Server, HostPage, Browser) {
     let mut server = Server::with_widget();
     let host = HostPage::start(&server.base, &strict_csp(&server.base));
-    // The site allows the host page's origin, as a business would configure it.
     server.site = server.add_site("Host Shop", &[&host.origin]);
-    let browser = Browser::start();
+    (server, host, Browser::start())
+}
+
+#[test]
+fn a_page_on_another_origin_with_a_strict_csp_reports_no_violation() {
+    // The site allows the host page's origin, as a business would configure it.
+    let (server, host, browser) = host_shop();
     browser.goto(&format!("{}/?site={}", host.origin, server.site));
     let widget = browser.find(None, "nearmiss-widget");
     let root = browser.shadow_root(&widget);
@@ -295,10 +301,7 @@ fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is
 /// them, and the console says why.
 #[test]
 fn with_a_site_key_no_site_has_the_widget_stays_hidden_and_says_why() {
-    let mut server = Server::with_widget();
-    let host = HostPage::start(&server.base, &strict_csp(&server.base));
-    server.site = server.add_site("Host Shop", &[&host.origin]);
-    let browser = Browser::start();
+    let (_server, host, browser) = host_shop();
     browser.goto(&format!("{}/?site=s_nosuchkeyatall", host.origin));
     wait_for("the console to say why", || {
         browser
@@ -326,10 +329,7 @@ fn downloaded(browser: &Browser) -> Vec<String> {
 /// on intent, and a tap made before they have arrived opens the widget once they have.
 #[test]
 fn the_button_costs_the_script_tag_alone_until_a_customer_shows_intent() {
-    let mut server = Server::with_widget();
-    let host = HostPage::start(&server.base, &strict_csp(&server.base));
-    server.site = server.add_site("Host Shop", &[&host.origin]);
-    let browser = Browser::start();
+    let (server, host, browser) = host_shop();
     browser.goto(&format!(
         "{}/?site={}&trigger=button",
         host.origin, server.site
@@ -375,10 +375,7 @@ fn the_button_costs_the_script_tag_alone_until_a_customer_shows_intent() {
 /// `data-preload="idle"`: the widget downloads when the browser is idle, untouched.
 #[test]
 fn preload_idle_downloads_the_widget_without_intent() {
-    let mut server = Server::with_widget();
-    let host = HostPage::start(&server.base, &strict_csp(&server.base));
-    server.site = server.add_site("Host Shop", &[&host.origin]);
-    let browser = Browser::start();
+    let (server, host, browser) = host_shop();
     browser.goto(&format!(
         "{}/?site={}&trigger=button&preload=idle",
         host.origin, server.site

@@ -80,6 +80,22 @@ fn announce(cmd: &Command) -> String {
     shown
 }
 
+/// Runs a command for what it prints (stdout, as text); fails with its stderr.
+fn captured(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}").replace('"', "");
+    let output = cmd
+        .output()
+        .map_err(|err| format!("could not run {shown}: {err}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "failed ({}): {shown}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 fn outcome(shown: &str, status: std::io::Result<std::process::ExitStatus>) -> Result {
     match status {
         Ok(status) if status.success() => Ok(()),
@@ -142,8 +158,8 @@ fn demo(args: &[String]) -> Result {
         _ => {
             say("creating the demo site \"Corner Bistro\"");
             let origin = format!("http://127.0.0.1:{port}");
-            let output = Command::new(&server)
-                .arg("--db")
+            let mut add = Command::new(&server);
+            add.arg("--db")
                 .arg(&db)
                 .args([
                     "site",
@@ -170,16 +186,8 @@ fn demo(args: &[String]) -> Result {
                     "Rude staff",
                     "--reason",
                     "Something else",
-                ])
-                .output()
-                .map_err(|e| format!("running {}: {e}", server.display()))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "adding the demo site failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                ));
-            }
-            let key = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+                ]);
+            let key = captured(&mut add)?.trim().to_owned();
             std::fs::write(&key_file, &key)
                 .map_err(|e| format!("writing {}: {e}", key_file.display()))?;
             key
@@ -189,13 +197,14 @@ fn demo(args: &[String]) -> Result {
     let token = match std::fs::read_to_string(&token_file) {
         Ok(token) => token.trim().to_owned(),
         Err(_) => {
-            let output = Command::new(&server)
-                .arg("--db")
-                .arg(&db)
-                .args(["token", "add", "--name", "Demo manager"])
-                .output()
-                .map_err(|e| format!("running {}: {e}", server.display()))?;
-            let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+            let token = captured(Command::new(&server).arg("--db").arg(&db).args([
+                "token",
+                "add",
+                "--name",
+                "Demo manager",
+            ]))?
+            .trim()
+            .to_owned();
             std::fs::write(&token_file, &token)
                 .map_err(|e| format!("writing {}: {e}", token_file.display()))?;
             token

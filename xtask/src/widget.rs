@@ -1,7 +1,7 @@
 //! Builds the widget into `target/widget`: the loader `nearmiss.js`, the wasm and its
 //! glue under content-hashed names in `widget/`, the demo page, and `.gz`/`.br` copies.
 
-use crate::{cargo, root, run, say, target_dir, tools, Result};
+use crate::{captured, cargo, root, run, say, target_dir, tools, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -157,21 +157,14 @@ fn minify_names(wasm_opt: &Path, wasm: &Path, out: &Path, glue: &str) -> Result<
         "$ wasm-opt --minify-imports-and-exports-and-modules {}",
         wasm.display()
     ));
-    let output = Command::new(wasm_opt)
-        .args(&flags)
-        .arg(wasm)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .map_err(|e| format!("running {}: {e}", wasm_opt.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "wasm-opt could not minify names: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
     // A JSON map: `["module", "import", "new"]` lines, then `["export", "new"]` lines.
-    let map = String::from_utf8_lossy(&output.stdout);
+    let map = captured(
+        Command::new(wasm_opt)
+            .args(&flags)
+            .arg(wasm)
+            .arg("-o")
+            .arg(out),
+    )?;
     let mut imports = Vec::new();
     let mut exports = Vec::new();
     let mut modules = Vec::new();
