@@ -62,27 +62,17 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
             ("rows", "3"),
         ],
     );
-    let mut view = View {
-        title,
-        comment,
-        chips,
-        consent: None,
-        contact_label: None,
-        contact: None,
-        promise: None,
-        error: dom::add(screen, "p", "error"),
-        send: dom::add(screen, "button", "send"),
-    };
+    let (mut consent, mut contact_label, mut contact, mut promise) = (None, None, None, None);
     if !perfect {
         let consent_label = dom::add(screen, "label", "consent");
-        let consent = dom::add(&consent_label, "input", "agree");
-        dom::attrs(&consent, &[("type", "checkbox")]);
+        let agree = dom::add(&consent_label, "input", "agree");
+        dom::attrs(&agree, &[("type", "checkbox")]);
         site.add(&consent_label, "span", "", "contact_consent");
-        let contact_label = dom::add(screen, "label", "contact");
-        site.add(&contact_label, "span", "", "contact_label");
-        let contact = dom::add(&contact_label, "input", "");
+        let label = dom::add(screen, "label", "contact");
+        site.add(&label, "span", "", "contact_label");
+        let field = dom::add(&label, "input", "");
         dom::attrs(
-            &contact,
+            &field,
             &[
                 ("type", "text"),
                 ("autocomplete", "email"),
@@ -91,20 +81,30 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
         );
         let prefill = options.email.as_ref().or(options.phone.as_ref());
         if let Some(value) = prefill {
-            dom::set_prop(&contact, "value", &value.into());
+            dom::set_prop(&field, "value", &value.into());
         }
-        dom::set_prop(&consent, "checked", &prefill.is_some().into());
-        view.consent = Some(consent);
-        view.contact_label = Some(contact_label);
-        view.contact = Some(contact);
-        view.promise = Some(dom::add(screen, "p", "promise"));
-        view.consented(site);
+        dom::set_prop(&agree, "checked", &prefill.is_some().into());
+        consent = Some(agree);
+        contact_label = Some(label);
+        contact = Some(field);
+        promise = Some(dom::add(screen, "p", "promise"));
     }
-    // The error and the button come last, in reading order.
-    screen.append_child(&view.error);
-    screen.append_child(&view.send);
-    dom::attrs(&view.error, &[("role", "alert")]);
-    dom::attrs(&view.send, &[("type", "button")]);
+    let error = dom::add(screen, "p", "error");
+    dom::attrs(&error, &[("role", "alert")]);
+    let send = dom::add(screen, "button", "send");
+    dom::attrs(&send, &[("type", "button")]);
+    let view = View {
+        title,
+        comment,
+        chips,
+        consent,
+        contact_label,
+        contact,
+        promise,
+        error,
+        send,
+    };
+    view.consented(site);
     view.sending(site, false);
     view
 }

@@ -581,7 +581,8 @@ impl Widget {
         self.render(true);
     }
 
-    /// The server refused the details: they were dropped, the customer may try again.
+    /// The server refused the details (or their rating): the outbox dropped them, and
+    /// the customer may send again.
     fn refused(&mut self) {
         self.state.sending = false;
         self.state.details = None;

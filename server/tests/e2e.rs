@@ -228,10 +228,7 @@ fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is
     let page = format!("{}/?site={}", host.origin, server.site);
     browser.goto(&page);
     wait_for("the console to say why", || {
-        browser
-            .script("return window.__console.join('\\n')", json!([]))
-            .as_str()
-            .is_some_and(|text| text.contains("is not an origin of site"))
+        console(&browser).contains("is not an origin of site")
     });
     assert!(browser.find_now(None, "nearmiss-widget").is_none());
 
@@ -253,14 +250,8 @@ fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is
             json!([]),
         ) == json!(0)
     });
-    let console = browser.script("return window.__console.join('\\n')", json!([]));
-    assert!(
-        console
-            .as_str()
-            .unwrap()
-            .contains("dropped a refused submission 403"),
-        "{console}"
-    );
+    let said = console(&browser);
+    assert!(said.contains("dropped a refused submission 403"), "{said}");
     assert_eq!(server.count("SELECT count(*) FROM ratings"), 0);
 
     // The owner sees the origin and hears of it once.
@@ -285,14 +276,8 @@ fn on_an_origin_the_site_does_not_allow_the_widget_stays_hidden_and_the_owner_is
     browser.goto(&format!("{page}&trigger=button"));
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(browser.find_now(None, "nearmiss-widget").is_none());
-    let console = browser.script("return window.__console.join('\\n')", json!([]));
-    assert!(
-        console
-            .as_str()
-            .unwrap()
-            .contains("is not an origin of site"),
-        "{console}"
-    );
+    let said = console(&browser);
+    assert!(said.contains("is not an origin of site"), "{said}");
     let after = downloaded(&browser);
     assert!(!after.iter().any(|n| n.contains("/widget")), "{after:?}");
 }
@@ -304,15 +289,18 @@ fn with_a_site_key_no_site_has_the_widget_stays_hidden_and_says_why() {
     let (_server, host, browser) = host_shop();
     browser.goto(&format!("{}/?site=s_nosuchkeyatall", host.origin));
     wait_for("the console to say why", || {
-        browser
-            .script("return window.__console.join('\\n')", json!([]))
-            .as_str()
-            .is_some_and(|text| text.contains("no site has the key s_nosuchkeyatall"))
+        console(&browser).contains("no site has the key s_nosuchkeyatall")
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(browser.find_now(None, "nearmiss-widget").is_none());
     let console = browser.script("return window.__console", json!([]));
     assert_eq!(console.as_array().map(Vec::len), Some(1), "once: {console}");
+}
+
+/// What the page wrote to its console so far (`spy.js` keeps it), one line each.
+fn console(browser: &Browser) -> String {
+    let lines = browser.script("return window.__console.join('\\n')", json!([]));
+    lines.as_str().unwrap_or_default().to_owned()
 }
 
 /// What the page has downloaded so far, by name.
