@@ -65,17 +65,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     pub fn get_random_values(bytes: &mut [u8]);
 
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    pub static GLOBAL: JsValue;
-
     pub type Date;
     #[wasm_bindgen(constructor)]
     pub fn new(rfc3339: &str) -> Date;
     #[wasm_bindgen(method, js_name = toLocaleTimeString)]
     pub fn to_locale_time_string(this: &Date, locales: &JsValue, options: &JsValue) -> String;
-}
-
-/// `globalThis[key]`.
-pub fn global(key: &str) -> JsValue {
-    GLOBAL.with(|global| get(global, key).unwrap_or(JsValue::UNDEFINED))
 }

@@ -109,14 +109,14 @@ pub fn new_id() -> String {
 }
 
 /// The page without its query string or fragment, which may hold personal data.
-pub fn page() -> Option<String> {
-    let location = crate::js::global("location");
+pub fn page(window: &JsValue) -> Option<String> {
+    let location = prop(window, "location");
     let mut page = prop(&location, "origin").as_string()?;
     page.push_str(&prop(&location, "pathname").as_string()?);
     Some(page)
 }
 
 /// The browser's language.
-pub fn language() -> Option<String> {
-    prop(&crate::js::global("navigator"), "language").as_string()
+pub fn language(window: &JsValue) -> Option<String> {
+    prop(&prop(window, "navigator"), "language").as_string()
 }

@@ -135,6 +135,8 @@ struct Widget {
     outbox: Outbox,
     events: Events,
     root: JsValue,
+    /// The page's window (through the root rather than a global: one JS shim fewer).
+    window: JsValue,
     /// The loader's floating button, when the trigger is a button.
     launcher: Option<Element>,
     panel: Element,
@@ -204,7 +206,8 @@ impl Widget {
             dom::warn("nearmiss: the shadow root has no frame to draw in");
             return None;
         };
-        adopt_style(&root, &frame);
+        let window = prop(&prop(&root, "ownerDocument"), "defaultView");
+        adopt_style(&root, &window, &frame);
         let launcher = find(".launcher").filter(|_| embed.trigger == Trigger::Button);
         let site = Site::from_js(&embed.config);
         let panel = dom::add(&frame, "div", "panel");
@@ -232,6 +235,7 @@ impl Widget {
             site,
             events: Events::default(),
             root,
+            window,
             launcher,
             panel,
             screen,
@@ -396,8 +400,8 @@ impl Widget {
             score,
             interaction: options.interaction.clone().or(embed.interaction.clone()),
             token: options.token.clone().or(embed.token.clone()),
-            page: send::page(),
-            locale: embed.lang.clone().or_else(send::language),
+            page: send::page(&self.window),
+            locale: embed.lang.clone().or_else(|| send::language(&self.window)),
             rerate: embed.rerate.clone(),
         };
         // Into the outbox before any network call: a customer who walks away now still
@@ -602,8 +606,8 @@ impl Widget {
 /// Adds the panel's stylesheet to the shadow root, after the loader's, as a constructed
 /// stylesheet: unlike a `<style>` element it needs no `style-src 'unsafe-inline'` in the
 /// host page's CSP. A `<style>` element where the browser cannot.
-fn adopt_style(root: &JsValue, frame: &Element) {
-    let sheet = js::construct(&js::global("CSSStyleSheet"), &js::Array::new());
+fn adopt_style(root: &JsValue, window: &JsValue, frame: &Element) {
+    let sheet = js::construct(&prop(window, "CSSStyleSheet"), &js::Array::new());
     if let Ok(sheet) = sheet {
         dom::call(&sheet, "replaceSync", &[STYLE.into()]);
         let sheets = dom::call(&prop(root, "adoptedStyleSheets"), "concat", &[sheet]);
