@@ -173,6 +173,11 @@ impl View {
         self.error.set_text_content(message);
     }
 
+    /// Nothing can be sent from this screen any more.
+    pub fn closed(&self) {
+        self.send.toggle_attribute("disabled", true);
+    }
+
     /// The send button while the details are on their way, or not.
     pub fn sending(&self, site: &Site, sending: bool) {
         let word = if sending { "sending" } else { "send" };

@@ -61,7 +61,9 @@ impl ScoreGroup {
     /// The score of a radio of this group.
     pub fn score_of(&self, radio: &Element) -> Option<i64> {
         // Digits read by hand: `str::parse` brings core's integer parser.
-        let digits = radio.get_attribute("data-score").filter(|d| !d.is_empty())?;
+        let digits = radio
+            .get_attribute("data-score")
+            .filter(|d| !d.is_empty())?;
         let score = digits.bytes().try_fold(0i64, |n, b| {
             b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
         })?;

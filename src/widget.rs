@@ -192,6 +192,8 @@ struct Chosen {
     stored: Stored,
     answer: Option<Answer>,
     in_flight: bool,
+    /// The server refused it (the outbox dropped it): nothing more can be sent.
+    refused: bool,
 }
 
 impl Widget {
@@ -424,6 +426,7 @@ impl Widget {
             stored: Stored { key, url, body },
             answer: None,
             in_flight: false,
+            refused: false,
         });
         self.state.stage = Stage::Details;
         self.render(true);
@@ -436,7 +439,7 @@ impl Widget {
         let Some(chosen) = self.state.rating.as_mut() else {
             return;
         };
-        if chosen.answer.is_some() || chosen.in_flight {
+        if chosen.answer.is_some() || chosen.in_flight || chosen.refused {
             return;
         }
         chosen.in_flight = true;
@@ -453,7 +456,7 @@ impl Widget {
         let Some(chosen) = &self.state.rating else {
             return;
         };
-        if self.state.sending {
+        if self.state.sending || chosen.refused {
             return;
         }
         let details = view.read(&self.embed.site);
@@ -561,11 +564,10 @@ impl Widget {
         };
         chosen.in_flight = false;
         if !send::is_transient(code) {
-            // Refused: the outbox dropped it (and said why on the console).
-            if self.state.sending {
-                self.refused();
-            }
-            return;
+            // Refused: the outbox dropped it (and said why on the console). The customer
+            // is told at once, and the details, which need their rating, are not offered.
+            chosen.refused = true;
+            return self.refused();
         }
         // Keep trying while the page is open, on the outbox's schedule (its backoff or
         // the server's Retry-After).
@@ -585,14 +587,18 @@ impl Widget {
         self.render(true);
     }
 
-    /// The server refused the details (or their rating): the outbox dropped them, and
-    /// the customer may send again.
+    /// The server refused the details, or their rating: the outbox dropped them. The
+    /// customer may send the details again, unless it was the rating.
     fn refused(&mut self) {
         self.state.sending = false;
         self.state.details = None;
+        let rating_refused = self.state.rating.as_ref().is_some_and(|c| c.refused);
         if let View::Details(view) = &self.view {
             view.error(&self.site.word("not_sent"));
             view.sending(&self.site, false);
+            if rating_refused {
+                view.closed();
+            }
         }
     }
 

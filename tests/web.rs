@@ -576,6 +576,34 @@ async fn offline_the_customer_is_told_and_the_next_page_sends_it() {
 }
 
 #[wasm_bindgen_test]
+async fn a_refused_rating_is_said_at_once_and_its_details_are_not_offered() {
+    let root = boot("open", 5).await;
+    set_mode("refuse");
+    let two = find(&root, "[aria-label='2 of 5']").await;
+    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    let error = find(&root, ".error").await;
+    eventually("the refusal on screen", || {
+        error.text_content().unwrap_or_default() == "Sorry, we couldn't send this."
+    })
+    .await;
+    let send = root.query_selector(".send").unwrap().unwrap();
+    assert!(send.has_attribute("disabled"), "nothing left to send");
+    // Even a forced click sends nothing: the details would need their refused rating.
+    set_mode("ok");
+    send.remove_attribute("disabled").unwrap();
+    send.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    settle().await;
+    assert_eq!(
+        posts().length(),
+        1,
+        "only the refused rating was ever posted"
+    );
+    assert_eq!(stored_keys().length(), 0, "and nothing waits to be sent");
+    assert_eq!(event_names(), "rated,flagged", "never 'sent'");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
 async fn retry_after_is_honoured_and_refusals_are_dropped_with_a_warning() {
     fake_collector(5);
     spy_warnings();
