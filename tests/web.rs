@@ -184,6 +184,16 @@ async fn find(root: &ShadowRoot, selector: &str) -> Element {
     panic!("{selector} did not appear");
 }
 
+/// Clicks an element as a customer's tap would.
+fn click(el: &Element) {
+    el.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+}
+
+/// Waits for the element matching `selector`, then clicks it.
+async fn tap(root: &ShadowRoot, selector: &str) {
+    click(&find(root, selector).await);
+}
+
 /// Waits until `condition` holds (checking every 10 ms, up to 5 s): what happens after a
 /// response, not a fixed delay, so a busy machine does not make the test flaky.
 async fn eventually(what: &str, condition: impl Fn() -> bool) {
@@ -314,7 +324,7 @@ async fn a_near_miss_apologises_asks_why_and_promises_who_and_when() {
         .query_selector("[aria-label='2 of 5']")
         .unwrap()
         .unwrap();
-    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    click(&two);
 
     let title = find(&root, ".title").await;
     assert_eq!(title.text_content().unwrap(), "Sorry, that is on us.");
@@ -357,7 +367,7 @@ async fn a_perfect_score_is_thanked_and_asked_what_made_it_great() {
         .query_selector("[aria-label='10 of 10']")
         .unwrap()
         .unwrap();
-    ten.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    click(&ten);
     let title = find(&root, ".title").await;
     assert_eq!(title.text_content().unwrap(), "Thank you! We're so glad.");
     let prompt = root.query_selector(".prompt").unwrap().unwrap();
@@ -442,8 +452,7 @@ async fn manual_waits_for_the_js_api_and_takes_its_interaction() {
     js_sys::Reflect::set(&options, &"interaction".into(), &"ticket-77".into()).unwrap();
     nearmiss_widget::command("open", options.into(), JsValue::UNDEFINED);
     assert!(!panel.has_attribute("hidden"));
-    let three = find(&root, "[aria-label='3 of 5']").await;
-    three.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='3 of 5']").await;
     find(&root, "textarea.comment").await;
     eventually("the rating sent", || posts().length() >= 1).await;
     let body = js_sys::Reflect::get(&posts().get(0), &"body".into()).unwrap();
@@ -462,8 +471,7 @@ async fn manual_waits_for_the_js_api_and_takes_its_interaction() {
 #[wasm_bindgen_test]
 async fn the_re_rating_page_links_the_score_to_its_case() {
     let root = boot_with("open", 5, &[("rerate", "tok3n")]).await;
-    let five = find(&root, "[aria-label='5 of 5']").await;
-    five.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='5 of 5']").await;
     find(&root, "textarea.comment").await;
     eventually("the rating sent", || posts().length() >= 1).await;
     let body = js_sys::Reflect::get(&posts().get(0), &"body".into()).unwrap();
@@ -476,8 +484,7 @@ async fn the_re_rating_page_links_the_score_to_its_case() {
 async fn the_widget_retries_on_the_outboxs_schedule_and_honours_retry_after() {
     let root = boot("open", 5).await;
     set_mode("busy");
-    let two = find(&root, "[aria-label='2 of 5']").await;
-    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='2 of 5']").await;
     eventually("the first try", || posts().length() == 1).await;
     // Retry-After: 7. A schedule of its own (it used to try again after 2 s) would have
     // sent it again by now.
@@ -491,15 +498,13 @@ async fn the_widget_retries_on_the_outboxs_schedule_and_honours_retry_after() {
 #[wasm_bindgen_test]
 async fn the_contact_fields_error_names_what_was_typed() {
     let root = boot("open", 5).await;
-    let two = find(&root, "[aria-label='2 of 5']").await;
-    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
-    let consent = find(&root, ".consent input").await;
-    consent.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='2 of 5']").await;
+    tap(&root, ".consent input").await;
     let contact = find(&root, ".contact input").await;
     let send = root.query_selector(".send").unwrap().unwrap();
     let error_for = |typed: &str| {
         js_sys::Reflect::set(&contact, &"value".into(), &typed.into()).unwrap();
-        send.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+        click(&send);
         root.query_selector(".error")
             .unwrap()
             .and_then(|e| e.text_content())
@@ -524,8 +529,7 @@ fn field(object: &JsValue, name: &str) -> JsValue {
 #[wasm_bindgen_test]
 async fn a_score_is_stored_before_it_is_sent_and_removed_after_the_2xx() {
     let root = boot("open", 5).await;
-    let two = find(&root, "[aria-label='2 of 5']").await;
-    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='2 of 5']").await;
     find(&root, "textarea.comment").await;
     eventually("sent", || event_names() == "rated,flagged,sent").await;
     let sent = posts();
@@ -542,12 +546,11 @@ async fn a_score_is_stored_before_it_is_sent_and_removed_after_the_2xx() {
 async fn offline_the_customer_is_told_and_the_next_page_sends_it() {
     let root = boot("open", 5).await;
     set_mode("offline");
-    let two = find(&root, "[aria-label='2 of 5']").await;
-    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='2 of 5']").await;
     let comment = find(&root, "textarea.comment").await;
     js_sys::Reflect::set(&comment, &"value".into(), &"Cold fries".into()).unwrap();
     let send = root.query_selector(".send").unwrap().unwrap();
-    send.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    click(&send);
     let note = find(&root, ".note").await;
     assert!(
         note.text_content().unwrap().contains("offline"),
@@ -579,8 +582,7 @@ async fn offline_the_customer_is_told_and_the_next_page_sends_it() {
 async fn a_refused_rating_is_said_at_once_and_its_details_are_not_offered() {
     let root = boot("open", 5).await;
     set_mode("refuse");
-    let two = find(&root, "[aria-label='2 of 5']").await;
-    two.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    tap(&root, "[aria-label='2 of 5']").await;
     let error = find(&root, ".error").await;
     eventually("the refusal on screen", || {
         error.text_content().unwrap_or_default() == "Sorry, we couldn't send this."
@@ -591,7 +593,7 @@ async fn a_refused_rating_is_said_at_once_and_its_details_are_not_offered() {
     // Even a forced click sends nothing: the details would need their refused rating.
     set_mode("ok");
     send.remove_attribute("disabled").unwrap();
-    send.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+    click(&send);
     settle().await;
     assert_eq!(
         posts().length(),
