@@ -466,6 +466,11 @@ mod tests {
 
     proptest! {
         #[test]
+        fn characters_are_counted_as_rust_counts_them(text in any::<String>()) {
+            prop_assert_eq!(chars(&text), text.chars().count());
+        }
+
+        #[test]
         fn rating_validation_never_panics(
             id in ".{0,40}", site in ".{0,70}", score in any::<i64>(),
             interaction in proptest::option::of(".{0,210}"), locale in proptest::option::of(".{0,40}"),
