@@ -173,9 +173,12 @@ impl View {
         self.error.set_text_content(message);
     }
 
-    /// Nothing can be sent from this screen any more.
+    /// Nothing can be sent from this screen any more, and nobody will look into it.
     pub fn closed(&self) {
         self.send.toggle_attribute("disabled", true);
+        if let Some(promise) = &self.promise {
+            dom::show(promise, false);
+        }
     }
 
     /// The send button while the details are on their way, or not.

@@ -590,6 +590,11 @@ async fn a_refused_rating_is_said_at_once_and_its_details_are_not_offered() {
     .await;
     let send = root.query_selector(".send").unwrap().unwrap();
     assert!(send.has_attribute("disabled"), "nothing left to send");
+    let promise = root.query_selector(".promise").unwrap().unwrap();
+    assert!(
+        promise.has_attribute("hidden"),
+        "no promise nobody will keep"
+    );
     // Even a forced click sends nothing: the details would need their refused rating.
     set_mode("ok");
     send.remove_attribute("disabled").unwrap();
