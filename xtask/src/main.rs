@@ -4,6 +4,7 @@
 //! version of the `wasm-bindgen` crate, and `wasm-opt` from npm when npm is there), and
 //! says what it is doing while it does.
 
+mod bench_widget;
 mod tools;
 mod widget;
 
@@ -351,7 +352,8 @@ fn bench(args: &[String]) -> Result {
             "bench_alerts",
         ])),
         Some("ingest") => bench_ingest(&args[1..]),
-        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N]".into()),
+        Some("widget") => bench_widget::run(&args[1..]),
+        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N] | bench widget [--runs N]".into()),
     }
 }
 

@@ -9,7 +9,12 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// Tools from npm, installed once per machine into `~/.cache/nearmiss/npm`: binaryen's
 /// wasm-opt (Debian's older one corrupts wasm-bindgen output), terser, and axe-core for
 /// the desk's accessibility tests.
-const NPM_TOOLS: &[&str] = &["binaryen@132.0.0", "terser@5.51.4", "axe-core@4.14.1"];
+const NPM_TOOLS: &[&str] = &[
+    "binaryen@132.0.0",
+    "terser@5.51.4",
+    "axe-core@4.14.1",
+    "playwright-core@1.65.1",
+];
 const MIN_WASM_OPT: u32 = 123;
 
 /// `rustup target add wasm32-unknown-unknown` when it is missing.
@@ -112,6 +117,13 @@ fn npm_tool(name: &str) -> Option<PathBuf> {
 /// `axe.min.js`, which the desk's browser tests run on every page.
 pub fn axe_core() -> Option<PathBuf> {
     npm_file("node_modules/axe-core/axe.min.js", "axe-core")
+}
+
+/// playwright-core's ES module, which drives the system's Chromium for the widget bench.
+pub fn playwright_core() -> Option<PathBuf> {
+    // playwright-core downloads no browser when installed; this keeps it so.
+    std::env::set_var("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    npm_file("node_modules/playwright-core/index.mjs", "playwright-core")
 }
 
 /// The file `path` in the npm cache, installing the npm tools when it is missing.
