@@ -5,6 +5,22 @@
 //
 // Usage: node widget.mjs '{"playwright": ".../index.mjs", "chromium": "/usr/bin/chromium",
 //   "page": "http://127.0.0.1:P/", "server": "http://127.0.0.1:S", "runs": 20}'
+//
+// What is measured, and from when (all on the page's own clock, performance.now()):
+// - "button drawn": from the loader's first statement (its read of document.currentScript,
+//   which an async script needs to find its tag) to the end of the first frame rendered
+//   with the button in it. The wait between nearmiss.js arriving and the page's main
+//   thread running it (the page's own parsing and first frame) is reported apart.
+// - "intent → interactive": from the first pointer over the button (the loader's sign of
+//   intent, when the widget starts downloading; a tap makes one too) to the end of the
+//   first frame rendered with the score radios visible. The click comes just after it.
+// - the longest main-thread task from the loader's start on (the page's own load before
+//   it is not the widget's), and what ran in it (Long Animation Frames' scripts);
+// - layout shifts not caused by input, with what moved;
+// - every response the page received before intent, from any origin, but its own HTML.
+// The page is never evaluated into while it is measured (playwright's helper script
+// would be a task of its own): it reports through console.debug, and is read once at
+// the end.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,72 +42,108 @@ const PROFILES = {
 };
 // A load that takes longer than this has failed (slow 3G needs several seconds).
 const TIMEOUT = 60000;
+// What the page says on the console for the bench (console.debug, with this prefix).
+const SIGNAL = '__nmBench ';
 
-// Runs in the page before any of its scripts: timestamps from MutationObservers (no
-// polling, which would compete with the widget for the throttled CPU), long tasks and
-// layout shifts, each observer buffered so nothing before it is missed.
-const INIT = () => {
+// Runs in the page before any of its scripts. Timestamps come from MutationObservers and
+// event timestamps (no polling, which would compete with the widget for the throttled
+// CPU); nothing here forces a style or layout while the widget's code runs.
+const INIT = (SIGNAL) => {
   const nm = (window.__nmBench = {
-    buttonAt: null, hoverAt: null, clickAt: null, interactiveAt: null,
-    longest: 0, longestAt: null, cls: 0, shifts: [],
+    startAt: null, buttonAt: null, intentAt: null, clickAt: null, interactiveAt: null,
+    tasks: [], frames: [], shifts: [], cls: 0,
   });
-  let drawn, interactive, watching = false;
-  nm.button = new Promise((r) => (drawn = r));
-  nm.interactive = new Promise((r) => (interactive = r));
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (e.duration > nm.longest) [nm.longest, nm.longestAt] = [e.duration, e.startTime];
+  const say = (what, data) => console.debug(SIGNAL + JSON.stringify({ what, ...data }));
+  // The loader's first statement reads document.currentScript.
+  const current = Object.getOwnPropertyDescriptor(Document.prototype, 'currentScript');
+  Object.defineProperty(Document.prototype, 'currentScript', {
+    configurable: true,
+    get() {
+      const script = current.get.call(this);
+      if (nm.startAt == null && script && /\/nearmiss\.js(\?|$)/.test(script.src)) nm.startAt = performance.now();
+      return script;
+    },
+  });
+  // After the next frame is rendered: a message posted from requestAnimationFrame is
+  // handled once that frame's style, layout and paint are done.
+  const afterFrame = (then) => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => then(performance.now());
+    channel.port2.postMessage(0);
+  });
+  const observe = (type, f) => {
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach(f)).observe({ type, buffered: true });
+    } catch (e) {}
+  };
+  observe('longtask', (e) => nm.tasks.push({ at: e.startTime, ms: e.duration }));
+  // Which scripts ran in a long frame: to name what a long task was.
+  observe('long-animation-frame', (e) => nm.frames.push({
+    at: e.startTime, end: e.startTime + e.duration,
+    scripts: e.scripts.map((s) => ({ at: s.startTime, end: s.startTime + s.duration, url: s.sourceURL, invoker: s.invoker })),
+  }));
+  const root = () => document.querySelector('nearmiss-widget')?.shadowRoot;
+  // A shift's node inside the shadow root is not exposed (null): it is found by its box.
+  const name = (source) => {
+    const el = source.node;
+    if (el) return el.nodeName.toLowerCase() + (el.className ? '.' + el.className : '');
+    const r = source.currentRect;
+    for (const x of root()?.querySelectorAll('*') || []) {
+      const b = x.getBoundingClientRect();
+      if (Math.abs(b.x - r.x) < 1 && Math.abs(b.y - r.y) < 1 && Math.abs(b.width - r.width) < 1 && Math.abs(b.height - r.height) < 1) {
+        return 'nearmiss-widget > ' + x.localName + (x.className ? '.' + x.className : '');
       }
-    }).observe({ type: 'longtask', buffered: true });
-  } catch (e) {}
-  try {
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (e.hadRecentInput) continue;
-        nm.cls += e.value;
-        // What moved, for the report (nodes in the shadow root show as the host).
-        const what = (e.sources || []).map((s) => (s.node ? s.node.nodeName + (s.node.className ? '.' + s.node.className : '') : '?'));
-        nm.shifts.push({ at: e.startTime, value: e.value, what: what.join(',') });
-      }
-    }).observe({ type: 'layout-shift', buffered: true });
-  } catch (e) {}
+    }
+    return '?';
+  };
+  const rect = (r) => `${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}×${Math.round(r.height)}`;
+  observe('layout-shift', (e) => {
+    if (e.hadRecentInput) return;
+    nm.cls += e.value;
+    const what = e.sources.map((s) => `${name(s)} ${rect(s.previousRect)} → ${rect(s.currentRect)}`);
+    nm.shifts.push({ at: e.startTime, value: e.value, what: what.join('; ') || '?' });
+  });
+  let watching = false, waitingButton = false, waitingRadios = false;
   const check = () => {
-    const root = document.querySelector('nearmiss-widget')?.shadowRoot;
-    if (!root) return;
+    const shadow = root();
+    if (!shadow) return;
     if (!watching) {
       watching = true;
-      new MutationObserver(check).observe(root, { subtree: true, childList: true, attributes: true });
+      new MutationObserver(check).observe(shadow, { subtree: true, childList: true, attributeFilter: ['hidden'] });
     }
-    if (nm.buttonAt == null && root.querySelector('.launcher')) {
-      nm.buttonAt = performance.now();
-      drawn();
+    if (!waitingButton && shadow.querySelector('.launcher')) {
+      waitingButton = true;
+      afterFrame((t) => {
+        nm.buttonAt = t;
+        const r = shadow.querySelector('.launcher').getBoundingClientRect();
+        say('button', { x: r.x + r.width / 2, y: r.y + r.height / 2 });
+      });
     }
-    if (nm.clickAt != null && nm.interactiveAt == null) {
-      const radio = root.querySelector('[role=radio]'), panel = root.querySelector('.panel');
-      if (radio && panel && !panel.hidden && radio.checkVisibility()) {
-        nm.interactiveAt = performance.now();
-        interactive();
-      }
+    if (nm.intentAt != null && !waitingRadios && shadow.querySelector('[role=radio]')) {
+      waitingRadios = true;
+      afterFrame((t) => {
+        // Visible once that frame is done (no style forced meanwhile); else the next
+        // change to the shadow root looks again.
+        const radio = shadow.querySelector('[role=radio]');
+        if (radio && radio.checkVisibility()) {
+          nm.interactiveAt = t;
+          say('interactive', {});
+        } else waitingRadios = false;
+      });
     }
   };
-  // Capture phase on window: before the launcher's own handlers. The first pointer over
-  // the launcher is the widget's own sign of intent; the click is the measured one.
+  // Capture phase on window: before the launcher's own handlers. Event timestamps are
+  // when the input happened, not when the main thread got to it.
   addEventListener('pointerover', (e) => {
-    if (nm.hoverAt == null && e.target.localName === 'nearmiss-widget') nm.hoverAt = performance.now();
+    if (nm.intentAt == null && e.target.localName === 'nearmiss-widget') nm.intentAt = e.timeStamp;
   }, true);
-  addEventListener('click', () => {
-    if (nm.clickAt == null) nm.clickAt = performance.now();
+  addEventListener('click', (e) => {
+    if (nm.clickAt == null) nm.clickAt = e.timeStamp;
+    if (nm.intentAt == null) nm.intentAt = e.timeStamp;
     check();
   }, true);
   new MutationObserver(check).observe(document, { subtree: true, childList: true });
 };
-
-const within = (promise, what) =>
-  Promise.race([
-    promise,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no result within ${TIMEOUT / 1000} s`)), TIMEOUT)),
-  ]);
 
 async function load(profile) {
   const dir = mkdtempSync(join(tmpdir(), 'nearmiss-bench-'));
@@ -107,60 +159,77 @@ async function load(profile) {
   const problems = [];
   try {
     const page = context.pages()[0] || (await context.newPage());
+    const signals = {};
+    const signalled = (what) => new Promise((resolve) => (signals[what] = resolve));
+    const button = signalled('button'), interactive = signalled('interactive');
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+      const text = m.text();
+      if (m.type() === 'debug' && text.startsWith(SIGNAL)) {
+        const data = JSON.parse(text.slice(SIGNAL.length));
+        signals[data.what]?.(data);
+      } else if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${text}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    await page.addInitScript(INIT);
+    await page.addInitScript(INIT, SIGNAL);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     // Bytes as the network saw them (headers and encoded body): the page is on another
     // origin and the server sends no Timing-Allow-Origin, so Resource Timing's
-    // transferSize is 0 for the widget's files.
-    const urls = new Map(), done = [];
-    cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
-    cdp.on('Network.loadingFinished', (e) => {
-      const url = urls.get(e.requestId);
-      if (url && url.startsWith(opts.server)) done.push({ url, bytes: e.encodedDataLength });
+    // transferSize is 0 for the widget's files. Every request counts, from any origin,
+    // finished or not (then with what had arrived), but the page's own HTML.
+    const requests = new Map();
+    cdp.on('Network.requestWillBeSent', (e) => {
+      if (e.type !== 'Document') requests.set(e.requestId, { url: e.request.url, bytes: 0, done: false });
     });
+    cdp.on('Network.dataReceived', (e) => {
+      const r = requests.get(e.requestId);
+      if (r) r.bytes += e.encodedDataLength;
+    });
+    const finish = (e) => {
+      const r = requests.get(e.requestId);
+      if (r) Object.assign(r, { done: true }, e.encodedDataLength ? { bytes: e.encodedDataLength } : {});
+    };
+    cdp.on('Network.loadingFinished', finish);
+    cdp.on('Network.loadingFailed', finish);
     if (profile.cpu) await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpu });
     if (profile.network) await cdp.send('Network.emulateNetworkConditions', profile.network);
 
     await page.goto(opts.page, { waitUntil: 'load', timeout: TIMEOUT });
-    await within(page.evaluate(() => window.__nmBench.button), 'the launcher button');
+    const box = await within(button, 'the launcher button');
+    // Time for whatever would download before intent (an idle-time preload would).
     await page.waitForTimeout(1000);
-    const before = done.slice();
-    const inFlight = [...urls.values()].filter((u) => u.startsWith(opts.server)).length - before.length;
+    const before = [...requests.values()].map((r) => ({ ...r }));
 
-    const box = await page.evaluate(() => {
-      const r = document.querySelector('nearmiss-widget').shadowRoot.querySelector('.launcher').getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-    });
     await page.mouse.move(box.x, box.y);
     await page.mouse.click(box.x, box.y);
-    await within(page.evaluate(() => window.__nmBench.interactive), 'the score control after the click');
+    await within(interactive, 'the score control after the click');
     // Long tasks and layout shifts are reported a little after they happen.
     await page.waitForTimeout(500);
     const m = await page.evaluate(() => {
       const nm = window.__nmBench;
       const script = performance.getEntriesByType('resource').find((e) => /\/nearmiss\.js(\?|$)/.test(e.name));
-      return { ...nm, button: undefined, interactive: undefined, scriptEnd: script ? script.responseEnd : null };
+      return { ...nm, scriptEnd: script ? script.responseEnd : null };
     });
-    if (m.scriptEnd == null) throw new Error('no resource timing entry for nearmiss.js');
+    if (m.startAt == null) throw new Error('the loader never read document.currentScript');
+    // The page's own load, before the loader started, is not the widget's.
+    const tasks = m.tasks.filter((t) => t.at + t.ms > m.startAt);
+    const longest = tasks.reduce((a, t) => (t.ms > a.ms ? t : a), { ms: 0, at: null });
     return {
       bytes: before.reduce((sum, r) => sum + r.bytes, 0),
-      files: before.map((r) => new URL(r.url).pathname).join(' '),
-      in_flight: inFlight,
-      button_ms: m.buttonAt - m.scriptEnd,
-      interactive_ms: m.interactiveAt - m.clickAt,
-      hover_ms: m.hoverAt == null ? null : m.interactiveAt - m.hoverAt,
-      longest_task_ms: m.longest,
-      // When the longest task started, from the click (negative: before it).
-      longest_task_at_ms: m.longestAt == null ? null : m.longestAt - m.clickAt,
+      files: before.map((r) => shortUrl(r.url) + (r.done ? '' : ' (unfinished)')).join(' '),
+      in_flight: before.filter((r) => !r.done).length,
+      wait_ms: m.scriptEnd == null ? null : m.startAt - m.scriptEnd,
+      button_ms: m.buttonAt - m.startAt,
+      interactive_ms: m.interactiveAt - m.intentAt,
+      click_ms: m.interactiveAt - m.clickAt,
+      longest_task_ms: longest.ms,
+      // When the longest task started, from intent (negative: before it).
+      longest_task_at_ms: longest.at == null ? null : longest.at - m.intentAt,
+      longest_task_what: longest.at == null ? '' : what(longest, m.frames),
       cls: m.cls,
       shifts: m.shifts
-        .map((x) => `${x.value.toFixed(3)} at ${x.at - m.clickAt >= 0 ? '+' : ''}${Math.round(x.at - m.clickAt)} ms from the click (${x.what})`)
+        .map((x) => `${x.value.toFixed(4)} at ${x.at - m.intentAt >= 0 ? '+' : ''}${Math.round(x.at - m.intentAt)} ms from intent: ${x.what}`)
         .join('\n'),
       problems: problems.join('\n'),
     };
@@ -168,6 +237,28 @@ async function load(profile) {
     await context.close().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const within = (promise, what) =>
+  Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no result within ${TIMEOUT / 1000} s`)), TIMEOUT)),
+  ]);
+
+// The server's files by path, anything else by its whole URL.
+const shortUrl = (url) => (url.startsWith(opts.server) ? url.slice(opts.server.length) : url);
+
+// The scripts that ran during a long task, from the long animation frame it was part of
+// (the widget's glue and wasm run from a promise's reactions, so by their URLs).
+function what(task, frames) {
+  const end = task.at + task.ms;
+  const names = new Set();
+  for (const f of frames) {
+    for (const s of f.scripts) {
+      if (s.at < end && s.end > task.at) names.add(`${s.invoker} (${shortUrl(s.url) || 'no URL'})`);
+    }
+  }
+  return [...names].join(', ') || 'no script: style, layout or paint';
 }
 
 for (const [name, profile] of Object.entries(PROFILES)) {

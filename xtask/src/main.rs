@@ -27,6 +27,11 @@ usage: cargo xtask <command>
                     minute; fails if a 201 rating is missing from the database
                     (default database: a temporary SQLite file); --readers N: N
                     clients list the open cases meanwhile (GET /v1/cases)
+  bench widget [--runs N]
+                    the widget in headless Chromium (through playwright-core,
+                    from npm): bytes before intent, button drawn, intent to
+                    score radios interactive, longest task, layout shift; N cold
+                    loads (default 20) plain, at 4x CPU throttling and on slow 3G
 ";
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -353,7 +358,10 @@ fn bench(args: &[String]) -> Result {
         ])),
         Some("ingest") => bench_ingest(&args[1..]),
         Some("widget") => bench_widget::run(&args[1..]),
-        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N] | bench widget [--runs N]".into()),
+        _ => Err(
+            "usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N] | bench widget [--runs N]"
+                .into(),
+        ),
     }
 }
 
