@@ -4,7 +4,10 @@
 // xtask/src/bench_widget.rs starts the servers, runs this and makes the table.
 //
 // Usage: node widget.mjs '{"playwright": ".../index.mjs", "chromium": "/usr/bin/chromium",
-//   "page": "http://127.0.0.1:P/", "server": "http://127.0.0.1:S", "runs": 20}'
+//   "page": "http://127.0.0.1:P/", "server": "http://127.0.0.1:S", "runs": 20,
+//   "trace": null | "DIR"}'
+// With a trace folder, each load also records a DevTools trace there, PROFILE-RUN.json
+// (open it in DevTools' Performance panel); tracing slows the page down.
 //
 // What is measured, and from when (all on the page's own clock, performance.now()):
 // - "button drawn": from the loader's first statement (its read of document.currentScript,
@@ -21,7 +24,7 @@
 // The page is never evaluated into while it is measured (playwright's helper script
 // would be a task of its own): it reports through console.debug, and is read once at
 // the end.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -42,6 +45,12 @@ const PROFILES = {
 };
 // A load that takes longer than this has failed (slow 3G needs several seconds).
 const TIMEOUT = 60000;
+// What DevTools' Performance panel records, and the wasm compiler's steps.
+const TRACE_CATEGORIES = [
+  'devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame',
+  'disabled-by-default-devtools.timeline.stack', 'v8.execute', 'disabled-by-default-v8.compile', 'v8.wasm',
+  'blink.user_timing', 'loading', 'latencyInfo', 'disabled-by-default-layout_shift.debug', 'toplevel',
+];
 // What the page says on the console for the bench (console.debug, with this prefix).
 const SIGNAL = '__nmBench ';
 
@@ -145,7 +154,7 @@ const INIT = (SIGNAL) => {
   new MutationObserver(check).observe(document, { subtree: true, childList: true });
 };
 
-async function load(profile) {
+async function load(profile, traceFile) {
   const dir = mkdtempSync(join(tmpdir(), 'nearmiss-bench-'));
   // A fresh profile per load: a cold HTTP cache and no localStorage from earlier loads.
   const context = await chromium.launchPersistentContext(dir, {
@@ -194,6 +203,11 @@ async function load(profile) {
     cdp.on('Network.loadingFailed', finish);
     if (profile.cpu) await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpu });
     if (profile.network) await cdp.send('Network.emulateNetworkConditions', profile.network);
+    const events = [];
+    if (traceFile) {
+      cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+      await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: TRACE_CATEGORIES } });
+    }
 
     await page.goto(opts.page, { waitUntil: 'load', timeout: TIMEOUT });
     const box = await within(button, 'the launcher button');
@@ -206,6 +220,12 @@ async function load(profile) {
     await within(interactive, 'the score control after the click');
     // Long tasks and layout shifts are reported a little after they happen.
     await page.waitForTimeout(500);
+    if (traceFile) {
+      const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.end');
+      await complete;
+      writeFileSync(traceFile, JSON.stringify({ traceEvents: events }));
+    }
     const m = await page.evaluate(() => {
       const nm = window.__nmBench;
       const script = performance.getEntriesByType('resource').find((e) => /\/nearmiss\.js(\?|$)/.test(e.name));
@@ -261,11 +281,12 @@ function what(task, frames) {
   return [...names].join(', ') || 'no script: style, layout or paint';
 }
 
+if (opts.trace) mkdirSync(opts.trace, { recursive: true });
 for (const [name, profile] of Object.entries(PROFILES)) {
   for (let run = 1; run <= opts.runs; run++) {
     let line;
     try {
-      line = { profile: name, run, ...(await load(profile)) };
+      line = { profile: name, run, ...(await load(profile, opts.trace && join(opts.trace, `${name}-${run}.json`))) };
     } catch (e) {
       // The browser not starting is fatal; a load that fails is reported with the others.
       if (e.launch) {

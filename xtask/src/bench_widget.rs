@@ -20,7 +20,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: cargo xtask bench widget [--runs N]";
+const USAGE: &str = "usage: cargo xtask bench widget [--runs N] [--trace DIR]";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const PROFILES: [(&str, &str); 3] = [
     ("plain", "plain"),
@@ -29,15 +29,24 @@ const PROFILES: [(&str, &str); 3] = [
 ];
 
 pub fn run(args: &[String]) -> Result {
-    let runs: usize = match args {
-        [] => 20,
-        [flag, n] if flag == "--runs" => n
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("--runs {n}: not a positive number\n{USAGE}"))?,
-        _ => return Err(USAGE.into()),
-    };
+    let (mut runs, mut trace) = (20, None);
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match (flag.as_str(), rest.next()) {
+            ("--runs", Some(n)) => {
+                runs = n
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--runs {n}: not a positive number\n{USAGE}"))?
+            }
+            // The traces go where the caller is, like bench ingest's --db.
+            ("--trace", Some(dir)) => {
+                trace = Some(std::path::absolute(dir).map_err(|e| e.to_string())?)
+            }
+            _ => return Err(USAGE.into()),
+        }
+    }
     let assets = widget::build()?;
     crate::run(&mut release_server())?;
     tools::ensure_packages(tools::BROWSER_PACKAGES)?;
@@ -97,12 +106,19 @@ pub fn run(args: &[String]) -> Result {
     say(&format!(
         "{runs} cold loads per profile of {page} (Chromium, headless), widget from {server_url}"
     ));
+    if let Some(dir) = &trace {
+        say(&format!(
+            "recording a DevTools trace of each load into {} (tracing slows the page down)",
+            dir.display()
+        ));
+    }
     let options = format!(
-        "{{\"playwright\":{},\"chromium\":{},\"page\":{},\"server\":{},\"runs\":{runs}}}",
+        "{{\"playwright\":{},\"chromium\":{},\"page\":{},\"server\":{},\"runs\":{runs},\"trace\":{}}}",
         json_string(&playwright.to_string_lossy()),
         json_string(CHROMIUM),
         json_string(&page),
         json_string(&server_url),
+        trace.as_ref().map_or("null".into(), |dir| json_string(&dir.to_string_lossy())),
     );
     let mut node = Command::new("node");
     node.arg(root().join("xtask/bench/widget.mjs"))
