@@ -19,8 +19,10 @@
   // goes away when they reach for it.
   var a = s.dataset, q = (w.nearmiss && w.nearmiss.q) || [], trigger = a.trigger || 'button',
     memo = 'nearmiss:hidden:' + a.site, hidden, loading, glue, box;
+  // `|| 0`: no exception when there is none (the usual case), which cost more than the
+  // rest of the check (~1 ms of CPU, or ~5 ms at 4x CPU throttling).
   try {
-    if ((hidden = JSON.parse(localStorage[memo])).t > Date.now() - 36e5) console.error(loading = hidden.m);
+    if ((hidden = JSON.parse(localStorage[memo] || 0)).t > Date.now() - 36e5) console.error(loading = hidden.m);
   } catch (e) {}
   var root = facade(d, !loading && trigger == 'button'), b = root.querySelector('button'),
     endpoint = a.endpoint || new URL(s.src).origin,
