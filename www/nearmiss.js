@@ -68,14 +68,18 @@
     ]).then(function (r) {
       var c = r[1];
       if (c.origin_allowed === false) return hide(location.origin + ' is not an origin of site ' + a.site);
-      if (b) b.removeAttribute('aria-busy');
-      else place(d, root);
+      if (!b) place(d, root);
       glue.then(function (m) {
         // The data- attributes as they are (site, trigger, interaction, interactionToken,
         // lang, rerate), with what the loader made.
         m.boot(Object.assign({}, a, { outbox: r[0], config: c, endpoint: endpoint, root: root }));
-        w.nearmiss = function (c, x, y) { m.command(c, x, y); };
-        for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
+        // The queued calls (a tap's 'open': the first render) in a task of their own: with
+        // the boot, one task of over 50 ms at 4x CPU throttling.
+        setTimeout(function () {
+          if (b) b.removeAttribute('aria-busy');
+          w.nearmiss = function (c, x, y) { m.command(c, x, y); };
+          for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
+        });
       });
     }, function (e) {
       if (e == 404) return hide('no site has the key ' + a.site);
