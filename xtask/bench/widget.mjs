@@ -12,13 +12,17 @@
 // What is measured, and from when (all on the page's own clock, performance.now()):
 // - "button drawn": from the loader's first statement (its read of document.currentScript,
 //   which an async script needs to find its tag) to the end of the first frame rendered
-//   with the button in it. The wait between nearmiss.js arriving and the page's main
-//   thread running it (the page's own parsing and first frame) is reported apart.
+//   with the button in it; "script ran", from the same start to the script's end (the
+//   first microtask after it), is the loader's own part of that. The wait between
+//   nearmiss.js arriving and the page's main thread running it (the page's own parsing
+//   and first frame) is reported apart.
 // - "intent → interactive": from the first pointer over the button (the loader's sign of
 //   intent, when the widget starts downloading; a tap makes one too) to the end of the
 //   first frame rendered with the score radios visible. The click comes just after it.
-// - the longest main-thread task from the loader's start on (the page's own load before
-//   it is not the widget's), and what ran in it (Long Animation Frames' scripts);
+// - the longest main-thread task from the loader's start to intent (the page's own load
+//   before the loader is not the widget's; its first frame may come after it, with the
+//   button in it), and the longest from intent on, each with what ran in it (from its
+//   Long Animation Frame: scripts, rendering, the page's first paint);
 // - layout shifts not caused by input, with what moved;
 // - every response the page received before intent, from any origin, but its own HTML.
 // The page is never evaluated into while it is measured (playwright's helper script
@@ -59,7 +63,7 @@ const SIGNAL = '__nmBench ';
 // CPU); nothing here forces a style or layout while the widget's code runs.
 const INIT = (SIGNAL) => {
   const nm = (window.__nmBench = {
-    startAt: null, buttonAt: null, intentAt: null, clickAt: null, interactiveAt: null,
+    startAt: null, ranAt: null, buttonAt: null, intentAt: null, clickAt: null, interactiveAt: null,
     tasks: [], frames: [], shifts: [], cls: 0,
   });
   const say = (what, data) => console.debug(SIGNAL + JSON.stringify({ what, ...data }));
@@ -74,10 +78,12 @@ const INIT = (SIGNAL) => {
     },
   });
   // After the next frame is rendered: a message posted from requestAnimationFrame is
-  // handled once that frame's style, layout and paint are done.
+  // handled once that frame's style, layout and paint are done. The channel is made now:
+  // made in the frame, it cost that frame ~10 ms at 4x CPU throttling.
+  const channel = new MessageChannel(), after = [];
+  channel.port1.onmessage = () => after.shift()(performance.now());
   const afterFrame = (then) => requestAnimationFrame(() => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => then(performance.now());
+    after.push(then);
     channel.port2.postMessage(0);
   });
   const observe = (type, f) => {
@@ -88,8 +94,8 @@ const INIT = (SIGNAL) => {
   observe('longtask', (e) => nm.tasks.push({ at: e.startTime, ms: e.duration }));
   // Which scripts ran in a long frame: to name what a long task was.
   observe('long-animation-frame', (e) => nm.frames.push({
-    at: e.startTime, end: e.startTime + e.duration,
-    scripts: e.scripts.map((s) => ({ at: s.startTime, end: s.startTime + s.duration, url: s.sourceURL, invoker: s.invoker })),
+    at: e.startTime, end: e.startTime + e.duration, render: e.renderStart, layout: e.styleAndLayoutStart,
+    scripts: e.scripts.map((s) => ({ at: s.startTime, ms: s.duration, url: s.sourceURL, invoker: s.invoker })),
   }));
   const root = () => document.querySelector('nearmiss-widget')?.shadowRoot;
   // A shift's node inside the shadow root is not exposed (null): it is found by its box.
@@ -122,6 +128,7 @@ const INIT = (SIGNAL) => {
     }
     if (!waitingButton && shadow.querySelector('.launcher')) {
       waitingButton = true;
+      nm.ranAt = performance.now();
       afterFrame((t) => {
         nm.buttonAt = t;
         const r = shadow.querySelector('.launcher').getBoundingClientRect();
@@ -229,24 +236,32 @@ async function load(profile, traceFile) {
     const m = await page.evaluate(() => {
       const nm = window.__nmBench;
       const script = performance.getEntriesByType('resource').find((e) => /\/nearmiss\.js(\?|$)/.test(e.name));
-      return { ...nm, scriptEnd: script ? script.responseEnd : null };
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      return { ...nm, scriptEnd: script ? script.responseEnd : null, fcp: fcp ? fcp.paintTime ?? fcp.startTime : null };
     });
     if (m.startAt == null) throw new Error('the loader never read document.currentScript');
     // The page's own load, before the loader started, is not the widget's.
-    const tasks = m.tasks.filter((t) => t.at + t.ms > m.startAt);
-    const longest = tasks.reduce((a, t) => (t.ms > a.ms ? t : a), { ms: 0, at: null });
+    const longest = (from, to) => m.tasks
+      .filter((t) => t.at + t.ms > from && t.at < to)
+      .reduce((a, t) => (t.ms > a.ms ? t : a), { ms: 0, at: null });
+    const load = longest(m.startAt, m.intentAt), intent = longest(m.intentAt, Infinity);
     return {
       bytes: before.reduce((sum, r) => sum + r.bytes, 0),
       files: before.map((r) => shortUrl(r.url) + (r.done ? '' : ' (unfinished)')).join(' '),
       in_flight: before.filter((r) => !r.done).length,
       wait_ms: m.scriptEnd == null ? null : m.startAt - m.scriptEnd,
+      ran_ms: m.ranAt - m.startAt,
       button_ms: m.buttonAt - m.startAt,
       interactive_ms: m.interactiveAt - m.intentAt,
       click_ms: m.interactiveAt - m.clickAt,
-      longest_task_ms: longest.ms,
-      // When the longest task started, from intent (negative: before it).
-      longest_task_at_ms: longest.at == null ? null : longest.at - m.intentAt,
-      longest_task_what: longest.at == null ? '' : what(longest, m.frames),
+      load_task_ms: load.ms,
+      // When it started, from the loader's start.
+      load_task_at_ms: load.at == null ? null : load.at - m.startAt,
+      load_task_what: load.at == null ? '' : what(load, m),
+      intent_task_ms: intent.ms,
+      // When it started, from intent.
+      intent_task_at_ms: intent.at == null ? null : intent.at - m.intentAt,
+      intent_task_what: intent.at == null ? '' : what(intent, m),
       cls: m.cls,
       shifts: m.shifts
         .map((x) => `${x.value.toFixed(4)} at ${x.at - m.intentAt >= 0 ? '+' : ''}${Math.round(x.at - m.intentAt)} ms from intent: ${x.what}`)
@@ -268,17 +283,23 @@ const within = (promise, what) =>
 // The server's files by path, anything else by its whole URL.
 const shortUrl = (url) => (url.startsWith(opts.server) ? url.slice(opts.server.length) : url);
 
-// The scripts that ran during a long task, from the long animation frame it was part of
-// (the widget's glue and wasm run from a promise's reactions, so by their URLs).
-function what(task, frames) {
+// What ran in a long task, from the long animation frame it was part of: each script
+// (the widget's glue and wasm run from promise reactions and timers; the bench's own,
+// with no URL, are left out) and the frame's rendering; and whether the page's first
+// paint was that frame's.
+function what(task, m) {
   const end = task.at + task.ms;
-  const names = new Set();
-  for (const f of frames) {
+  const parts = [];
+  for (const f of m.frames.filter((f) => f.at < end && f.end > task.at)) {
     for (const s of f.scripts) {
-      if (s.at < end && s.end > task.at) names.add(`${s.invoker} (${shortUrl(s.url) || 'no URL'})`);
+      if (s.url && s.at < end && s.at + s.ms > task.at) parts.push(`${s.invoker.replace(s.url, shortUrl(s.url))} ${Math.round(s.ms)} ms`);
+    }
+    if (f.render && f.render < end && f.end > task.at) {
+      parts.push(`rendering ${Math.round(f.end - f.render)} ms (style, layout and paint ${Math.round(f.end - f.layout)})`);
     }
   }
-  return [...names].join(', ') || 'no script: style, layout or paint';
+  if (m.fcp != null && m.fcp >= task.at && m.fcp <= end) parts.push("the page's first paint");
+  return parts.join(', ') || 'no script or rendering named';
 }
 
 if (opts.trace) mkdirSync(opts.trace, { recursive: true });
