@@ -8,12 +8,15 @@
 // The host is reset with !important: in the cascade, a shadow tree's important rules
 // beat the page's, so no page rule can hide or restyle it. A constructed stylesheet
 // needs no 'unsafe-inline' in the page's CSP; a <style> element is the fallback.
+// The launcher is fixed to the corner by itself, out of the frame's flow: the frame is
+// empty (no box) until the panel shows, so the panel appearing moves nothing that was on
+// screen (a frame growing from the button's size to the panel's was a layout shift).
 export function facade(d, button) {
   var host = d.createElement('nearmiss-widget'), root = host.attachShadow({ mode: 'open' }),
     frame = d.createElement('div'), sheet,
     css = ':host{all:initial!important;display:block!important}' +
-      '.frame{font:15px/1.45 system-ui,sans-serif;color:#1f1f1f;position:fixed;right:16px;bottom:16px;' +
-      'z-index:2147483647;display:flex;flex-direction:column;align-items:end}[hidden]{display:none!important}' +
+      '.frame,.launcher{position:fixed;right:16px;bottom:16px}' +
+      '.frame{font:15px/1.45 system-ui,sans-serif;color:#1f1f1f;z-index:2147483647}[hidden]{display:none!important}' +
       '.launcher{font:inherit;cursor:pointer;background:#0b57d0;color:#fff;border:0;border-radius:99px;' +
       'padding:10px 18px;box-shadow:0 2px 8px #0004}:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}';
   frame.className = 'frame';

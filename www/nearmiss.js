@@ -19,8 +19,10 @@
   // goes away when they reach for it.
   var a = s.dataset, q = (w.nearmiss && w.nearmiss.q) || [], trigger = a.trigger || 'button',
     memo = 'nearmiss:hidden:' + a.site, hidden, loading, glue, box;
+  // `|| 0`: no exception when there is none (the usual case), which cost more than the
+  // rest of the check (~1 ms of CPU, or ~5 ms at 4x CPU throttling).
   try {
-    if ((hidden = JSON.parse(localStorage[memo])).t > Date.now() - 36e5) console.error(loading = hidden.m);
+    if ((hidden = JSON.parse(localStorage[memo] || 0)).t > Date.now() - 36e5) console.error(loading = hidden.m);
   } catch (e) {}
   var root = facade(d, !loading && trigger == 'button'), b = root.querySelector('button'),
     endpoint = a.endpoint || new URL(s.src).origin,
@@ -66,14 +68,18 @@
     ]).then(function (r) {
       var c = r[1];
       if (c.origin_allowed === false) return hide(location.origin + ' is not an origin of site ' + a.site);
-      if (b) b.removeAttribute('aria-busy');
-      else place(d, root);
+      if (!b) place(d, root);
       glue.then(function (m) {
         // The data- attributes as they are (site, trigger, interaction, interactionToken,
         // lang, rerate), with what the loader made.
         m.boot(Object.assign({}, a, { outbox: r[0], config: c, endpoint: endpoint, root: root }));
-        w.nearmiss = function (c, x, y) { m.command(c, x, y); };
-        for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
+        // The queued calls (a tap's 'open': the first render) in a task of their own: with
+        // the boot, one task of over 50 ms at 4x CPU throttling.
+        setTimeout(function () {
+          if (b) b.removeAttribute('aria-busy');
+          w.nearmiss = function (c, x, y) { m.command(c, x, y); };
+          for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
+        });
       });
     }, function (e) {
       if (e == 404) return hide('no site has the key ' + a.site);

@@ -4,6 +4,7 @@
 //! version of the `wasm-bindgen` crate, and `wasm-opt` from npm when npm is there), and
 //! says what it is doing while it does.
 
+mod bench_widget;
 mod tools;
 mod widget;
 
@@ -26,6 +27,12 @@ usage: cargo xtask <command>
                     minute; fails if a 201 rating is missing from the database
                     (default database: a temporary SQLite file); --readers N: N
                     clients list the open cases meanwhile (GET /v1/cases)
+  bench widget [--runs N] [--trace DIR]
+                    the widget in headless Chromium (through playwright-core,
+                    from npm): bytes before intent, button drawn, intent to
+                    score radios interactive, longest task, layout shift; N cold
+                    loads (default 20) plain, at 4x CPU throttling and on slow
+                    3G; --trace DIR: a DevTools trace of each load
 ";
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -351,7 +358,11 @@ fn bench(args: &[String]) -> Result {
             "bench_alerts",
         ])),
         Some("ingest") => bench_ingest(&args[1..]),
-        _ => Err("usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N]".into()),
+        Some("widget") => bench_widget::run(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N] | bench widget [--runs N] [--trace DIR]"
+                .into(),
+        ),
     }
 }
 

@@ -6,10 +6,17 @@ use std::process::Command;
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-/// Tools from npm, installed once per machine into `~/.cache/nearmiss/npm`: binaryen's
-/// wasm-opt (Debian's older one corrupts wasm-bindgen output), terser, and axe-core for
-/// the desk's accessibility tests.
-const NPM_TOOLS: &[&str] = &["binaryen@132.0.0", "terser@5.51.4", "axe-core@4.14.1"];
+/// Tools from npm, installed together once per machine into `~/.cache/nearmiss/npm`:
+/// binaryen's wasm-opt (Debian's older one corrupts wasm-bindgen output), terser,
+/// axe-core for the desk's accessibility tests, and playwright-core, through which
+/// `cargo xtask bench widget` drives the system's Chromium (playwright-core has no
+/// install script: it downloads no browser of its own).
+const NPM_TOOLS: &[&str] = &[
+    "binaryen@132.0.0",
+    "terser@5.51.4",
+    "axe-core@4.14.1",
+    "playwright-core@1.65.1",
+];
 const MIN_WASM_OPT: u32 = 123;
 
 /// `rustup target add wasm32-unknown-unknown` when it is missing.
@@ -114,7 +121,14 @@ pub fn axe_core() -> Option<PathBuf> {
     npm_file("node_modules/axe-core/axe.min.js", "axe-core")
 }
 
-/// The file `path` in the npm cache, installing the npm tools when it is missing.
+/// playwright-core's ES module, through which `cargo xtask bench widget` drives
+/// `/usr/bin/chromium` over the DevTools protocol (tracing, CPU and network throttling).
+pub fn playwright_core() -> Option<PathBuf> {
+    npm_file("node_modules/playwright-core/index.mjs", "playwright-core")
+}
+
+/// The file `path` in the npm cache, installing the npm tools (all of them, at their
+/// pinned versions) when it is missing.
 fn npm_file(path: &str, name: &str) -> Option<PathBuf> {
     let cache = npm_cache()?;
     let bin = cache.join(path);
