@@ -60,6 +60,8 @@ extern "C" {
     pub fn resolve(value: &JsValue) -> JsValue;
     #[wasm_bindgen(js_namespace = Promise)]
     pub fn reject(value: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = requestAnimationFrame)]
+    pub fn request_animation_frame(callback: &JsValue);
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(callback: &JsValue, ms: i32);
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]

@@ -248,6 +248,25 @@ fn active_label(root: &ShadowRoot) -> Option<String> {
 }
 
 #[wasm_bindgen_test]
+async fn opening_moves_focus_into_the_panel_and_each_screen_takes_it() {
+    let root = boot("manual", 5).await;
+    nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    // After the screen's first frame, not in the same task (that forced a layout).
+    eventually("focus on the first radio", || {
+        active_label(&root).as_deref() == Some("1 of 5")
+    })
+    .await;
+    tap(&root, "[aria-label='2 of 5']").await;
+    find(&root, "textarea.comment").await;
+    eventually("focus on the details' title", || {
+        root.active_element()
+            .is_some_and(|el| el.id() == "nm-title")
+    })
+    .await;
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
 async fn the_score_control_is_a_radio_group_with_a_roving_tabindex() {
     let root = boot("open", 5).await;
     let group = find(&root, "[role=radiogroup]").await;
