@@ -17,7 +17,7 @@ export function facade(d, button) {
     css = ':host{all:initial!important;display:block!important}' +
       '.frame,.launcher{position:fixed;right:16px;bottom:16px}' +
       '.frame{font:15px/1.45 system-ui,sans-serif;color:#1f1f1f;z-index:2147483647}[hidden]{display:none!important}' +
-      '.launcher{font:inherit;cursor:pointer;background:#0b57d0;color:#fff;border:0;border-radius:99px;' +
+      '.launcher{font:inherit;min-height:44px;cursor:pointer;background:#0b57d0;color:#fff;border:0;border-radius:99px;' +
       'padding:10px 18px;box-shadow:0 2px 8px #0004}:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}';
   frame.className = 'frame';
   try {

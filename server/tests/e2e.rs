@@ -379,3 +379,47 @@ fn preload_idle_downloads_the_widget_without_intent() {
         "downloaded, not opened"
     );
 }
+
+/// What is too small for a thumb (under 44 px either way), a field under 16 px (iOS
+/// zooms the page when one takes focus), and what pokes out of a phone's screen, among
+/// the widget's visible elements.
+const PHONE_CHECK: &str = r#"
+const root = document.querySelector('nearmiss-widget').shadowRoot;
+const shown = (sel) => [...root.querySelectorAll(sel)].filter((e) => e.getClientRects().length);
+const name = (e) => e.className || e.localName;
+const small = shown('button, [role=radio], label.consent, textarea, input[type=text], a')
+  .map((e) => [name(e), e.getBoundingClientRect()])
+  .filter(([, b]) => b.width < 44 || b.height < 44)
+  .map(([n, b]) => `${n} ${Math.round(b.width)}x${Math.round(b.height)}`);
+const fonts = shown('textarea, input[type=text]')
+  .filter((e) => parseFloat(getComputedStyle(e).fontSize) < 16).map(name);
+const cut = shown('*').filter((e) => {
+  const b = e.getBoundingClientRect();
+  return b.left < 0 || b.right > innerWidth;
+}).map(name);
+return { small, fonts, cut };
+"#;
+
+#[test]
+fn on_a_320_px_phone_every_target_takes_a_thumb_and_nothing_is_cut_off() {
+    let (server, host, browser) = host_shop();
+    browser.phone(320);
+    browser.goto(&format!(
+        "{}/?site={}&trigger=button",
+        host.origin, server.site
+    ));
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    let clean = json!({ "small": [], "fonts": [], "cut": [] });
+    assert_eq!(browser.script(PHONE_CHECK, json!([])), clean, "the button");
+    browser.click(&browser.find(Some(&root), ".launcher"));
+    let two = browser.find(Some(&root), "[role=radio][aria-label='2 of 5']");
+    assert_eq!(
+        browser.script(PHONE_CHECK, json!([])),
+        clean,
+        "the question"
+    );
+    browser.click(&two);
+    browser.click(&browser.find(Some(&root), ".consent input"));
+    browser.find(Some(&root), ".contact input");
+    assert_eq!(browser.script(PHONE_CHECK, json!([])), clean, "the details");
+}

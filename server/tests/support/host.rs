@@ -58,6 +58,7 @@ impl HostPage {
                                     .unwrap_or_default();
                                 let page = format!(
                                     "<!doctype html><html><head><title>Host shop</title>\
+                                 <meta name=\"viewport\" content=\"width=device-width\">\
                                  <script src=\"/spy.js\"></script></head>\
                                  <body><h1 id=\"host\">Thanks for your order</h1>\
                                  <script src=\"{collector}/nearmiss.js\" data-site=\"{site}\" \
