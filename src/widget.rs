@@ -26,6 +26,9 @@ const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/style.min.css"));
 /// The DOM events the widget listens to, all on its shadow root.
 const LISTENED: [&str; 3] = ["click", "keydown", "change"];
 
+/// The visual viewport's events: an on-screen keyboard opening or closing resizes it.
+const VIEWPORT: [&str; 2] = ["resize", "scroll"];
+
 /// What a reply or a timer is about; the handler gets it with the widget's generation,
 /// so a reply meant for a destroyed widget is ignored.
 const RATING_SENT: u32 = 0;
@@ -138,8 +141,12 @@ struct Widget {
     root: JsValue,
     /// The page's window (through the root rather than a global: one JS shim fewer).
     window: JsValue,
+    /// `window.visualViewport`: what of the page is on screen, above a phone's keyboard.
+    viewport: JsValue,
     /// The loader's floating button, when the trigger is a button.
     launcher: Option<Element>,
+    /// The loader's fixed frame, which the panel is drawn in.
+    frame: Element,
     panel: Element,
     screen: Element,
     state: State,
@@ -231,6 +238,14 @@ impl Widget {
         for event in LISTENED {
             dom::call(&root, "addEventListener", &[event.into(), handler().into()]);
         }
+        let viewport = prop(&window, "visualViewport");
+        for event in VIEWPORT {
+            dom::call(
+                &viewport,
+                "addEventListener",
+                &[event.into(), handler().into()],
+            );
+        }
         Some(Widget {
             generation,
             outbox: Outbox(embed.outbox.clone()),
@@ -239,7 +254,9 @@ impl Widget {
             events: Events::default(),
             root,
             window,
+            viewport,
             launcher,
+            frame,
             panel,
             screen,
             state: State::default(),
@@ -258,6 +275,7 @@ impl Widget {
         if let Some(launcher) = &self.launcher {
             dom::show(launcher, false);
         }
+        self.fit_viewport();
         if matches!(self.view, View::None) {
             self.render(focus);
         } else if focus {
@@ -279,6 +297,13 @@ impl Widget {
         for event in LISTENED {
             dom::call(
                 &self.root,
+                "removeEventListener",
+                &[event.into(), handler().into()],
+            );
+        }
+        for event in VIEWPORT {
+            dom::call(
+                &self.viewport,
                 "removeEventListener",
                 &[event.into(), handler().into()],
             );
@@ -335,6 +360,14 @@ impl Widget {
 
     /// A click, key or change inside the shadow root.
     fn event(&mut self, event: &JsValue) {
+        if prop(event, "target") == self.viewport {
+            self.fit_viewport();
+            // The field being typed in, back into sight inside the panel.
+            let focused = prop(&self.root, "activeElement");
+            let nearest = dom::object(&[("block", "nearest".into())]);
+            dom::call(&focused, "scrollIntoView", &[nearest]);
+            return;
+        }
         let target = prop(event, "target");
         let Some(target) = target.dyn_ref::<Element>() else {
             return;
@@ -362,6 +395,30 @@ impl Widget {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Keeps the panel inside the visual viewport: above a phone's on-screen keyboard
+    /// (which covers the bottom of the page without moving what is fixed to it), and no
+    /// taller than what is left.
+    fn fit_viewport(&self) {
+        let number = |object: &JsValue, key| prop(object, key).as_f64().unwrap_or(0.0);
+        let (height, top) = (
+            number(&self.viewport, "height"),
+            number(&self.viewport, "offsetTop"),
+        );
+        if height <= 0.0 {
+            // No visual viewport (an older browser): the stylesheet's defaults hold.
+            return;
+        }
+        let covered = number(&self.window, "innerHeight") - height - top;
+        let style = prop(&self.frame, "style");
+        // Plain numbers: the stylesheet makes them pixels.
+        for (name, px) in [
+            ("--nm-keyboard", covered.max(0.0)),
+            ("--nm-visible", height),
+        ] {
+            dom::call(&style, "setProperty", &[name.into(), px.into()]);
         }
     }
 

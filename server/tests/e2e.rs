@@ -423,3 +423,57 @@ fn on_a_320_px_phone_every_target_takes_a_thumb_and_nothing_is_cut_off() {
     browser.find(Some(&root), ".contact input");
     assert_eq!(browser.script(PHONE_CHECK, json!([])), clean, "the details");
 }
+
+/// A phone's on-screen keyboard, as the page sees it: the visual viewport shrinks from
+/// the bottom (the page's fixed elements do not move) and says so with `resize`.
+const KEYBOARD: &str = r#"
+const vv = new EventTarget();
+Object.assign(vv, { width: innerWidth, height: innerHeight, offsetTop: 0 });
+Object.defineProperty(window, 'visualViewport', { value: vv, configurable: true });
+window.__keyboard = (px) => {
+  vv.height = innerHeight - px;
+  vv.dispatchEvent(new Event('resize'));
+};
+"#;
+
+#[test]
+fn on_a_phone_the_keyboard_never_covers_the_field_being_typed_in() {
+    let (server, host, browser) = host_shop();
+    browser.phone(320);
+    browser.goto(&format!(
+        "{}/?site={}&trigger=button",
+        host.origin, server.site
+    ));
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    browser.script(KEYBOARD, json!([]));
+    // ChromeDriver's own clicks read the real visual viewport: the page's clicks here.
+    let act = |js: &str| {
+        browser.script(
+            &format!("document.querySelector('nearmiss-widget').shadowRoot.{js}"),
+            json!([]),
+        )
+    };
+    act("querySelector('.launcher').click()");
+    browser.find(Some(&root), "[role=radio][aria-label='2 of 5']");
+    act("querySelector(\"[aria-label='2 of 5']\").click()");
+    browser.find(Some(&root), "textarea.comment");
+    act("querySelector('textarea.comment').focus()");
+    browser.script("window.__keyboard(360)", json!([]));
+    let above = r#"
+        const root = document.querySelector('nearmiss-widget').shadowRoot;
+        const visible = innerHeight - 360;
+        const box = (sel) => root.querySelector(sel).getBoundingClientRect();
+        return [box('.panel'), box('textarea.comment')]
+          .every((b) => b.top >= 0 && b.bottom <= visible);
+    "#;
+    wait_for("the panel and the comment box above the keyboard", || {
+        browser.script(above, json!([])) == json!(true)
+    });
+    // The keyboard closing brings the panel back down.
+    browser.script("window.__keyboard(0)", json!([]));
+    let gap = "const b = document.querySelector('nearmiss-widget').shadowRoot
+        .querySelector('.panel').getBoundingClientRect(); return innerHeight - b.bottom;";
+    wait_for("the panel back at the bottom", || {
+        browser.script(gap, json!([])) == json!(16)
+    });
+}
