@@ -400,8 +400,9 @@ const cut = shown('*').filter((e) => {
 return { small, fonts, cut };
 "#;
 
-#[test]
-fn on_a_320_px_phone_every_target_takes_a_thumb_and_nothing_is_cut_off() {
+/// The host shop on a 320 px phone, its widget behind the button (the default trigger):
+/// the servers (kept alive by the caller), the browser and the widget's shadow root.
+fn phone_shop() -> (Server, HostPage, Browser, support::webdriver::Node) {
     let (server, host, browser) = host_shop();
     browser.phone(320);
     browser.goto(&format!(
@@ -409,6 +410,12 @@ fn on_a_320_px_phone_every_target_takes_a_thumb_and_nothing_is_cut_off() {
         host.origin, server.site
     ));
     let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    (server, host, browser, root)
+}
+
+#[test]
+fn on_a_320_px_phone_every_target_takes_a_thumb_and_nothing_is_cut_off() {
+    let (_server, _host, browser, root) = phone_shop();
     let clean = json!({ "small": [], "fonts": [], "cut": [] });
     assert_eq!(browser.script(PHONE_CHECK, json!([])), clean, "the button");
     browser.click(&browser.find(Some(&root), ".launcher"));
@@ -438,13 +445,7 @@ window.__keyboard = (px) => {
 
 #[test]
 fn on_a_phone_the_keyboard_never_covers_the_field_being_typed_in() {
-    let (server, host, browser) = host_shop();
-    browser.phone(320);
-    browser.goto(&format!(
-        "{}/?site={}&trigger=button",
-        host.origin, server.site
-    ));
-    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    let (_server, _host, browser, root) = phone_shop();
     browser.script(KEYBOARD, json!([]));
     // ChromeDriver's own clicks read the real visual viewport: the page's clicks here.
     let act = |js: &str| {
