@@ -247,6 +247,57 @@ fn active_label(root: &ShadowRoot) -> Option<String> {
         .and_then(|e| e.get_attribute("aria-label"))
 }
 
+/// A computed style property of `el`.
+fn computed(el: &Element, property: &str) -> String {
+    web_sys::window()
+        .unwrap()
+        .get_computed_style(el)
+        .unwrap()
+        .unwrap()
+        .get_property_value(property)
+        .unwrap()
+}
+
+/// The WCAG contrast ratio of two computed colours (`rgb(r, g, b)`).
+fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |rgb: &str| {
+        let channels: Vec<f64> = rgb
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .take(3)
+            .map(|n| {
+                let c = n.parse::<f64>().unwrap() / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            })
+            .collect();
+        0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+#[wasm_bindgen_test]
+async fn unlit_stars_and_field_edges_stand_out_three_to_one() {
+    let root = boot("open", 5).await;
+    let panel = find(&root, ".panel").await;
+    let background = computed(&panel, "background-color");
+    let star = find(&root, "[aria-label='1 of 5']").await;
+    let ratio = contrast(&computed(&star, "color"), &background);
+    assert!(ratio >= 3.0, "an unlit star is {ratio:.2}:1");
+    tap(&root, "[aria-label='2 of 5']").await;
+    for field in [".comment", ".chip"] {
+        let el = find(&root, field).await;
+        let ratio = contrast(&computed(&el, "border-top-color"), &background);
+        assert!(ratio >= 3.0, "{field}'s edge is {ratio:.2}:1");
+    }
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
 #[wasm_bindgen_test]
 async fn opening_moves_focus_into_the_panel_and_each_screen_takes_it() {
     let root = boot("manual", 5).await;
