@@ -235,17 +235,9 @@ impl Widget {
             &[("aria-label", &site.word("close")), ("type", "button")],
         );
         let screen = dom::add(&panel, "div", "screen");
-        for event in LISTENED {
-            dom::call(&root, "addEventListener", &[event.into(), handler().into()]);
-        }
         let viewport = prop(&window, "visualViewport");
-        for event in VIEWPORT {
-            dom::call(
-                &viewport,
-                "addEventListener",
-                &[event.into(), handler().into()],
-            );
-        }
+        listen(&root, &LISTENED, "addEventListener");
+        listen(&viewport, &VIEWPORT, "addEventListener");
         Some(Widget {
             generation,
             outbox: Outbox(embed.outbox.clone()),
@@ -294,20 +286,8 @@ impl Widget {
 
     /// Removes the element and the listeners. What it was sending stays in the outbox.
     fn remove(self) {
-        for event in LISTENED {
-            dom::call(
-                &self.root,
-                "removeEventListener",
-                &[event.into(), handler().into()],
-            );
-        }
-        for event in VIEWPORT {
-            dom::call(
-                &self.viewport,
-                "removeEventListener",
-                &[event.into(), handler().into()],
-            );
-        }
+        listen(&self.root, &LISTENED, "removeEventListener");
+        listen(&self.viewport, &VIEWPORT, "removeEventListener");
         dom::call(&prop(&self.root, "host"), "remove", &[]);
     }
 
@@ -358,7 +338,8 @@ impl Widget {
         }
     }
 
-    /// A click, key or change inside the shadow root.
+    /// A click, key or change inside the shadow root, or the visual viewport resized or
+    /// scrolled.
     fn event(&mut self, event: &JsValue) {
         if prop(event, "target") == self.viewport {
             self.fit_viewport();
@@ -672,6 +653,14 @@ impl Widget {
         let mut url = self.embed.endpoint.clone();
         url.push_str(path);
         url
+    }
+}
+
+/// Adds (`method`: `addEventListener`) or removes the handler for `events` on `target`
+/// (nothing when `target` is missing, as `visualViewport` is in older browsers).
+fn listen(target: &JsValue, events: &[&str], method: &str) {
+    for event in events {
+        dom::call(target, method, &[(*event).into(), handler().into()]);
     }
 }
 
