@@ -341,7 +341,8 @@ impl Widget {
     /// A click, key or change inside the shadow root, or the visual viewport resized or
     /// scrolled.
     fn event(&mut self, event: &JsValue) {
-        if prop(event, "target") == self.viewport {
+        let target = prop(event, "target");
+        if target == self.viewport {
             self.fit_viewport();
             // The field being typed in, back into sight inside the panel.
             let focused = prop(&self.root, "activeElement");
@@ -349,7 +350,6 @@ impl Widget {
             dom::call(&focused, "scrollIntoView", &[nearest]);
             return;
         }
-        let target = prop(event, "target");
         let Some(target) = target.dyn_ref::<Element>() else {
             return;
         };
