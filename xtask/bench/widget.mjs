@@ -1,11 +1,10 @@
 // `cargo xtask bench widget`'s browser side: loads the bench page in headless Chromium
 // (through playwright-core, driving the system's /usr/bin/chromium over the DevTools
-// protocol) `runs` times per profile, and prints one flat JSON object per load on stdout.
+// protocol) `runs` times per profile, and prints one line per load on stdout: tab-separated
+// `key=value` fields, a list's key once per item, an unknown figure empty.
 // xtask/src/bench_widget.rs starts the servers, runs this and makes the table.
 //
-// Usage: node widget.mjs '{"playwright": ".../index.mjs", "chromium": "/usr/bin/chromium",
-//   "page": "http://127.0.0.1:P/", "server": "http://127.0.0.1:S", "runs": 20,
-//   "trace": null | "DIR"}'
+// Usage: node widget.mjs PLAYWRIGHT_INDEX_MJS CHROMIUM PAGE_URL SERVER_URL RUNS [TRACE_DIR]
 // With a trace folder, each load also records a DevTools trace there, PROFILE-RUN.json
 // (open it in DevTools' Performance panel); tracing slows the page down.
 //
@@ -33,7 +32,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const opts = JSON.parse(process.argv[2]);
+const [playwright, chromiumPath, pageUrl, server, runs, trace] = process.argv.slice(2);
+const opts = { playwright, chromium: chromiumPath, page: pageUrl, server, runs: +runs, trace };
 const { chromium } = await import(pathToFileURL(opts.playwright).href);
 
 const ARGS = [
@@ -263,10 +263,9 @@ async function load(profile, traceFile) {
       intent_task_at_ms: intent.at == null ? null : intent.at - m.intentAt,
       intent_task_what: intent.at == null ? '' : what(intent, m),
       cls: m.cls,
-      shifts: m.shifts
-        .map((x) => `${x.value.toFixed(4)} at ${x.at - m.intentAt >= 0 ? '+' : ''}${Math.round(x.at - m.intentAt)} ms from intent: ${x.what}`)
-        .join('\n'),
-      problems: problems.join('\n'),
+      shift: m.shifts
+        .map((x) => `${x.value.toFixed(4)} at ${x.at - m.intentAt >= 0 ? '+' : ''}${Math.round(x.at - m.intentAt)} ms from intent: ${x.what}`),
+      problem: problems,
     };
   } finally {
     await context.close().catch(() => {});
@@ -302,6 +301,13 @@ function what(task, m) {
   return parts.join(', ') || 'no script or rendering named';
 }
 
+// `key=value` tab-separated, an array's key once per item; tabs and line breaks in a
+// value become spaces.
+const fields = (line) => Object.entries(line)
+  .flatMap(([key, value]) => (Array.isArray(value) ? value : [value])
+    .map((v) => `${key}=${v == null ? '' : String(v).replace(/[\t\r\n]/g, ' ')}`))
+  .join('\t');
+
 if (opts.trace) mkdirSync(opts.trace, { recursive: true });
 for (const [name, profile] of Object.entries(PROFILES)) {
   for (let run = 1; run <= opts.runs; run++) {
@@ -316,6 +322,6 @@ for (const [name, profile] of Object.entries(PROFILES)) {
       }
       line = { profile: name, run, error: String(e.message).split('\n')[0] };
     }
-    process.stdout.write(JSON.stringify(line) + '\n');
+    process.stdout.write(fields(line) + '\n');
   }
 }

@@ -1,10 +1,10 @@
-//! `cargo xtask bench widget [--runs N]`: what the widget costs a page and how fast it
+//! `cargo xtask bench widget [--runs N] [--trace DIR]`: what the widget costs a page and how fast it
 //! answers, in headless Chromium, plain, at 4× CPU throttling and on slow 3G.
 //!
 //! The release server serves the built widget from a temporary SQLite file with one
 //! site; a page on another origin (a small server here, as a customer's shop would be)
 //! embeds it with the default button trigger. `xtask/bench/widget.mjs` drives Chromium
-//! through playwright-core and prints one JSON object per load; this file makes the table.
+//! through playwright-core and prints one line of `key=value` fields per load; this file makes the table.
 //!
 //! Every figure is on the page's own clock: "button drawn" from the loader's first
 //! statement to the end of the first frame rendered with the button ("script ran" is the
@@ -114,17 +114,11 @@ pub fn run(args: &[String]) -> Result {
             dir.display()
         ));
     }
-    let options = format!(
-        "{{\"playwright\":{},\"chromium\":{},\"page\":{},\"server\":{},\"runs\":{runs},\"trace\":{}}}",
-        json_string(&playwright.to_string_lossy()),
-        json_string(CHROMIUM),
-        json_string(&page),
-        json_string(&server_url),
-        trace.as_ref().map_or("null".into(), |dir| json_string(&dir.to_string_lossy())),
-    );
     let mut node = Command::new("node");
     node.arg(root().join("xtask/bench/widget.mjs"))
-        .arg(&options)
+        .arg(&playwright)
+        .args([CHROMIUM, &page, &server_url, &runs.to_string()])
+        .args(&trace)
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -255,21 +249,6 @@ fn healthz(addr: SocketAddr) -> bool {
         && response.starts_with("HTTP/1.1 200")
 }
 
-/// A string as a JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// One page load's measurements, from one line of widget.mjs's output.
 #[derive(Default)]
 struct Load {
@@ -309,49 +288,45 @@ struct Load {
     intent_task_what: String,
     cls: f64,
     /// Each layout shift not caused by input: value, when, what moved.
-    shifts: String,
+    shifts: Vec<String>,
     /// Console errors and warnings, failed requests, uncaught exceptions.
-    problems: String,
+    problems: Vec<String>,
 }
 
 impl Load {
+    /// One line of widget.mjs's output: tab-separated `key=value` fields (see there).
     fn parse(line: &str) -> Result<Load> {
-        let bad = || format!("unexpected line from widget.mjs: {line}");
         let mut load = Load::default();
-        for (key, value) in flat_json(line).ok_or_else(bad)? {
-            let number = || match &value {
-                Json::Number(n) => Ok(*n),
-                Json::String(_) => Err(bad()),
-            };
-            let text = || -> Result<String> {
-                Ok(match &value {
-                    Json::String(s) => s.clone(),
-                    Json::Number(n) => n.to_string(),
-                })
-            };
-            match key.as_str() {
-                "profile" => load.profile = text()?,
-                "run" => load.run = number()? as usize,
-                "error" => load.error = Some(text()?),
-                "bytes" => load.bytes = number()?,
-                "files" => load.files = text()?,
-                "in_flight" => load.in_flight = number()?,
-                "wait_ms" => load.wait_ms = number()?,
-                "button_ms" => load.button_ms = number()?,
-                "interactive_ms" => load.interactive_ms = number()?,
-                "click_ms" => load.click_ms = number()?,
-                "ran_ms" => load.ran_ms = number()?,
-                "load_task_ms" => load.load_task_ms = number()?,
-                "load_task_at_ms" => load.load_task_at_ms = number()?,
-                "load_task_what" => load.load_task_what = text()?,
-                "intent_task_ms" => load.intent_task_ms = number()?,
-                "intent_task_at_ms" => load.intent_task_at_ms = number()?,
-                "intent_task_what" => load.intent_task_what = text()?,
-                "cls" => load.cls = number()?,
-                "shifts" => load.shifts = text()?,
-                "problems" => load.problems = text()?,
+        for field in line.split('\t') {
+            let (key, value) = field.split_once('=').unwrap_or((field, ""));
+            // An empty figure (one the page could not give) reads as NaN: it shows as "?".
+            let number = value.parse().unwrap_or(f64::NAN);
+            match key {
+                "profile" => load.profile = value.to_owned(),
+                "run" => load.run = number as usize,
+                "error" => load.error = Some(value.to_owned()),
+                "bytes" => load.bytes = number,
+                "files" => load.files = value.to_owned(),
+                "in_flight" => load.in_flight = number,
+                "wait_ms" => load.wait_ms = number,
+                "button_ms" => load.button_ms = number,
+                "interactive_ms" => load.interactive_ms = number,
+                "click_ms" => load.click_ms = number,
+                "ran_ms" => load.ran_ms = number,
+                "load_task_ms" => load.load_task_ms = number,
+                "load_task_at_ms" => load.load_task_at_ms = number,
+                "load_task_what" => load.load_task_what = value.to_owned(),
+                "intent_task_ms" => load.intent_task_ms = number,
+                "intent_task_at_ms" => load.intent_task_at_ms = number,
+                "intent_task_what" => load.intent_task_what = value.to_owned(),
+                "cls" => load.cls = number,
+                "shift" => load.shifts.push(value.to_owned()),
+                "problem" => load.problems.push(value.to_owned()),
                 _ => {}
             }
+        }
+        if load.profile.is_empty() {
+            return Err(format!("unexpected line from widget.mjs: {line}"));
         }
         Ok(load)
     }
@@ -379,71 +354,6 @@ impl Load {
                 )
             }
         }
-    }
-}
-
-enum Json {
-    String(String),
-    Number(f64),
-}
-
-/// Parses `{"key": "string" | number, …}` (all widget.mjs prints); `None` otherwise.
-fn flat_json(line: &str) -> Option<Vec<(String, Json)>> {
-    let mut chars = line.trim().chars().peekable();
-    let mut fields = Vec::new();
-    let skip_space = |chars: &mut std::iter::Peekable<std::str::Chars>| {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-    };
-    let string = |chars: &mut std::iter::Peekable<std::str::Chars>| -> Option<String> {
-        let mut s = String::new();
-        if chars.next()? != '"' {
-            return None;
-        }
-        loop {
-            match chars.next()? {
-                '"' => return Some(s),
-                '\\' => match chars.next()? {
-                    'n' => s.push('\n'),
-                    't' => s.push('\t'),
-                    'r' => s.push('\r'),
-                    'b' | 'f' => {}
-                    'u' => {
-                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                        // Surrogate halves (emoji in a console message) become U+FFFD.
-                        let c = u32::from_str_radix(&hex, 16).ok()?;
-                        s.push(char::from_u32(c).unwrap_or('\u{fffd}'));
-                    }
-                    c => s.push(c),
-                },
-                c => s.push(c),
-            }
-        }
-    };
-    if chars.next()? != '{' {
-        return None;
-    }
-    loop {
-        skip_space(&mut chars);
-        if chars.next_if_eq(&'}').is_some() {
-            return Some(fields);
-        }
-        let key = string(&mut chars)?;
-        skip_space(&mut chars);
-        chars.next_if_eq(&':')?;
-        skip_space(&mut chars);
-        let value = if chars.peek() == Some(&'"') {
-            Json::String(string(&mut chars)?)
-        } else {
-            let mut n = String::new();
-            while let Some(c) = chars.next_if(|c| !matches!(c, ',' | '}')) {
-                n.push(c);
-            }
-            // null (a metric the page could not give) reads as NaN: it shows as "?".
-            Json::Number(n.trim().parse().unwrap_or(f64::NAN))
-        };
-        fields.push((key, value));
-        skip_space(&mut chars);
-        chars.next_if_eq(&',');
     }
 }
 
@@ -605,7 +515,7 @@ fn report(loads: &[Load], runs: usize) -> String {
         .iter()
         .flat_map(|l| {
             let load = format!("{} {}/{runs}", l.profile, l.run);
-            l.shifts.lines().map(move |s| format!("  {load}: {s}"))
+            l.shifts.iter().map(move |s| format!("  {load}: {s}"))
         })
         .collect();
     if !shifts.is_empty() {
@@ -621,7 +531,7 @@ fn report(loads: &[Load], runs: usize) -> String {
     // Console errors and warnings, counted over all loads.
     let mut problems: Vec<(String, usize)> = Vec::new();
     for load in loads {
-        let messages = load.problems.lines().map(str::to_owned);
+        let messages = load.problems.iter().cloned();
         for message in messages.chain(load.error.iter().map(|e| format!("load failed: {e}"))) {
             match problems.iter_mut().find(|(m, _)| *m == message) {
                 Some((_, n)) => *n += 1,
