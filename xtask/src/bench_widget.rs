@@ -1,10 +1,11 @@
-//! `cargo xtask bench widget [--runs N] [--trace DIR]`: what the widget costs a page and how fast it
-//! answers, in headless Chromium, plain, at 4× CPU throttling and on slow 3G.
+//! `cargo xtask bench widget [--runs N] [--trace DIR]`: what the widget costs a page and
+//! how fast it answers, in headless Chromium, plain, at 4× CPU throttling and on slow 3G.
 //!
 //! The release server serves the built widget from a temporary SQLite file with one
 //! site; a page on another origin (a small server here, as a customer's shop would be)
 //! embeds it with the default button trigger. `xtask/bench/widget.mjs` drives Chromium
-//! through playwright-core and prints one line of `key=value` fields per load; this file makes the table.
+//! through playwright-core and prints one line of `key=value` fields per load; this file
+//! makes the table.
 //!
 //! Every figure is on the page's own clock: "button drawn" from the loader's first
 //! statement to the end of the first frame rendered with the button ("script ran" is the
