@@ -1,12 +1,16 @@
 //! Storage: the records the product keeps, and the interface the product's modules use
 //! to read and write them ([`Tx`]), so that they never see an engine's connection.
 //!
-//! One engine today: SQLite ([`sqlite`]), in WAL mode with `synchronous=FULL`. Reads
-//! run on their own connections beside the writer; every write goes through one writer
-//! thread that commits whatever arrived together in one transaction (group commit), and
-//! answers each caller only after that commit is on disk.
+//! Two engines:
+//! - SQLite ([`sqlite`]), the default: one file in WAL mode with `synchronous=FULL`.
+//!   Reads run on their own connections beside the writer; every write goes through one
+//!   writer thread that commits whatever arrived together in one transaction (group
+//!   commit), and answers each caller only after that commit is on disk.
+//! - PostgreSQL ([`postgres`]), for several servers sharing one database: each read and
+//!   write is a transaction of its own on a pooled connection.
 
 mod memory;
+mod postgres;
 mod sqlite;
 
 use memory::Recent;
@@ -25,6 +29,9 @@ pub enum StoreError {
     /// SQLite refused or failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused or failed (or could not be reached).
+    #[error(transparent)]
+    Postgres(#[from] ::postgres::Error),
     /// The transaction this write was part of could not be committed.
     #[error("commit failed: {0}")]
     Commit(String),
@@ -34,7 +41,7 @@ pub enum StoreError {
         /// The migration's file name.
         name: &'static str,
         /// Why.
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The database URL names no engine this build has.
     #[error("{0}")]
@@ -47,33 +54,64 @@ pub enum StoreError {
 /// The database: cheap to clone, all clones share the engine.
 #[derive(Clone)]
 pub struct Store {
-    engine: Arc<sqlite::Sqlite>,
+    engine: Engine,
     sites: Arc<Recent<Site>>,
     origins: Arc<Recent<()>>,
 }
 
 impl Store {
-    /// Opens the database `url` (a file path or `sqlite://PATH`), creating it if needed,
-    /// and brings its schema up to date.
+    /// Opens the database `url` (a file path or `sqlite://PATH`, created if needed, or
+    /// `postgres://USER@HOST/DB`) and brings its schema up to date.
     pub fn open(url: &str) -> Result<Store, StoreError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             return Store::open_sqlite(std::path::Path::new(path));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(StoreError::Unsupported(
-                "PostgreSQL is not supported yet: use an SQLite file".into(),
-            ));
+            return Ok(Store::with(Engine::Postgres(Arc::new(
+                postgres::Postgres::open(url)?,
+            ))));
         }
         Store::open_sqlite(std::path::Path::new(url))
     }
 
     /// Opens (creating if needed) the SQLite file at `path`.
     pub fn open_sqlite(path: &std::path::Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            engine: Arc::new(sqlite::Sqlite::open(path)?),
+        Ok(Store::with(Engine::Sqlite(Arc::new(sqlite::Sqlite::open(
+            path,
+        )?))))
+    }
+
+    fn with(engine: Engine) -> Store {
+        Store {
+            engine,
             sites: Arc::default(),
             origins: Arc::default(),
-        })
+        }
+    }
+
+    /// Whether other processes may share this database (PostgreSQL): then work they
+    /// could also do is claimed, and changes are announced across processes.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// Calls `outbox` when another process (or this one) committed new alert messages,
+    /// and `cases` when it changed a case; nothing for SQLite, which one process owns.
+    pub fn listen(
+        &self,
+        outbox: impl Fn() + Send + 'static,
+        cases: impl Fn() + Send + 'static,
+    ) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(()),
+            Engine::Postgres(engine) => engine.listen(move |channel| {
+                if channel == postgres::CHANNEL_OUTBOX {
+                    outbox()
+                } else {
+                    cases()
+                }
+            }),
+        }
     }
 
     /// The active site with this key, as [`Tx::site_by_key`] answers, remembered for
@@ -107,7 +145,11 @@ impl Store {
     /// Copies the whole write-ahead log into the database and empties it (after an
     /// erasure); `false` when open reads kept it from finishing.
     pub fn checkpoint_fully(&self) -> Result<bool, StoreError> {
-        self.engine.checkpoint_fully()
+        match &self.engine {
+            Engine::Sqlite(engine) => engine.checkpoint_fully(),
+            // PostgreSQL recycles its WAL by itself; erased rows are overwritten in place.
+            Engine::Postgres(_) => Ok(true),
+        }
     }
 
     /// Forgets remembered sites and origins: call after changing a site.
@@ -125,9 +167,12 @@ impl Store {
         F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || engine.read(work))
-            .await
-            .map_err(|err| E::from(StoreError::Task(err.to_string())))?
+        tokio::task::spawn_blocking(move || match engine {
+            Engine::Sqlite(engine) => engine.read(work),
+            Engine::Postgres(engine) => engine.read(work),
+        })
+        .await
+        .map_err(|err| E::from(StoreError::Task(err.to_string())))?
     }
 
     /// Runs `work` in the writer's next transaction. Its changes are committed together
@@ -139,8 +184,17 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
+        let engine = match &self.engine {
+            Engine::Sqlite(engine) => engine,
+            Engine::Postgres(engine) => {
+                let engine = engine.clone();
+                return tokio::task::spawn_blocking(move || engine.write(work))
+                    .await
+                    .map_err(|err| E::from(StoreError::Task(err.to_string())))?;
+            }
+        };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.engine.submit(work, move |result| {
+        engine.submit(work, move |result| {
             let _ = reply.send(result);
         });
         answer
@@ -153,7 +207,10 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        self.engine.read(work)
+        match &self.engine {
+            Engine::Sqlite(engine) => engine.read(work),
+            Engine::Postgres(engine) => engine.read(work),
+        }
     }
 
     /// [`Store::write`] from the current thread, waiting for the commit (command-line
@@ -164,14 +221,24 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
+        let engine = match &self.engine {
+            Engine::Sqlite(engine) => engine,
+            Engine::Postgres(engine) => return engine.write(work),
+        };
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        self.engine.submit(work, move |result| {
+        engine.submit(work, move |result| {
             let _ = reply.send(result);
         });
         answer
             .recv()
             .map_err(|_| E::from(StoreError::Task("the database writer stopped".into())))?
     }
+}
+
+#[derive(Clone)]
+enum Engine {
+    Sqlite(Arc<sqlite::Sqlite>),
+    Postgres(Arc<postgres::Postgres>),
 }
 
 /// Everything the product reads and writes, inside one transaction. Implemented by each

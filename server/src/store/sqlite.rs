@@ -235,7 +235,10 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         }
         if version as usize > counted {
             tx.execute_batch(sql)
-                .map_err(|source| StoreError::Migration { name, source })?;
+                .map_err(|source| StoreError::Migration {
+                    name,
+                    source: Box::new(source),
+                })?;
             if name.starts_with("0009_") {
                 hash_rerate_tokens(&tx, now)?;
             }

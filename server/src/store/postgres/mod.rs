@@ -1,0 +1,340 @@
+//! The PostgreSQL engine, for several `nearmiss serve` processes sharing one database.
+//!
+//! Every read and every write is its own transaction on a pooled connection: PostgreSQL
+//! commits concurrent transactions with shared WAL flushes, so there is no writer thread
+//! here. A write transaction locks the rows it reads to change them (`FOR UPDATE`), and
+//! claims of shared work (alert messages, passed deadlines) skip rows another process
+//! holds (`SKIP LOCKED`), so N processes do each piece of work once.
+//!
+//! Changes that another process should hear about (a new alert message, a changed case)
+//! are announced by triggers with `NOTIFY`; each process listens on its own connection.
+
+mod tx;
+
+use super::*;
+use ::postgres::{Client, Config, NoTls, Statement};
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+
+/// The schema, applied in order and recorded in `schema_migrations`, numbered as the
+/// SQLite engine's. Never edit one that was released: add the next.
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_ratings_and_cases.sql",
+        include_str!("../../../migrations/postgres/0001_ratings_and_cases.sql"),
+    ),
+    (
+        "0002_steps_tokens_alerts.sql",
+        include_str!("../../../migrations/postgres/0002_steps_tokens_alerts.sql"),
+    ),
+    (
+        "0003_signed_interactions_and_keys.sql",
+        include_str!("../../../migrations/postgres/0003_signed_interactions_and_keys.sql"),
+    ),
+    (
+        "0004_overdue_from.sql",
+        include_str!("../../../migrations/postgres/0004_overdue_from.sql"),
+    ),
+    (
+        "0005_people_and_sessions.sql",
+        include_str!("../../../migrations/postgres/0005_people_and_sessions.sql"),
+    ),
+    (
+        "0006_erasures.sql",
+        include_str!("../../../migrations/postgres/0006_erasures.sql"),
+    ),
+    (
+        "0007_token_scopes.sql",
+        include_str!("../../../migrations/postgres/0007_token_scopes.sql"),
+    ),
+    (
+        "0008_secret_rotation.sql",
+        include_str!("../../../migrations/postgres/0008_secret_rotation.sql"),
+    ),
+    (
+        "0009_rerate_links.sql",
+        include_str!("../../../migrations/postgres/0009_rerate_links.sql"),
+    ),
+    (
+        "0010_refused_origins.sql",
+        include_str!("../../../migrations/postgres/0010_refused_origins.sql"),
+    ),
+    (
+        "0011_outbox_lanes.sql",
+        include_str!("../../../migrations/postgres/0011_outbox_lanes.sql"),
+    ),
+    (
+        "0012_announcements.sql",
+        include_str!("../../../migrations/postgres/0012_announcements.sql"),
+    ),
+];
+
+/// The advisory lock held while migrating: of several servers starting together, one
+/// migrates and the others wait, then find it done. ("nearmiss" in ASCII.)
+const MIGRATION_LOCK: i64 = 0x6e65_6172_6d69_7373;
+
+/// Connections one process opens at most; a transaction waits for a free one.
+const MAX_CONNECTIONS: usize = 32;
+
+/// The channels the triggers of `0012_announcements.sql` notify.
+pub(super) const CHANNEL_OUTBOX: &str = "nearmiss_outbox";
+pub(super) const CHANNEL_CASES: &str = "nearmiss_cases";
+
+/// A connection with its prepared statements: preparing costs a round trip, so each
+/// statement is prepared once per connection.
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: Vec<Connection>,
+    /// Open connections, idle or lent.
+    open: usize,
+}
+
+pub(super) struct Postgres {
+    config: Config,
+    pool: Mutex<Pool>,
+    returned: Condvar,
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and brings the
+    /// schema up to date.
+    pub(super) fn open(url: &str) -> Result<Postgres, StoreError> {
+        let config: Config = url.parse().map_err(|err| {
+            StoreError::Unsupported(format!("{url:?} is not a PostgreSQL URL: {err}"))
+        })?;
+        let engine = Postgres {
+            config,
+            pool: Mutex::new(Pool::default()),
+            returned: Condvar::new(),
+        };
+        let mut conn = engine.connect()?;
+        migrate(&mut conn.client)?;
+        engine.give_back(conn);
+        Ok(engine)
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        Ok(Connection {
+            client: self.config.connect(NoTls)?,
+            statements: HashMap::new(),
+        })
+    }
+
+    /// An idle connection, a new one while fewer than `MAX_CONNECTIONS` are open, or
+    /// the next one given back.
+    fn take(&self) -> Result<Connection, StoreError> {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                if !conn.client.is_closed() {
+                    return Ok(conn);
+                }
+                pool.open -= 1;
+                continue;
+            }
+            if pool.open < MAX_CONNECTIONS {
+                pool.open += 1;
+                drop(pool);
+                let conn = self.connect();
+                if conn.is_err() {
+                    self.pool.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                    self.returned.notify_one();
+                }
+                return conn;
+            }
+            pool = self.returned.wait(pool).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if conn.client.is_closed() {
+            pool.open -= 1;
+        } else {
+            pool.idle.push(conn);
+        }
+        drop(pool);
+        self.returned.notify_one();
+    }
+
+    /// Runs `work` in a read-only transaction.
+    pub(super) fn read<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction(false, work)
+    }
+
+    /// Runs `work` in a transaction of its own, committed when it returns `Ok` and
+    /// rolled back otherwise. Answers after the commit is on disk.
+    pub(super) fn write<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction(true, work)
+    }
+
+    fn transaction<T, E: From<StoreError>>(
+        &self,
+        writing: bool,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.take().map_err(E::from)?;
+        let result = run_in(&mut conn, writing, work);
+        self.give_back(conn);
+        result
+    }
+
+    /// Calls `heard` with each channel another transaction announced a change on, from
+    /// a thread of its own that listens on its own connection (and reconnects).
+    pub(super) fn listen(&self, heard: impl Fn(&str) + Send + 'static) -> Result<(), StoreError> {
+        let config = self.config.clone();
+        std::thread::Builder::new()
+            .name("nearmiss-db-listen".into())
+            .spawn(move || loop {
+                if let Err(err) = listen_once(&config, &heard) {
+                    tracing::warn!(error = %err, "listening for changes failed; reconnecting");
+                }
+                // Whatever was announced meanwhile is missed: say both changed.
+                heard(CHANNEL_OUTBOX);
+                heard(CHANNEL_CASES);
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            })
+            .map_err(|err| StoreError::Task(format!("starting the listener: {err}")))?;
+        Ok(())
+    }
+}
+
+fn listen_once(config: &Config, heard: &impl Fn(&str)) -> Result<(), StoreError> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!("LISTEN {CHANNEL_OUTBOX}; LISTEN {CHANNEL_CASES}"))?;
+    let mut notifications = client.notifications();
+    let mut heard_any = notifications.blocking_iter();
+    while let Some(note) = fallible_next(&mut heard_any)? {
+        heard(note.channel());
+    }
+    Ok(())
+}
+
+fn fallible_next<I>(iter: &mut I) -> Result<Option<I::Item>, StoreError>
+where
+    I: ::postgres::fallible_iterator::FallibleIterator<Error = ::postgres::Error>,
+{
+    Ok(iter.next()?)
+}
+
+fn run_in<T, E: From<StoreError>>(
+    conn: &mut Connection,
+    writing: bool,
+    work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+) -> Result<T, E> {
+    let tx = conn
+        .client
+        .build_transaction()
+        .read_only(!writing)
+        .start()
+        .map_err(|err| E::from(err.into()))?;
+    let mut tx = PostgresTx {
+        tx,
+        statements: &mut conn.statements,
+        writing,
+    };
+    let result = work(&mut tx);
+    match result {
+        Ok(value) => {
+            tx.tx
+                .commit()
+                .map_err(|err| E::from(StoreError::Commit(err.to_string())))?;
+            Ok(value)
+        }
+        // Dropping the transaction rolls it back.
+        Err(err) => Err(err),
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    BIGINT PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at BIGINT NOT NULL
+         )",
+    )?;
+    let mut tx = client.transaction()?;
+    // Held until this transaction ends: a second server starting now waits here, then
+    // finds every migration applied.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    let now = crate::time::Clock::system().now();
+    for (version, (name, sql)) in MIGRATIONS.iter().enumerate() {
+        let version = version as i64 + 1;
+        let applied = tx
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[&version],
+            )?
+            .is_some();
+        if applied {
+            continue;
+        }
+        tx.batch_execute(sql)
+            .map_err(|source| StoreError::Migration {
+                name,
+                source: Box::new(source),
+            })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[&version, name, &now],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// One transaction on a PostgreSQL connection.
+pub(super) struct PostgresTx<'c> {
+    tx: ::postgres::Transaction<'c>,
+    statements: &'c mut HashMap<String, Statement>,
+    /// A write: rows read to be changed are locked until the commit.
+    writing: bool,
+}
+
+type Params<'p> = [&'p (dyn ::postgres::types::ToSql + Sync)];
+
+impl PostgresTx<'_> {
+    /// `sql` prepared on this connection, once.
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.tx.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Every row `sql` returns.
+    fn rows(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<::postgres::Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query(&statement, params)?)
+    }
+
+    /// The row `sql` returns, if any (an error if more than one).
+    fn row(
+        &mut self,
+        sql: &str,
+        params: &Params<'_>,
+    ) -> Result<Option<::postgres::Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query_opt(&statement, params)?)
+    }
+
+    /// Runs `sql`; how many rows it changed.
+    fn exec(&mut self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.execute(&statement, params)?)
+    }
+}
