@@ -63,6 +63,12 @@ pub async fn serve(
         state.clock.clone(),
         state.retain_contacts,
     ));
+    // Servers sharing one database hear of each other's alert messages and case changes.
+    let (alerts, live) = (state.alerts.clone(), state.live.clone());
+    let _listening = state
+        .store
+        .listen(move || alerts.wake(), move || live.changed())
+        .map_err(std::io::Error::other)?;
     let live = state.live.clone();
     let door = state.door;
     let shutdown = async move {

@@ -95,23 +95,25 @@ impl Store {
         matches!(self.engine, Engine::Postgres(_))
     }
 
-    /// Calls `outbox` when another process (or this one) committed new alert messages,
-    /// and `cases` when it changed a case; nothing for SQLite, which one process owns.
+    /// Calls `outbox` when a process sharing the database (this one too) committed new
+    /// alert messages, and `cases` when one changed a case, until the answer is dropped.
+    /// Nothing for SQLite, which one process owns.
     pub fn listen(
         &self,
         outbox: impl Fn() + Send + 'static,
         cases: impl Fn() + Send + 'static,
-    ) -> Result<(), StoreError> {
-        match &self.engine {
-            Engine::Sqlite(_) => Ok(()),
-            Engine::Postgres(engine) => engine.listen(move |channel| {
+    ) -> Result<Listening, StoreError> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Engine::Postgres(engine) = &self.engine {
+            engine.listen(stop.clone(), move |channel| {
                 if channel == postgres::CHANNEL_OUTBOX {
                     outbox()
                 } else {
                     cases()
                 }
-            }),
+            })?;
         }
+        Ok(Listening(stop))
     }
 
     /// The active site with this key, as [`Tx::site_by_key`] answers, remembered for
@@ -232,6 +234,16 @@ impl Store {
         answer
             .recv()
             .map_err(|_| E::from(StoreError::Task("the database writer stopped".into())))?
+    }
+}
+
+/// Listening for changes announced by other processes ([`Store::listen`]); stops when
+/// dropped.
+pub struct Listening(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -1,14 +1,17 @@
 //! A real `nearmiss` server for tests: its own runtime thread, an ephemeral port on
-//! loopback, a temporary SQLite file, and a plain HTTP client.
+//! loopback, a temporary database (an SQLite file, or a PostgreSQL database: see
+//! [`database`]), and a plain HTTP client.
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod database;
 pub mod desk;
 pub mod host;
 pub mod receiver;
 pub mod smtp;
 pub mod webdriver;
 
+use database::Database;
 use nearmiss_server::sites::{self, SiteSettings};
 use nearmiss_server::states::EndpointKind;
 use nearmiss_server::{alerts, tokens, Alerts, AppState, Assets, Clock, ServeConfig, Store};
@@ -215,7 +218,7 @@ impl Builder {
             Some(assets) => assets.clone(),
             None => stand_in_assets(&dir),
         };
-        let mut server = Server::launch(dir.join("nearmiss.db"), &assets, &self);
+        let mut server = Server::launch(Database::in_dir(&dir), &assets, &self);
         server._temp = temp;
         server.site = match (&self.site, &self.widget) {
             (Some(site), _) => site.clone(),
@@ -249,14 +252,16 @@ fn stand_in_assets(dir: &Path) -> PathBuf {
     assets
 }
 
-/// A real `nearmiss` server: its own runtime thread, an ephemeral port on loopback, an
-/// SQLite file, and a plain HTTP client. Stops when dropped.
+/// A real `nearmiss` server: its own runtime thread, an ephemeral port on loopback, a
+/// database, and a plain HTTP client. Stops when dropped.
 pub struct Server {
     pub base: String,
     /// The key of the test site ("Test Shop", origin https://shop.example, unless the
     /// builder named another).
     pub site: String,
+    /// The SQLite file, for tests of SQLite alone (`database` otherwise).
     pub db: PathBuf,
+    pub database: Database,
     pub store: Store,
     pub alerts: Arc<Alerts>,
     pub clock: Option<Arc<AtomicI64>>,
@@ -301,8 +306,8 @@ impl Server {
             .expect("a port")
     }
 
-    fn launch(db: PathBuf, assets: &Path, builder: &Builder) -> Server {
-        let store = Store::open_sqlite(&db).expect("opening the test database");
+    fn launch(database: Database, assets: &Path, builder: &Builder) -> Server {
+        let store = Store::open(&database.url()).expect("opening the test database");
         let assets = Assets::from_dir(assets).expect("reading the assets");
         let listener = std::net::TcpListener::bind(("127.0.0.1", builder.port)).expect("a port");
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -352,7 +357,8 @@ impl Server {
         Server {
             base,
             site: String::new(),
-            db,
+            db: PathBuf::from(database.url()),
+            database,
             store,
             alerts,
             clock: builder.clock.clone(),
@@ -447,14 +453,14 @@ impl Server {
         )
     }
 
-    /// The text the SQL query returns, read from the database file.
+    /// The text the SQL query returns, read from the database.
     pub fn query_string(&self, sql: &str) -> String {
-        query(&self.db, sql)
+        self.database.query(sql)
     }
 
-    /// The integer the SQL query returns, read from the database file.
+    /// The integer the SQL query returns, read from the database.
     pub fn count(&self, sql: &str) -> i64 {
-        query(&self.db, sql)
+        self.database.query(sql)
     }
 
     pub fn request(

@@ -14,6 +14,8 @@ mod tx;
 use super::*;
 use ::postgres::{Client, Config, NoTls, Statement};
 use std::collections::HashMap;
+use ::postgres::fallible_iterator::FallibleIterator;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// The schema, applied in order and recorded in `schema_migrations`, numbered as the
@@ -190,42 +192,51 @@ impl Postgres {
         result
     }
 
-    /// Calls `heard` with each channel another transaction announced a change on, from
-    /// a thread of its own that listens on its own connection (and reconnects).
-    pub(super) fn listen(&self, heard: impl Fn(&str) + Send + 'static) -> Result<(), StoreError> {
+    /// Calls `heard` with each channel a committed transaction announced a change on
+    /// (from any process), from a thread of its own that listens on its own connection
+    /// and reconnects, until `stop` is set.
+    pub(super) fn listen(
+        &self,
+        stop: Arc<AtomicBool>,
+        heard: impl Fn(&str) + Send + 'static,
+    ) -> Result<(), StoreError> {
         let config = self.config.clone();
         std::thread::Builder::new()
             .name("nearmiss-db-listen".into())
-            .spawn(move || loop {
-                if let Err(err) = listen_once(&config, &heard) {
-                    tracing::warn!(error = %err, "listening for changes failed; reconnecting");
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Err(err) = listen_until(&config, &stop, &heard) {
+                        tracing::warn!(error = %err, "listening for changes failed; reconnecting");
+                        std::thread::sleep(LISTEN_CHECK);
+                    }
+                    // Whatever was announced while not listening was missed.
+                    heard(CHANNEL_OUTBOX);
+                    heard(CHANNEL_CASES);
                 }
-                // Whatever was announced meanwhile is missed: say both changed.
-                heard(CHANNEL_OUTBOX);
-                heard(CHANNEL_CASES);
-                std::thread::sleep(std::time::Duration::from_secs(1));
             })
             .map_err(|err| StoreError::Task(format!("starting the listener: {err}")))?;
         Ok(())
     }
 }
 
-fn listen_once(config: &Config, heard: &impl Fn(&str)) -> Result<(), StoreError> {
+/// How often the listener looks whether it should stop.
+const LISTEN_CHECK: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn listen_until(
+    config: &Config,
+    stop: &AtomicBool,
+    heard: &impl Fn(&str),
+) -> Result<(), StoreError> {
     let mut client = config.connect(NoTls)?;
     client.batch_execute(&format!("LISTEN {CHANNEL_OUTBOX}; LISTEN {CHANNEL_CASES}"))?;
-    let mut notifications = client.notifications();
-    let mut heard_any = notifications.blocking_iter();
-    while let Some(note) = fallible_next(&mut heard_any)? {
-        heard(note.channel());
+    while !stop.load(Ordering::Relaxed) {
+        let mut notifications = client.notifications();
+        let mut waiting = notifications.timeout_iter(LISTEN_CHECK);
+        while let Some(note) = waiting.next()? {
+            heard(note.channel());
+        }
     }
     Ok(())
-}
-
-fn fallible_next<I>(iter: &mut I) -> Result<Option<I::Item>, StoreError>
-where
-    I: ::postgres::fallible_iterator::FallibleIterator<Error = ::postgres::Error>,
-{
-    Ok(iter.next()?)
 }
 
 fn run_in<T, E: From<StoreError>>(
