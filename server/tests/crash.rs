@@ -4,79 +4,10 @@
 mod support;
 
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::database::Database;
+use support::process::{cli, free_port, serve, serve_logging};
 use support::receiver::Receiver;
-
-const NEARMISS: &str = env!("CARGO_BIN_EXE_nearmiss");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn cli(db: &Database, args: &[&str]) -> String {
-    let output = Command::new(NEARMISS)
-        .arg("--db")
-        .arg(db.url())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-fn serve(db: &Database, port: u16) -> ServerProcess {
-    serve_logging(db, port, Stdio::null(), "info")
-}
-
-/// Starts `nearmiss serve` with its log (stderr) going to `log`, and waits for its port.
-fn serve_logging(db: &Database, port: u16, log: Stdio, level: &str) -> ServerProcess {
-    let child = Command::new(NEARMISS)
-        .arg("--db")
-        .arg(db.url())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--allow-private-targets",
-        ])
-        .env("NEARMISS_LOG", level)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    support::wait_within(Duration::from_secs(20), "the server to start", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    ServerProcess(child)
-}
-
-/// A `nearmiss serve` child process, killed with SIGKILL when dropped: a failing test
-/// leaves no server behind.
-struct ServerProcess(Child);
-
-impl ServerProcess {
-    /// SIGKILL, and wait for it to be gone.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 fn count(db: &Database, sql: &str) -> i64 {
     db.query(sql)
@@ -270,12 +201,18 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
         let integrity: String = db.query("PRAGMA integrity_check");
         assert_eq!(integrity, "ok");
     }
-    let stored: std::collections::HashSet<String> =
-        db.strings("SELECT id || ' ' || score FROM ratings").into_iter().collect();
-    let with_case: std::collections::HashSet<String> =
-        db.strings("SELECT rating_id FROM cases").into_iter().collect();
-    let with_details: std::collections::HashSet<String> =
-        db.strings("SELECT rating_id FROM details").into_iter().collect();
+    let stored: std::collections::HashSet<String> = db
+        .strings("SELECT id || ' ' || score FROM ratings")
+        .into_iter()
+        .collect();
+    let with_case: std::collections::HashSet<String> = db
+        .strings("SELECT rating_id FROM cases")
+        .into_iter()
+        .collect();
+    let with_details: std::collections::HashSet<String> = db
+        .strings("SELECT rating_id FROM details")
+        .into_iter()
+        .collect();
     let mut flagged = 0;
     for (id, score, details_saved) in acknowledged.iter() {
         assert!(

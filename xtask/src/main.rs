@@ -5,6 +5,7 @@
 //! says what it is doing while it does.
 
 mod bench_widget;
+mod postgres;
 mod tools;
 mod widget;
 
@@ -16,7 +17,10 @@ usage: cargo xtask <command>
 
   demo [--port N]   build the widget, start the server on an SQLite file with a demo
                     site, and print the demo page's URL
-  test              every test: native, wasm in headless Chromium, end to end, size
+  test              every test: native, wasm in headless Chromium, end to end, size;
+                    the store, API, alert, crash and several-server suites again on
+                    PostgreSQL (NEARMISS_TEST_POSTGRES=postgres://…, or a throwaway
+                    cluster xtask starts)
   build             build and optimise the widget into target/widget
   size              the widget's bytes (raw, gzip, brotli) against the budget
   dist              one release server binary with the widget embedded (target/dist)
@@ -277,6 +281,26 @@ fn test() -> Result {
             .env("NEARMISS_WIDGET_DIR", &assets)
             .env("NEARMISS_AXE", &axe),
     );
+    // The suites that hold the engine to the contract, again on PostgreSQL.
+    let cluster = match std::env::var("NEARMISS_TEST_POSTGRES") {
+        Ok(url) => Ok((None, url)),
+        Err(_) => postgres::Cluster::start().map(|c| {
+            let url = c.url.clone();
+            (Some(c), url)
+        }),
+    };
+    let on_postgres = cluster.and_then(|(_cluster, url)| {
+        say(&format!("the same suites on PostgreSQL ({url})"));
+        counts.run(
+            cargo()
+                .args(["test", "-p", "nearmiss-server"])
+                .args([
+                    "--lib", "--test", "api", "--test", "alerts", "--test", "crash",
+                ])
+                .args(["--test", "servers"])
+                .env("NEARMISS_TEST_POSTGRES", &url),
+        )
+    });
     say("widget tests: wasm in headless Chromium");
     let wasm = counts.run(
         cargo()
@@ -295,7 +319,7 @@ fn test() -> Result {
     );
     let size = widget::size_report(&assets);
     println!("tests: {} passed, {} failed", counts.passed, counts.failed);
-    native.and(wasm).and(size)?;
+    native.and(on_postgres).and(wasm).and(size)?;
     if counts.passed == 0 {
         return Err("no test ran".into());
     }

@@ -89,7 +89,9 @@ impl Database {
         match self {
             Database::Sqlite(path) => {
                 let conn = rusqlite::Connection::open(path).expect("opening the database file");
-                let mut statement = conn.prepare(sql).unwrap_or_else(|err| panic!("{sql}: {err}"));
+                let mut statement = conn
+                    .prepare(sql)
+                    .unwrap_or_else(|err| panic!("{sql}: {err}"));
                 let rows = statement
                     .query_map([], |row| row.get(0))
                     .and_then(|rows| rows.collect::<Result<Vec<String>, _>>());

@@ -7,6 +7,7 @@
 pub mod database;
 pub mod desk;
 pub mod host;
+pub mod process;
 pub mod receiver;
 pub mod smtp;
 pub mod webdriver;

@@ -12,9 +12,9 @@
 mod tx;
 
 use super::*;
+use ::postgres::fallible_iterator::FallibleIterator;
 use ::postgres::{Client, Config, NoTls, Statement};
 use std::collections::HashMap;
-use ::postgres::fallible_iterator::FallibleIterator;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 
