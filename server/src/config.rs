@@ -58,6 +58,15 @@ pub struct ServeConfig {
     /// Also serve `/metrics` here, without a token (for a scraper on a private network).
     #[arg(long, env = "NEARMISS_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// A load balancer or proxy (an address or a network like 10.0.0.0/8, repeatable or
+    /// comma-separated) whose `X-Forwarded-For` names the client; from anyone else the
+    /// header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "NEARMISS_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<crate::http::proxies::Network>,
 }
 
 impl Default for ServeConfig {
@@ -77,6 +86,7 @@ impl Default for ServeConfig {
             header_timeout: std::time::Duration::from_secs(10),
             body_timeout: std::time::Duration::from_secs(10),
             max_connections: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

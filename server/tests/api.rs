@@ -298,6 +298,40 @@ fn too_many_requests_from_one_address_get_429_with_retry_after() {
 }
 
 #[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let send = |server: &Server, n: u64, forwarded_for: &str| {
+        let body = rating(server, &support::id(n), 5).to_string();
+        server
+            .request(
+                "POST",
+                "/v1/ratings",
+                &[
+                    ("content-type", "application/json"),
+                    ("x-forwarded-for", forwarded_for),
+                ],
+                Some(body.as_bytes()),
+            )
+            .status
+    };
+    // The test client connects from 127.0.0.1, which is the proxy here.
+    let proxied = Server::builder()
+        .rate_limit(2)
+        .trusted_proxy("127.0.0.0/8")
+        .start();
+    assert_eq!(send(&proxied, 1, "198.51.100.1"), 201);
+    assert_eq!(send(&proxied, 2, "198.51.100.1"), 201);
+    assert_eq!(send(&proxied, 3, "198.51.100.1"), 429);
+    // Another customer behind the same proxy, even claiming to be the first one
+    // before it: the proxy's own entry is what counts.
+    assert_eq!(send(&proxied, 4, "198.51.100.1, 198.51.100.2"), 201);
+    // Without a trusted proxy the header is anyone's word and ignored.
+    let direct = Server::builder().rate_limit(2).start();
+    assert_eq!(send(&direct, 1, "198.51.100.1"), 201);
+    assert_eq!(send(&direct, 2, "198.51.100.2"), 201);
+    assert_eq!(send(&direct, 3, "198.51.100.3"), 429);
+}
+
+#[test]
 fn one_site_cannot_flood_the_collector_from_many_addresses() {
     let server = Server::builder().site_rate_limit(2).start();
     let other = server.add_site("Other Shop", &["https://other.example"]);

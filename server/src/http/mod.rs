@@ -15,6 +15,7 @@ pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod numbers;
+pub mod proxies;
 pub mod sites;
 
 use crate::alerts::Alerts;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub retain_contacts: Option<std::time::Duration>,
     /// Timeouts, the connection cap and the shutdown grace.
     pub door: connections::Door,
+    /// Whose `X-Forwarded-For` names the client.
+    pub proxies: Arc<proxies::TrustedProxies>,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
                     .unwrap_or_else(connections::default_max_connections),
                 shutdown_grace: config.shutdown_grace,
             },
+            proxies: Arc::new(proxies::TrustedProxies(config.trusted_proxies.clone())),
         }
     }
 
@@ -152,6 +156,11 @@ pub fn app(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(middleware::from_fn(headers::secure))
+        // Outermost: everything inside sees the client behind a trusted proxy.
+        .layer(middleware::from_fn_with_state(
+            state.proxies.clone(),
+            proxies::client_address,
+        ))
         .with_state(state)
 }
 

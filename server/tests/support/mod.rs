@@ -143,6 +143,14 @@ impl Builder {
         self
     }
 
+    /// `X-Forwarded-For` from this proxy address or network names the client.
+    pub fn trusted_proxy(mut self, network: &str) -> Builder {
+        self.config
+            .trusted_proxies
+            .push(network.parse().expect("an address or network"));
+        self
+    }
+
     /// Ratings and details a minute per site (default: unlimited).
     pub fn site_rate_limit(mut self, per_minute: u32) -> Builder {
         self.config.site_rate_limit = per_minute;
