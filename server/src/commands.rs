@@ -8,11 +8,12 @@ use nearmiss_core::Scale;
 use nearmiss_server::people::{self, NewPerson};
 use nearmiss_server::sites::{self, Site, SiteSettings};
 use nearmiss_server::states::{EndpointKind, Role};
-use nearmiss_server::{alerts, tokens, AppState, Assets, Clock, ServeConfig, Store};
+use nearmiss_server::store::{self, Store};
+use nearmiss_server::{alerts, tokens, AppState, Assets, Clock, ServeConfig};
 use std::time::Duration;
 
 fn open_store(db: &str) -> Result<Store> {
-    Store::open(db).with_context(|| format!("opening the database at {db}"))
+    Store::open(db).with_context(|| format!("opening the database at {}", store::shown(db)))
 }
 
 fn now() -> i64 {
@@ -40,7 +41,7 @@ pub fn serve(db: &str, config: ServeConfig) -> Result<()> {
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        tracing::info!(db = %db, "nearmiss listening on http://{addr}");
+        tracing::info!(db = %store::shown(db), "nearmiss listening on http://{addr}");
         if let Some(metrics) = &config.metrics_listen {
             let scraped = tokio::net::TcpListener::bind(metrics)
                 .await

@@ -12,7 +12,8 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The database: an SQLite file path or sqlite://PATH (created if missing).
+    /// The database: an SQLite file path or sqlite://PATH (created if missing), or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB for several servers sharing one.
     #[arg(
         long,
         env = "NEARMISS_DB",

@@ -51,6 +51,21 @@ pub enum StoreError {
     Task(String),
 }
 
+/// The database URL `url` fit for logs and errors: a password in it is hidden.
+pub fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The database: cheap to clone, all clones share the engine.
 #[derive(Clone)]
 pub struct Store {
@@ -1146,4 +1161,20 @@ pub enum AttemptResult<'a> {
     Failed(&'a str),
     /// The endpoint is gone: disable it and fail everything it had waiting.
     EndpointGone(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_password_in_the_database_url_is_never_shown() {
+        assert_eq!(
+            super::shown("postgres://nearmiss:s3cret@db.internal:5432/nearmiss"),
+            "postgres://nearmiss:***@db.internal:5432/nearmiss"
+        );
+        assert_eq!(
+            super::shown("postgres://nearmiss@db.internal/nearmiss"),
+            "postgres://nearmiss@db.internal/nearmiss"
+        );
+        assert_eq!(super::shown("data/nearmiss.db"), "data/nearmiss.db");
+    }
 }
