@@ -159,13 +159,13 @@ impl Store {
         Ok(known)
     }
 
-    /// Copies the whole write-ahead log into the database and empties it (after an
-    /// erasure); `false` when open reads kept it from finishing.
+    /// After an erasure, leaves no copy of the erased bytes behind: SQLite copies its
+    /// whole write-ahead log into the database and empties it (`false` when open reads
+    /// kept it from finishing); PostgreSQL vacuums the old row versions.
     pub fn checkpoint_fully(&self) -> Result<bool, StoreError> {
         match &self.engine {
             Engine::Sqlite(engine) => engine.checkpoint_fully(),
-            // PostgreSQL recycles its WAL by itself; erased rows are overwritten in place.
-            Engine::Postgres(_) => Ok(true),
+            Engine::Postgres(engine) => engine.vacuum_erased(),
         }
     }
 

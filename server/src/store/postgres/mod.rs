@@ -164,6 +164,16 @@ impl Postgres {
         self.returned.notify_one();
     }
 
+    /// Removes the old versions of rows an erasure changed (they keep the erased data
+    /// until vacuumed); `true` when done. PostgreSQL recycles its own WAL.
+    pub(super) fn vacuum_erased(&self) -> Result<bool, StoreError> {
+        let mut conn = self.take()?;
+        let done = conn.client.batch_execute("VACUUM details, outbox");
+        self.give_back(conn);
+        done?;
+        Ok(true)
+    }
+
     /// Runs `work` in a read-only transaction.
     pub(super) fn read<T, E: From<StoreError>>(
         &self,
