@@ -11,12 +11,14 @@ $$;
 -- A new alert message: once per statement, however many rows it queued.
 CREATE TRIGGER outbox_queued AFTER INSERT ON outbox
     FOR EACH STATEMENT EXECUTE FUNCTION nearmiss_announce('nearmiss_outbox');
--- A message due earlier than before (redelivered, or a retry sooner than its lease).
--- Per row, because a statement trigger cannot see the old and new values without
--- transition tables; the WHEN test runs without calling the function, so leases and
--- deliveries, which move next_attempt_at later or not at all, announce nothing.
-CREATE TRIGGER outbox_due_sooner AFTER UPDATE OF next_attempt_at ON outbox
-    FOR EACH ROW WHEN (NEW.next_attempt_at < OLD.next_attempt_at)
+-- A message waiting again (redelivered: its old next_attempt_at is usually long past,
+-- so "sooner" alone would miss it) or due sooner than before (a retry before its lease
+-- ends). Per row, because a statement trigger cannot see old and new values without
+-- transition tables; the WHEN test runs without calling the function, so leases,
+-- deliveries and failures announce nothing.
+CREATE TRIGGER outbox_due_sooner AFTER UPDATE OF next_attempt_at, failed_at ON outbox
+    FOR EACH ROW WHEN (NEW.next_attempt_at < OLD.next_attempt_at
+                       OR (OLD.failed_at IS NOT NULL AND NEW.failed_at IS NULL))
     EXECUTE FUNCTION nearmiss_announce('nearmiss_outbox');
 
 CREATE TRIGGER cases_changed AFTER INSERT OR UPDATE ON cases

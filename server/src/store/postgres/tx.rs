@@ -2435,5 +2435,46 @@ mod tests {
         });
         // (Past any late word of the messages queued above.)
         while hear.recv_timeout(Duration::from_secs(5)).unwrap() != "cases" {}
+
+        // A lease and a failure say nothing; a redelivery does, though the message's
+        // new due time is later than its old one.
+        let hook = write(&store, move |tx| {
+            let hook = tx.insert_endpoint(&NewEndpoint {
+                site_id: one,
+                kind: EndpointKind::Webhook,
+                target: "https://h.example",
+                secret: None,
+                escalation: false,
+                now: 0,
+            })?;
+            tx.insert_message(&NewMessage {
+                msg_id: "hooked",
+                endpoint_id: Some(hook),
+                kind: MessageKind::Webhook,
+                target: "https://h.example",
+                event: Topic::Case(Event::Opened),
+                case_id: None,
+                payload: "{}",
+                now: 0,
+            })?;
+            Ok(hook)
+        });
+        assert_eq!(hear.recv_timeout(Duration::from_secs(5)), Ok("outbox"));
+        write(&store, move |tx| {
+            let lanes = [(hook, 1)];
+            let claimed = tx.claim_messages(&Claim {
+                now: 0,
+                lease_until: 60_000,
+                lanes: &lanes,
+            })?;
+            tx.record_attempt(&Attempt {
+                message: &claimed[0],
+                now: 1_000,
+                result: AttemptResult::Failed("400"),
+            })
+        });
+        assert!(hear.recv_timeout(Duration::from_millis(300)).is_err());
+        assert_eq!(write(&store, move |tx| tx.redeliver(one, hook, 100_000)), 1);
+        assert_eq!(hear.recv_timeout(Duration::from_secs(5)), Ok("outbox"));
     }
 }
