@@ -49,6 +49,9 @@ pub enum StoreError {
     /// The writer or a blocking task is gone (the process is shutting down, or it panicked).
     #[error("database task failed: {0}")]
     Task(String),
+    /// A stored value this build cannot read (a name it does not know).
+    #[error("unreadable stored data: {0}")]
+    Corrupt(String),
 }
 
 /// The database URL `url` fit for logs and errors: a password in it is hidden.
@@ -266,6 +269,21 @@ impl Drop for Listening {
 enum Engine {
     Sqlite(Arc<sqlite::Sqlite>),
     Postgres(Arc<postgres::Postgres>),
+}
+
+/// A list of names as the JSON text both engines store (reasons, causes, alert events).
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+/// A list stored by [`json_list`]; empty when unreadable.
+fn read_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// A duration stored in whole seconds.
+fn secs(value: i64) -> Duration {
+    Duration::from_secs(value.max(0) as u64)
 }
 
 /// Everything the product reads and writes, inside one transaction. Implemented by each

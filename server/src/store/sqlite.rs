@@ -379,18 +379,6 @@ fn json_ids(sites: Option<&[i64]>) -> Option<String> {
     sites.map(|ids| serde_json::to_string(ids).unwrap_or_default())
 }
 
-fn json_list(values: &[String]) -> String {
-    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
-}
-
-fn read_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-fn secs(value: i64) -> Duration {
-    Duration::from_secs(value.max(0) as u64)
-}
-
 fn status_of(text: &str) -> rusqlite::Result<Status> {
     Status::parse(text).ok_or_else(|| unknown_name("status", text))
 }

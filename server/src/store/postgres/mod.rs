@@ -279,17 +279,18 @@ fn run_in<T, E: From<StoreError>>(
 }
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
-    client.batch_execute(
+    let mut tx = client.transaction()?;
+    // Held until this transaction ends: a second server starting now waits here, then
+    // finds every migration applied. Taken before `schema_migrations` is created: two
+    // `CREATE TABLE IF NOT EXISTS` at once can both try, and one fails.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    BIGINT PRIMARY KEY,
              name       TEXT NOT NULL,
              applied_at BIGINT NOT NULL
          )",
     )?;
-    let mut tx = client.transaction()?;
-    // Held until this transaction ends: a second server starting now waits here, then
-    // finds every migration applied.
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     let now = crate::time::Clock::system().now();
     for (version, (name, sql)) in MIGRATIONS.iter().enumerate() {
         let version = version as i64 + 1;

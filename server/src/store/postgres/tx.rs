@@ -1,14 +1,232 @@
 //! The PostgreSQL engine's answers to [`Tx`]: every read and write the product makes,
 //! in PostgreSQL's dialect.
+//!
+//! Where SQLite's single writer serialised two processes' writes, these lock what they
+//! read to change (`FOR UPDATE`), skip what another process is working on (`SKIP
+//! LOCKED`), or use `ON CONFLICT`: in PostgreSQL an error aborts the whole transaction,
+//! so a unique violation must not be the way a race is noticed.
 
 use super::*;
+use ::postgres::Row;
+use std::collections::HashMap;
+
+/// Rows changed, as the product counts them.
+fn changed(rows: u64) -> usize {
+    usize::try_from(rows).unwrap_or(usize::MAX)
+}
+
+fn unknown(what: &str, text: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} {text:?}"))
+}
+
+fn status_of(text: &str) -> Result<Status, StoreError> {
+    Status::parse(text).ok_or_else(|| unknown("status", text))
+}
+
+/// A stored scale (its top score); the default for one this build does not know.
+fn scale_of(top: i64) -> Scale {
+    Scale::try_from(u8::try_from(top).unwrap_or_default()).unwrap_or_default()
+}
+
+fn whole_secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+const SITE_COLUMNS: &str = "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
+     apology, owner, review_url, causes, require_token, secret, timezone";
+
+/// A site without its origins (read separately).
+fn site_row(row: &Row) -> Result<Site, StoreError> {
+    Ok(Site {
+        id: row.try_get(0)?,
+        key: row.try_get(1)?,
+        secret: row.try_get(12)?,
+        settings: SiteSettings {
+            name: row.try_get(2)?,
+            origins: Vec::new(),
+            scale: scale_of(row.try_get(3)?),
+            ack_within: secs(row.try_get(4)?),
+            close_within: secs(row.try_get(5)?),
+            reasons: read_list(row.try_get(6)?),
+            apology: row.try_get(7)?,
+            owner: row.try_get(8)?,
+            review_url: row.try_get(9)?,
+            causes: read_list(row.try_get(10)?),
+            require_token: row.try_get(11)?,
+            timezone: row.try_get(13)?,
+        },
+    })
+}
+
+const CASE_COLUMNS: &str = "c.id, c.ref, c.site_id, s.key, s.name, s.scale, c.status, c.opened_at,
+     c.ack_due_at, c.close_due_at, c.acknowledged_at, c.closed_at, c.recovered,
+     c.ack_overdue_at, c.close_overdue_at,
+     r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name,
+     s.timezone";
+const CASE_JOIN: &str =
+    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
+     LEFT JOIN users u ON u.id = c.assignee_id";
+
+fn case_row(row: &Row) -> Result<CaseRecord, StoreError> {
+    Ok(CaseRecord {
+        id: row.try_get(0)?,
+        reference: row.try_get(1)?,
+        site_id: row.try_get(2)?,
+        site_key: row.try_get(3)?,
+        site_name: row.try_get(4)?,
+        scale: scale_of(row.try_get(5)?),
+        status: status_of(row.try_get(6)?)?,
+        opened_at: row.try_get(7)?,
+        ack_due_at: row.try_get(8)?,
+        close_due_at: row.try_get(9)?,
+        acknowledged_at: row.try_get(10)?,
+        closed_at: row.try_get(11)?,
+        recovered: row.try_get(12)?,
+        ack_overdue_at: row.try_get(13)?,
+        close_overdue_at: row.try_get(14)?,
+        assignee: match row.try_get::<_, Option<i64>>(21)? {
+            Some(id) => Some((id, row.try_get(22)?)),
+            None => None,
+        },
+        site_timezone: row.try_get(23)?,
+        rating: RatingRecord {
+            id: row.try_get(15)?,
+            score: row.try_get(16)?,
+            interaction: row.try_get(17)?,
+            page: row.try_get(18)?,
+            locale: row.try_get(19)?,
+            created_at: row.try_get(20)?,
+        },
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
+     (SELECT array_agg(site_id ORDER BY site_id) FROM user_sites WHERE user_id = u.id),
+     u.alert_events";
+
+fn user_row(row: &Row) -> Result<User, StoreError> {
+    let role: &str = row.try_get(3)?;
+    Ok(User {
+        id: row.try_get(0)?,
+        email: row.try_get(1)?,
+        name: row.try_get(2)?,
+        role: Role::parse(role).ok_or_else(|| unknown("role", role))?,
+        site_ids: row.try_get::<_, Option<Vec<i64>>>(4)?.unwrap_or_default(),
+        // A name this build does not know (from a newer one) is left out, not fatal.
+        alert_events: read_list(row.try_get(5)?)
+            .iter()
+            .filter_map(|e| Event::parse(e))
+            .collect(),
+    })
+}
+
+const TOKEN_COLUMNS: &str = "t.id, t.name, t.created_at, t.expires_at,
+     (SELECT array_agg(site_id ORDER BY site_id) FROM token_sites WHERE token_id = t.id)";
+
+fn token_row(row: &Row) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        created_at: row.try_get(2)?,
+        expires_at: row.try_get(3)?,
+        site_ids: row.try_get::<_, Option<Vec<i64>>>(4)?.unwrap_or_default(),
+    })
+}
+
+const MESSAGE_COLUMNS: &str = "o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret,
+     o.case_id, o.payload, o.attempts, o.created_at,
+     CASE WHEN e.old_secret_until > $1 THEN e.old_secret END";
+
+fn message_row(row: &Row) -> Result<Message, StoreError> {
+    Ok(Message {
+        id: row.try_get(0)?,
+        msg_id: row.try_get(1)?,
+        endpoint_id: row.try_get(2)?,
+        // Unknown (written by a newer build): sending refuses it, alone.
+        kind: MessageKind::parse(row.try_get(3)?),
+        target: row.try_get(4)?,
+        secret: row.try_get(5)?,
+        case_id: row.try_get(6)?,
+        payload: row.try_get(7)?,
+        attempts: row.try_get(8)?,
+        created_at: row.try_get(9)?,
+        old_secret: row.try_get(10)?,
+    })
+}
+
+fn prevention_row(row: &Row) -> Result<Prevention, StoreError> {
+    Ok(Prevention {
+        id: row.try_get(0)?,
+        cause: row.try_get(1)?,
+        action: row.try_get(2)?,
+    })
+}
+
+/// Each row read by `read`.
+fn each<T>(
+    rows: Vec<Row>,
+    read: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(read).collect()
+}
+
+impl PostgresTx<'_> {
+    /// The one row `sql` returns (an error if none: for `RETURNING` and aggregates).
+    fn one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query_one(&statement, params)?)
+    }
+
+    /// The id (first column) of the row `sql` returns, if any.
+    fn id(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<i64>, StoreError> {
+        match self.row(sql, params)? {
+            Some(row) => Ok(Some(row.try_get(0)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `sql` returns a row.
+    fn exists(&mut self, sql: &str, params: &Params<'_>) -> Result<bool, StoreError> {
+        Ok(self.row(sql, params)?.is_some())
+    }
+
+    /// Waits until no other transaction holds the lock named `name`, then holds it until
+    /// this one ends. Its next statement sees what the holder committed.
+    fn lock_name(&mut self, name: &str) -> Result<(), StoreError> {
+        self.exec(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&name],
+        )?;
+        Ok(())
+    }
+
+    fn site_where(
+        &mut self,
+        condition: &str,
+        params: &Params<'_>,
+    ) -> Result<Option<Site>, StoreError> {
+        let sql = format!("SELECT {SITE_COLUMNS} FROM sites WHERE {condition}");
+        let Some(row) = self.row(&sql, params)? else {
+            return Ok(None);
+        };
+        let mut site = site_row(&row)?;
+        site.settings.origins = each(
+            self.rows(
+                "SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin",
+                &[&site.id],
+            )?,
+            |row| Ok(row.try_get(0)?),
+        )?;
+        Ok(Some(site))
+    }
+}
 
 impl Tx for PostgresTx<'_> {
-    #[allow(unused_variables)]
     fn ping(&mut self) -> Result<(), StoreError> {
-        todo!()
+        self.one("SELECT 1", &[])?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn insert_site(
         &mut self,
         settings: &SiteSettings,
@@ -16,139 +234,469 @@ impl Tx for PostgresTx<'_> {
         secret: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
-        todo!()
+        // The settings are written in one place, `update_site`.
+        let site_id: i64 = self
+            .one(
+                "INSERT INTO sites (key, secret, created_at, name, scale, ack_within_secs,
+                                    close_within_secs, reasons, apology, owner)
+                 VALUES ($1, $2, $3, '', 5, 0, 0, '[]', '', '') RETURNING id",
+                &[&key, &secret, &now],
+            )?
+            .try_get(0)?;
+        self.update_site(site_id, settings)?;
+        Ok(site_id)
     }
-    #[allow(unused_variables)]
+
     fn site_has_ratings(&mut self, site_id: i64) -> Result<bool, StoreError> {
-        todo!()
+        self.exists(
+            "SELECT 1 FROM ratings WHERE site_id = $1 LIMIT 1",
+            &[&site_id],
+        )
     }
-    #[allow(unused_variables)]
+
     fn update_site(&mut self, site_id: i64, settings: &SiteSettings) -> Result<(), StoreError> {
-        todo!()
+        // Locks the site's row first: a concurrent update of the same site waits here,
+        // then replaces the origins this one wrote.
+        self.exec(
+            "UPDATE sites SET name = $2, scale = $3, ack_within_secs = $4, close_within_secs = $5,
+                    reasons = $6, apology = $7, owner = $8, review_url = $9, causes = $10,
+                    require_token = $11, timezone = $12
+             WHERE id = $1",
+            &[
+                &site_id,
+                &settings.name,
+                &i64::from(u8::from(settings.scale)),
+                &whole_secs(settings.ack_within),
+                &whole_secs(settings.close_within),
+                &json_list(&settings.reasons),
+                &settings.apology,
+                &settings.owner,
+                &settings.review_url,
+                &json_list(&settings.causes),
+                &settings.require_token,
+                &settings.timezone,
+            ],
+        )?;
+        self.exec("DELETE FROM site_origins WHERE site_id = $1", &[&site_id])?;
+        self.exec(
+            "INSERT INTO site_origins (site_id, origin) SELECT $1, unnest($2::TEXT[])
+             ON CONFLICT DO NOTHING",
+            &[&site_id, &settings.origins],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn site_by_key(&mut self, key: &str, now: i64) -> Result<Option<Site>, StoreError> {
-        todo!()
+        self.site_where(
+            "revoked_at IS NULL AND (key = $1 OR id = (SELECT site_id FROM site_keys
+                 WHERE key = $1 AND valid_until > $2))",
+            &[&key, &now],
+        )
     }
-    #[allow(unused_variables)]
+
     fn site_by_id(&mut self, id: i64) -> Result<Option<Site>, StoreError> {
-        todo!()
+        self.site_where("id = $1", &[&id])
     }
-    #[allow(unused_variables)]
+
     fn site_id_by_any_key(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
-        todo!()
+        self.id(
+            "SELECT id FROM sites WHERE key = $1
+             UNION SELECT site_id FROM site_keys WHERE key = $1 LIMIT 1",
+            &[&key],
+        )
     }
-    #[allow(unused_variables)]
+
     fn rotate_key(
         &mut self,
         site_id: i64,
         new_key: &str,
         old_valid_until: i64,
     ) -> Result<(), StoreError> {
-        todo!()
+        // Two rotations of one site at once: the second waits, then keeps the key the
+        // first made (rather than both keeping the same old key, a unique violation).
+        self.exec("SELECT 1 FROM sites WHERE id = $1 FOR UPDATE", &[&site_id])?;
+        self.exec(
+            "INSERT INTO site_keys (key, site_id, valid_until)
+             SELECT key, id, $2 FROM sites WHERE id = $1",
+            &[&site_id, &old_valid_until],
+        )?;
+        self.exec(
+            "UPDATE sites SET key = $2, revoked_at = NULL WHERE id = $1",
+            &[&site_id, &new_key],
+        )?;
+        self.exec(
+            "UPDATE site_keys SET valid_until = LEAST(valid_until, $2)
+             WHERE site_id = $1 AND key <> $3",
+            &[&site_id, &old_valid_until, &new_key],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn revoke_site(&mut self, site_id: i64, now: i64) -> Result<(), StoreError> {
-        todo!()
+        self.exec(
+            "UPDATE sites SET revoked_at = $2 WHERE id = $1",
+            &[&site_id, &now],
+        )?;
+        self.exec(
+            "UPDATE site_keys SET valid_until = $2 WHERE site_id = $1",
+            &[&site_id, &now],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn origin_is_known(&mut self, origin: &str) -> Result<bool, StoreError> {
-        todo!()
+        self.exists(
+            "SELECT 1 FROM site_origins WHERE origin = $1 LIMIT 1",
+            &[&origin],
+        )
     }
-    #[allow(unused_variables)]
+
     fn rating_by_id(&mut self, id: &str) -> Result<Option<StoredRating>, StoreError> {
-        todo!()
+        if self.writing {
+            // A second process storing the same rating id waits for this one's commit,
+            // then reads its row here and answers a replay, not a unique violation.
+            self.lock_name(id)?;
+        }
+        // Two joins, not one on `a OR b`: each is an index lookup.
+        let Some(row) = self.row(
+            "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at,
+                    coalesce(opened.ref, rerated.ref),
+                    coalesce(opened.ack_due_at, rerated.ack_due_at)
+             FROM ratings r
+             LEFT JOIN cases opened ON opened.rating_id = r.id
+             LEFT JOIN cases rerated ON rerated.id = r.rerates_case
+             WHERE r.id = $1",
+            &[&id],
+        )?
+        else {
+            return Ok(None);
+        };
+        let perfect: bool = row.try_get(3)?;
+        let reference: Option<String> = row.try_get(6)?;
+        Ok(Some(StoredRating {
+            id: row.try_get(0)?,
+            site_id: row.try_get(1)?,
+            score: row.try_get(2)?,
+            flagged: !perfect,
+            content: row.try_get(4)?,
+            created_at: row.try_get(5)?,
+            case: match reference {
+                Some(reference) => Some(CaseSummary {
+                    reference,
+                    ack_due_at: row.try_get(7)?,
+                }),
+                None => None,
+            },
+        }))
     }
-    #[allow(unused_variables)]
+
     fn signed_interaction_rated(
         &mut self,
         site_id: i64,
         interaction: &str,
     ) -> Result<bool, StoreError> {
-        todo!()
+        if self.writing {
+            // As for a rating id: a second rating of this signed interaction waits, then
+            // is refused as rated instead of failing on `ratings_signed_interaction`.
+            self.lock_name(&format!("signed {site_id} {interaction}"))?;
+        }
+        self.exists(
+            "SELECT 1 FROM ratings WHERE site_id = $1 AND interaction = $2 AND signed LIMIT 1",
+            &[&site_id, &interaction],
+        )
     }
-    #[allow(unused_variables)]
-    fn insert_rating(&mut self, rating: &NewRating<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
+                                  content, created_at, rerates_case, signed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                &r.id,
+                &r.site_id,
+                &r.score,
+                &r.perfect,
+                &r.interaction,
+                &r.page,
+                &r.locale,
+                &r.content,
+                &r.created_at,
+                &r.rerates_case,
+                &r.signed,
+            ],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
-    fn save_details(&mut self, details: &NewDetails<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn save_details(&mut self, d: &NewDetails<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO details (rating_id, comment, reasons, contact_name, contact_email,
+                                  contact_phone, consent, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (rating_id) DO UPDATE SET
+                comment = excluded.comment, reasons = excluded.reasons,
+                contact_name = excluded.contact_name, contact_email = excluded.contact_email,
+                contact_phone = excluded.contact_phone, consent = excluded.consent,
+                updated_at = excluded.updated_at",
+            &[
+                &d.rating_id,
+                &d.comment,
+                &json_list(d.reasons),
+                &d.contact_name,
+                &d.contact_email,
+                &d.contact_phone,
+                &d.consent,
+                &d.now,
+            ],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError> {
-        todo!()
+        let Some(row) = self.row(
+            "SELECT comment, reasons, contact_name, contact_email, contact_phone, consent
+             FROM details WHERE rating_id = $1",
+            &[&rating_id],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredDetails {
+            comment: row.try_get(0)?,
+            reasons: read_list(row.try_get(1)?),
+            contact_name: row.try_get(2)?,
+            contact_email: row.try_get(3)?,
+            contact_phone: row.try_get(4)?,
+            consent: row.try_get(5)?,
+        }))
     }
-    #[allow(unused_variables)]
-    fn insert_case(&mut self, case: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
-        todo!()
+
+    fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
+        // No row back when the reference is taken: the caller picks another.
+        self.id(
+            "INSERT INTO cases (ref, site_id, rating_id, opened_at, ack_due_at, close_due_at,
+                                overdue_from)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (ref) DO NOTHING RETURNING id",
+            &[
+                &c.reference,
+                &c.site_id,
+                &c.rating_id,
+                &c.opened_at,
+                &c.ack_due_at,
+                &c.close_due_at,
+                &c.overdue_from,
+            ],
+        )
     }
-    #[allow(unused_variables)]
+
     fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError> {
-        todo!()
+        // A write reads a case to change it: two processes changing one case take turns,
+        // the second reading what the first committed.
+        let lock = if self.writing { "FOR UPDATE OF c" } else { "" };
+        let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.id = $1 {lock}");
+        match self.row(&sql, &[&id])? {
+            Some(row) => Ok(Some(case_row(&row)?)),
+            None => Ok(None),
+        }
     }
-    #[allow(unused_variables)]
+
     fn case_id_by_ref(&mut self, reference: &str) -> Result<Option<i64>, StoreError> {
-        todo!()
+        self.id("SELECT id FROM cases WHERE ref = $1", &[&reference])
     }
-    #[allow(unused_variables)]
+
     fn case_id_for_rating(&mut self, rating_id: &str) -> Result<Option<i64>, StoreError> {
-        todo!()
+        match self.row(
+            "SELECT coalesce((SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
+             FROM ratings r WHERE r.id = $1",
+            &[&rating_id],
+        )? {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Ok(None),
+        }
     }
-    #[allow(unused_variables)]
+
     fn case_id_by_rerate_link(
         &mut self,
         site_id: i64,
         hash: &str,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
-        todo!()
+        // A link works once: a second re-rating through it at the same moment waits for
+        // the first, whose commit clears the link, and then finds nothing.
+        let sql = if self.writing {
+            "SELECT id FROM cases WHERE rerate_token = $1 AND site_id = $2 AND rerate_until > $3
+             FOR UPDATE"
+        } else {
+            "SELECT id FROM cases WHERE rerate_token = $1 AND site_id = $2 AND rerate_until > $3"
+        };
+        self.id(sql, &[&hash, &site_id, &now])
     }
-    #[allow(unused_variables)]
+
     fn rerate_page(
         &mut self,
         hash: &str,
         now: i64,
     ) -> Result<Option<(String, String, String)>, StoreError> {
-        todo!()
+        match self.row(
+            "SELECT s.key, s.name, c.ref FROM cases c JOIN sites s ON s.id = c.site_id
+             WHERE c.rerate_token = $1 AND c.rerate_until > $2",
+            &[&hash, &now],
+        )? {
+            Some(row) => Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))),
+            None => Ok(None),
+        }
     }
-    #[allow(unused_variables)]
+
     fn set_rerate_link(
         &mut self,
         case_id: i64,
         link: Option<(&str, i64)>,
     ) -> Result<(), StoreError> {
-        todo!()
+        let (hash, until) = link.unzip();
+        self.exec(
+            "UPDATE cases SET rerate_token = $2, rerate_until = $3 WHERE id = $1",
+            &[&case_id, &hash, &until],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
-    fn save_case(&mut self, case: &CaseRecord, overdue_from: i64) -> Result<(), StoreError> {
-        todo!()
+
+    fn save_case(&mut self, c: &CaseRecord, overdue_from: i64) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE cases SET status = $2, ack_due_at = $3, close_due_at = $4,
+                    acknowledged_at = $5, closed_at = $6, recovered = $7,
+                    ack_overdue_at = $8, close_overdue_at = $9, overdue_from = $10
+             WHERE id = $1",
+            &[
+                &c.id,
+                &c.status.as_str(),
+                &c.ack_due_at,
+                &c.close_due_at,
+                &c.acknowledged_at,
+                &c.closed_at,
+                &c.recovered,
+                &c.ack_overdue_at,
+                &c.close_overdue_at,
+                &overdue_from,
+            ],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
-    fn case_ids(&mut self, filter: &CaseFilter<'_>) -> Result<Vec<i64>, StoreError> {
-        todo!()
+
+    fn case_ids(&mut self, f: &CaseFilter<'_>) -> Result<Vec<i64>, StoreError> {
+        // NULLS LAST / FIRST: SQLite sorts NULL lowest; PostgreSQL highest.
+        let rows = self.rows(
+            "SELECT c.id FROM cases c JOIN sites s ON s.id = c.site_id
+             WHERE ($1::TEXT IS NULL OR c.status = $1)
+               AND ($2::BIGINT IS NULL OR (c.status = 'open' AND c.overdue_from <= $2))
+               AND ($3::TEXT IS NULL OR s.key = $3)
+               AND ($5::BIGINT[] IS NULL OR c.site_id = ANY($5))
+               AND ($6::BIGINT IS NULL OR c.assignee_id = $6)
+               AND ($7::TEXT IS NULL OR EXISTS (SELECT 1 FROM case_steps st
+                                                WHERE st.case_id = c.id AND st.cause = $7))
+               AND ($9::BIGINT IS NULL OR c.opened_at >= $9)
+               AND ($10::BIGINT IS NULL OR c.opened_at < $10)
+             ORDER BY CASE WHEN $8::BOOLEAN THEN c.status = 'open' END DESC NULLS LAST,
+                      CASE WHEN $8 AND c.status = 'open' THEN c.overdue_from END NULLS FIRST,
+                      c.opened_at DESC, c.id DESC
+             LIMIT $4",
+            &[
+                &f.status.map(|s| s.as_str()),
+                &f.overdue_at,
+                &f.site_key,
+                &f.limit,
+                &f.site_ids,
+                &f.assignee,
+                &f.cause,
+                &f.by_deadline,
+                &f.opened.map(|o| o.0),
+                &f.opened.map(|o| o.1),
+            ],
+        )?;
+        each(rows, |row| Ok(row.try_get(0)?))
     }
-    #[allow(unused_variables)]
+
     fn cases_to_raise(&mut self, now: i64) -> Result<Vec<CaseRecord>, StoreError> {
-        todo!()
+        // A case another process is raising at this moment is left to it: raised once.
+        let lock = if self.writing {
+            "FOR UPDATE OF c SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM {CASE_JOIN}
+             WHERE c.status = 'open'
+               AND ((c.ack_overdue_at IS NULL AND c.acknowledged_at IS NULL AND c.ack_due_at <= $1)
+                    OR (c.close_overdue_at IS NULL AND c.close_due_at <= $1))
+             ORDER BY c.id {lock}"
+        );
+        let rows = self.rows(&sql, &[&now])?;
+        each(rows, case_row)
     }
-    #[allow(unused_variables)]
+
     fn cases_without_overdue_from(&mut self) -> Result<Vec<CaseRecord>, StoreError> {
-        todo!()
+        // Locked like `case_by_id`: each is saved whole after.
+        let lock = if self.writing { "FOR UPDATE OF c" } else { "" };
+        let sql =
+            format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.overdue_from IS NULL {lock}");
+        let rows = self.rows(&sql, &[])?;
+        each(rows, case_row)
     }
-    #[allow(unused_variables)]
+
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
+             FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id
+             WHERE st.case_id = $1 ORDER BY st.id",
+            &[&case_id],
+        )?;
+        each(rows, |row| {
+            let step: &str = row.try_get(0)?;
+            Ok(StepRecord {
+                step: Step::parse(step).ok_or_else(|| unknown("step", step))?,
+                actor: row.try_get(1)?,
+                note: row.try_get(2)?,
+                cause: row.try_get(3)?,
+                at: row.try_get(4)?,
+                prevention: match row.try_get::<_, Option<i64>>(5)? {
+                    Some(id) => Some(Prevention {
+                        id,
+                        cause: row.try_get(6)?,
+                        action: row.try_get(7)?,
+                    }),
+                    None => None,
+                },
+            })
+        })
     }
-    #[allow(unused_variables)]
-    fn insert_step(&mut self, step: &NewStep<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &s.case_id,
+                &s.step.as_str(),
+                &s.actor,
+                &s.note,
+                &s.cause,
+                &s.prevention_id,
+                &s.at,
+            ],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn prevention(&mut self, site_id: i64, id: i64) -> Result<Option<Prevention>, StoreError> {
-        todo!()
+        match self.row(
+            "SELECT id, cause, action FROM preventions WHERE id = $1 AND site_id = $2",
+            &[&id, &site_id],
+        )? {
+            Some(row) => Ok(Some(prevention_row(&row)?)),
+            None => Ok(None),
+        }
     }
-    #[allow(unused_variables)]
+
     fn insert_prevention(
         &mut self,
         site_id: i64,
@@ -156,33 +704,120 @@ impl Tx for PostgresTx<'_> {
         action: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
-        todo!()
+        Ok(self
+            .one(
+                "INSERT INTO preventions (site_id, cause, action, created_at)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&site_id, &cause, &action, &now],
+            )?
+            .try_get(0)?)
     }
-    #[allow(unused_variables)]
-    fn insert_token(&mut self, token: &NewToken<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn insert_token(&mut self, t: &NewToken<'_>) -> Result<(), StoreError> {
+        let id: i64 = self
+            .one(
+                "INSERT INTO api_tokens (name, hash, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&t.name, &t.hash, &t.now, &t.expires_at],
+            )?
+            .try_get(0)?;
+        self.exec(
+            "INSERT INTO token_sites (token_id, site_id) SELECT $1, unnest($2::BIGINT[])
+             ON CONFLICT DO NOTHING",
+            &[&id, &t.site_ids],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn token(&mut self, hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError> {
-        todo!()
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.hash = $1");
+        let token = match self.row(&sql, &[&hash])? {
+            Some(row) => token_row(&row)?,
+            None => return Ok(None),
+        };
+        Ok(Some(token).filter(|t| t.expires_at.is_none_or(|at| at > now)))
     }
-    #[allow(unused_variables)]
-    fn insert_endpoint(&mut self, endpoint: &NewEndpoint<'_>) -> Result<i64, StoreError> {
-        todo!()
+
+    fn insert_endpoint(&mut self, e: &NewEndpoint<'_>) -> Result<i64, StoreError> {
+        Ok(self
+            .one(
+                "INSERT INTO endpoints (site_id, kind, target, secret, escalation, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[
+                    &e.site_id,
+                    &e.kind.as_str(),
+                    &e.target,
+                    &e.secret,
+                    &e.escalation,
+                    &e.now,
+                ],
+            )?
+            .try_get(0)?)
     }
-    #[allow(unused_variables)]
+
     fn active_endpoints(
         &mut self,
         site_id: i64,
         escalation: bool,
     ) -> Result<Vec<Endpoint>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT id, kind, target FROM endpoints
+             WHERE site_id = $1 AND disabled_at IS NULL AND (NOT escalation OR $2)",
+            &[&site_id, &escalation],
+        )?;
+        let mut endpoints = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get(0)?;
+            let kind: &str = row.try_get(1)?;
+            // An endpoint of a kind this build does not know (written by a newer one) is
+            // passed over, not allowed to fail the near miss that queues alerts.
+            match EndpointKind::parse(kind) {
+                Some(kind) => endpoints.push(Endpoint {
+                    id,
+                    kind,
+                    target: row.try_get(2)?,
+                }),
+                None => {
+                    tracing::warn!(endpoint = id, kind = %kind, "endpoint of an unknown kind skipped")
+                }
+            }
+        }
+        Ok(endpoints)
     }
-    #[allow(unused_variables)]
+
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT e.id, e.kind, e.target, e.escalation, e.disabled_at, e.disabled_reason,
+                    e.last_success_at, e.last_failure_at, e.last_error,
+                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NOT NULL),
+                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NULL AND o.failed_at IS NULL),
+                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.failed_at IS NOT NULL)
+             FROM endpoints e WHERE e.site_id = $1 ORDER BY e.id",
+            &[&site_id],
+        )?;
+        let time = |v: Option<i64>| v.map(Timestamp);
+        each(rows, |row| {
+            let kind: &str = row.try_get(1)?;
+            Ok(EndpointState {
+                id: row.try_get(0)?,
+                kind: EndpointKind::parse(kind).ok_or_else(|| unknown("endpoint kind", kind))?,
+                target: row.try_get(2)?,
+                escalation: row.try_get(3)?,
+                state: match row.try_get::<_, Option<i64>>(4)? {
+                    Some(_) => EndpointStatus::Disabled,
+                    None => EndpointStatus::Active,
+                },
+                disabled_reason: row.try_get(5)?,
+                last_success_at: time(row.try_get(6)?),
+                last_failure_at: time(row.try_get(7)?),
+                last_error: row.try_get(8)?,
+                delivered: row.try_get(9)?,
+                pending: row.try_get(10)?,
+                failed: row.try_get(11)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
+
     fn note_refused_origin(
         &mut self,
         site_id: i64,
@@ -191,124 +826,407 @@ impl Tx for PostgresTx<'_> {
         now: i64,
         cap: i64,
     ) -> Result<bool, StoreError> {
-        todo!()
+        let count = "UPDATE refused_origins SET refusals = refusals + $3, last_at = $4
+                     WHERE site_id = $1 AND origin = $2";
+        if self.exec(count, &[&site_id, &origin, &refusals, &now])? == 1 {
+            return Ok(false);
+        }
+        let added = self.exec(
+            "INSERT INTO refused_origins (site_id, origin, refusals, first_at, last_at)
+             SELECT $1, $2, $3, $4, $4
+             WHERE (SELECT count(*) FROM refused_origins WHERE site_id = $1) < $5
+             ON CONFLICT (site_id, origin) DO NOTHING",
+            &[&site_id, &origin, &refusals, &now, &cap],
+        )?;
+        if added == 1 {
+            return Ok(true);
+        }
+        // Another process added it meanwhile (or the site is at its cap): count there.
+        self.exec(count, &[&site_id, &origin, &refusals, &now])?;
+        Ok(false)
     }
-    #[allow(unused_variables)]
+
     fn refused_origins(&mut self, site_id: i64) -> Result<Vec<RefusedOrigin>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT origin, refusals, first_at, last_at FROM refused_origins
+             WHERE site_id = $1 ORDER BY last_at DESC, origin",
+            &[&site_id],
+        )?;
+        each(rows, |row| {
+            Ok(RefusedOrigin {
+                origin: row.try_get(0)?,
+                refusals: row.try_get(1)?,
+                first_at: row.try_get(2)?,
+                last_at: row.try_get(3)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
-    fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO outbox (msg_id, endpoint_id, kind, target, event, case_id, payload,
+                                 created_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            &[
+                &m.msg_id,
+                &m.endpoint_id,
+                &m.kind.as_str(),
+                &m.target,
+                &m.event.as_str(),
+                &m.case_id,
+                &m.payload,
+                &m.now,
+            ],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn due_lanes(&mut self, now: i64, skip: &[i64]) -> Result<Vec<i64>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT e.id FROM endpoints e
+             WHERE e.id <> ALL($2::BIGINT[])
+               AND EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.endpoint_id = e.id
+                             AND o.delivered_at IS NULL AND o.failed_at IS NULL
+                             AND o.next_attempt_at <= $1)
+             UNION ALL
+             SELECT 0::BIGINT WHERE 0 <> ALL($2)
+               AND EXISTS (SELECT 1 FROM outbox o
+                           WHERE o.endpoint_id IS NULL
+                             AND o.delivered_at IS NULL AND o.failed_at IS NULL
+                             AND o.next_attempt_at <= $1)",
+            &[&now, &skip],
+        )?;
+        each(rows, |row| Ok(row.try_get(0)?))
     }
-    #[allow(unused_variables)]
+
     fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError> {
-        todo!()
+        // Two statements, not `endpoint_id IS NOT DISTINCT FROM nullif($2, 0)`: each is a
+        // seek on `outbox_lane_due`. Rows another process is claiming are skipped; once
+        // it commits, their lease puts them out of reach.
+        let customers = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
+             WHERE o.endpoint_id IS NULL
+               AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+             ORDER BY o.next_attempt_at, o.id LIMIT $2
+             FOR UPDATE OF o SKIP LOCKED"
+        );
+        let endpoint = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
+             WHERE o.endpoint_id = $3
+               AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+             ORDER BY o.next_attempt_at, o.id LIMIT $2
+             FOR UPDATE OF o SKIP LOCKED"
+        );
+        let mut messages = Vec::new();
+        for (lane, room) in claim.lanes {
+            let rows = match lane {
+                0 => self.rows(&customers, &[&claim.now, room])?,
+                _ => self.rows(&endpoint, &[&claim.now, room, lane])?,
+            };
+            for row in rows {
+                messages.push(message_row(&row)?);
+            }
+        }
+        let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+        if !ids.is_empty() {
+            self.exec(
+                "UPDATE outbox SET next_attempt_at = $2 WHERE id = ANY($1)",
+                &[&ids, &claim.lease_until],
+            )?;
+        }
+        Ok(messages)
     }
-    #[allow(unused_variables)]
+
     fn give_up_messages(&mut self, before: i64, now: i64) -> Result<usize, StoreError> {
-        todo!()
+        Ok(changed(self.exec(
+            "UPDATE outbox SET failed_at = $2,
+                    last_error = coalesce(last_error, 'not sent: its endpoint was failing')
+             WHERE delivered_at IS NULL AND failed_at IS NULL
+               AND created_at < $1 AND next_attempt_at <= $2",
+            &[&before, &now],
+        )?))
     }
-    #[allow(unused_variables)]
-    fn record_attempt(&mut self, attempt: &Attempt<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn record_attempt(&mut self, a: &Attempt<'_>) -> Result<(), StoreError> {
+        let m = a.message;
+        let attempts = m.attempts + 1;
+        match a.result {
+            AttemptResult::Delivered => {
+                self.exec(
+                    "UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL
+                     WHERE id = $1",
+                    &[&m.id, &a.now, &attempts],
+                )?;
+                self.exec(
+                    "UPDATE endpoints SET last_success_at = $2 WHERE id = $1",
+                    &[&m.endpoint_id, &a.now],
+                )?;
+            }
+            AttemptResult::RetryAt(_, error) | AttemptResult::Failed(error) => {
+                let (next, failed_at) = match a.result {
+                    AttemptResult::RetryAt(next, _) => (Some(next), None),
+                    _ => (None, Some(a.now)),
+                };
+                self.exec(
+                    "UPDATE outbox SET next_attempt_at = coalesce($2, next_attempt_at),
+                            failed_at = $3, attempts = $4, last_error = $5
+                     WHERE id = $1",
+                    &[&m.id, &next, &failed_at, &attempts, &error],
+                )?;
+                self.exec(
+                    "UPDATE endpoints SET last_failure_at = $2, last_error = $3 WHERE id = $1",
+                    &[&m.endpoint_id, &a.now, &error],
+                )?;
+            }
+            AttemptResult::EndpointGone(reason) => {
+                self.exec(
+                    "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3,
+                            last_failure_at = $2, last_error = $3
+                     WHERE id = $1",
+                    &[&m.endpoint_id, &a.now, &reason],
+                )?;
+                self.exec(
+                    "UPDATE outbox SET failed_at = $2, last_error = $3,
+                            attempts = attempts + CASE WHEN id = $4 THEN 1 ELSE 0 END
+                     WHERE endpoint_id = $1 AND delivered_at IS NULL AND failed_at IS NULL",
+                    &[&m.endpoint_id, &a.now, &reason, &m.id],
+                )?;
+            }
+        }
+        Ok(())
     }
-    #[allow(unused_variables)]
-    fn insert_user(&mut self, user: &NewUser<'_>) -> Result<Option<i64>, StoreError> {
-        todo!()
+
+    fn insert_user(&mut self, u: &NewUser<'_>) -> Result<Option<i64>, StoreError> {
+        // `users_by_email` is on lower(email): taken in any letter case.
+        let Some(id) = self.id(
+            "INSERT INTO users (email, name, role, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id",
+            &[
+                &u.email,
+                &u.name,
+                &u.role.as_str(),
+                &u.password_hash,
+                &u.now,
+            ],
+        )?
+        else {
+            return Ok(None);
+        };
+        self.exec(
+            "INSERT INTO user_sites (user_id, site_id) SELECT $1, unnest($2::BIGINT[])
+             ON CONFLICT DO NOTHING",
+            &[&id, &u.site_ids],
+        )?;
+        Ok(Some(id))
     }
-    #[allow(unused_variables)]
+
     fn user_by_email(&mut self, email: &str) -> Result<Option<(User, String)>, StoreError> {
-        todo!()
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.email) = lower($1)"
+        );
+        match self.row(&sql, &[&email])? {
+            Some(row) => Ok(Some((user_row(&row)?, row.try_get(6)?))),
+            None => Ok(None),
+        }
     }
-    #[allow(unused_variables)]
+
     fn users(&mut self) -> Result<Vec<User>, StoreError> {
-        todo!()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.id");
+        let rows = self.rows(&sql, &[])?;
+        each(rows, user_row)
     }
-    #[allow(unused_variables)]
+
     fn remove_user(&mut self, email: &str) -> Result<bool, StoreError> {
-        todo!()
+        let Some(id) = self.id(
+            "SELECT id FROM users WHERE lower(email) = lower($1)",
+            &[&email],
+        )?
+        else {
+            return Ok(false);
+        };
+        self.exec(
+            "UPDATE cases SET assignee_id = NULL WHERE assignee_id = $1",
+            &[&id],
+        )?;
+        self.exec("DELETE FROM users WHERE id = $1", &[&id])?;
+        Ok(true)
     }
-    #[allow(unused_variables)]
-    fn insert_session(&mut self, session: &NewSession<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn insert_session(&mut self, s: &NewSession<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&s.hash, &s.user_id, &s.csrf, &s.now, &s.expires_at],
+        )?;
+        // Expired sessions go when anyone logs in, so the table stays small.
+        self.exec("DELETE FROM sessions WHERE expires_at <= $1", &[&s.now])?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn session(&mut self, hash: &str, now: i64) -> Result<Option<(User, String)>, StoreError> {
-        todo!()
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, se.csrf FROM sessions se JOIN users u ON u.id = se.user_id
+             WHERE se.hash = $1 AND se.expires_at > $2"
+        );
+        match self.row(&sql, &[&hash, &now])? {
+            Some(row) => Ok(Some((user_row(&row)?, row.try_get(6)?))),
+            None => Ok(None),
+        }
     }
-    #[allow(unused_variables)]
+
     fn delete_session(&mut self, hash: &str) -> Result<(), StoreError> {
-        todo!()
+        self.exec("DELETE FROM sessions WHERE hash = $1", &[&hash])?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
-        todo!()
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t ORDER BY t.id");
+        let rows = self.rows(&sql, &[])?;
+        each(rows, token_row)
     }
-    #[allow(unused_variables)]
+
     fn delete_token(&mut self, id: i64) -> Result<bool, StoreError> {
-        todo!()
+        Ok(self.exec("DELETE FROM api_tokens WHERE id = $1", &[&id])? == 1)
     }
-    #[allow(unused_variables)]
+
     fn recent_messages(
         &mut self,
         endpoint_id: i64,
         limit: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
+                    o.next_attempt_at, o.last_error
+             FROM outbox o LEFT JOIN cases c ON c.id = o.case_id
+             WHERE o.endpoint_id = $1 ORDER BY o.id DESC LIMIT $2",
+            &[&endpoint_id, &limit],
+        )?;
+        each(rows, |row| {
+            let event: &str = row.try_get(0)?;
+            Ok(Delivery {
+                event: Topic::parse(event).ok_or_else(|| unknown("event", event))?,
+                case_ref: row.try_get(1)?,
+                created_at: row.try_get(2)?,
+                attempts: row.try_get(3)?,
+                delivered_at: row.try_get(4)?,
+                failed_at: row.try_get(5)?,
+                next_attempt_at: row.try_get(6)?,
+                last_error: row.try_get(7)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
+
     fn rating_days(
         &mut self,
         sites: Option<&[i64]>,
         from: i64,
         to: i64,
     ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
-        todo!()
+        // BIGINT division truncates, as SQLite's integer division does.
+        let rows = self.rows(
+            "SELECT created_at / 86400000 AS day, count(*), count(*) FILTER (WHERE perfect)
+             FROM ratings
+             WHERE created_at >= $1 AND created_at < $2 AND rerates_case IS NULL
+               AND ($3::BIGINT[] IS NULL OR site_id = ANY($3))
+             GROUP BY day ORDER BY day",
+            &[&from, &to, &sites],
+        )?;
+        each(rows, |row| {
+            Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        })
     }
-    #[allow(unused_variables)]
+
     fn rerating_counts(
         &mut self,
         sites: Option<&[i64]>,
         from: i64,
         to: i64,
     ) -> Result<(i64, i64), StoreError> {
-        todo!()
+        let row = self.one(
+            "SELECT count(*), count(*) FILTER (WHERE perfect) FROM ratings
+             WHERE created_at >= $1 AND created_at < $2 AND rerates_case IS NOT NULL
+               AND ($3::BIGINT[] IS NULL OR site_id = ANY($3))",
+            &[&from, &to, &sites],
+        )?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
-    #[allow(unused_variables)]
+
     fn case_timings(
         &mut self,
         sites: Option<&[i64]>,
         from: i64,
         to: i64,
     ) -> Result<Vec<CaseTiming>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT status, overdue_from, opened_at, acknowledged_at FROM cases
+             WHERE opened_at >= $1 AND opened_at < $2
+               AND ($3::BIGINT[] IS NULL OR site_id = ANY($3))",
+            &[&from, &to, &sites],
+        )?;
+        each(rows, |row| {
+            Ok(CaseTiming {
+                status: status_of(row.try_get(0)?)?,
+                overdue_from: row.try_get::<_, Option<i64>>(1)?.unwrap_or(i64::MAX),
+                opened_at: row.try_get(2)?,
+                acknowledged_at: row.try_get(3)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
+
     fn count_cases(&mut self, status: Status, overdue_at: Option<i64>) -> Result<i64, StoreError> {
-        todo!()
+        Ok(self
+            .one(
+                "SELECT count(*) FROM cases
+                 WHERE status = $1 AND ($2::BIGINT IS NULL OR overdue_from <= $2)",
+                &[&status.as_str(), &overdue_at],
+            )?
+            .try_get(0)?)
     }
-    #[allow(unused_variables)]
+
     fn count_messages(&mut self, failed: bool) -> Result<i64, StoreError> {
-        todo!()
+        let sql = if failed {
+            "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
+        } else {
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
+        };
+        Ok(self.one(sql, &[])?.try_get(0)?)
     }
-    #[allow(unused_variables)]
+
     fn contacts_matching(
         &mut self,
         email: Option<&str>,
         updated_before: Option<i64>,
     ) -> Result<Vec<StoredContact>, StoreError> {
-        todo!()
+        // lower(contact_email), as `details_by_email` is: any letter case.
+        let rows = self.rows(
+            "SELECT rating_id, contact_name, contact_email, contact_phone FROM details
+             WHERE (contact_name IS NOT NULL OR contact_email IS NOT NULL
+                    OR contact_phone IS NOT NULL)
+               AND ($1::TEXT IS NULL OR lower(contact_email) = lower($1))
+               AND ($2::BIGINT IS NULL OR updated_at < $2)",
+            &[&email, &updated_before],
+        )?;
+        each(rows, |row| {
+            Ok(StoredContact {
+                rating_id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                email: row.try_get(2)?,
+                phone: row.try_get(3)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
+
     fn clear_contact(&mut self, rating_id: &str) -> Result<(), StoreError> {
-        todo!()
+        self.exec(
+            "UPDATE details SET contact_name = NULL, contact_email = NULL,
+                    contact_phone = NULL, consent = false
+             WHERE rating_id = $1",
+            &[&rating_id],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn rotate_secret(
         &mut self,
         site_id: i64,
@@ -316,25 +1234,73 @@ impl Tx for PostgresTx<'_> {
         secret: &str,
         old_until: i64,
     ) -> Result<bool, StoreError> {
-        todo!()
+        let rotated = self.exec(
+            "UPDATE endpoints SET old_secret = secret, old_secret_until = $4, secret = $3
+             WHERE id = $1 AND site_id = $2 AND kind = 'webhook' AND disabled_at IS NULL",
+            &[&id, &site_id, &secret, &old_until],
+        )?;
+        Ok(rotated == 1)
     }
-    #[allow(unused_variables)]
+
     fn remove_endpoint(&mut self, site_id: i64, id: i64, now: i64) -> Result<bool, StoreError> {
-        todo!()
+        let removed = self.exec(
+            "UPDATE endpoints SET disabled_at = coalesce(disabled_at, $3),
+                    disabled_reason = 'removed'
+             WHERE id = $1 AND site_id = $2",
+            &[&id, &site_id, &now],
+        )?;
+        self.exec(
+            "UPDATE outbox SET failed_at = $2, last_error = 'the endpoint was removed'
+             WHERE endpoint_id = $1 AND delivered_at IS NULL AND failed_at IS NULL",
+            &[&id, &now],
+        )?;
+        Ok(removed == 1)
     }
-    #[allow(unused_variables)]
+
     fn redeliver(&mut self, site_id: i64, id: i64, now: i64) -> Result<usize, StoreError> {
-        todo!()
+        Ok(changed(self.exec(
+            "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $3,
+                    last_error = NULL
+             WHERE endpoint_id = $1 AND failed_at IS NOT NULL AND delivered_at IS NULL
+               AND endpoint_id IN (SELECT id FROM endpoints
+                                   WHERE site_id = $2 AND disabled_at IS NULL)",
+            &[&id, &site_id, &now],
+        )?))
     }
-    #[allow(unused_variables)]
+
     fn messages_mentioning(&mut self, needle: &str) -> Result<Vec<OutboxText>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT id, kind, target, payload, delivered_at IS NULL AND failed_at IS NULL
+             FROM outbox
+             WHERE strpos(lower(payload), lower($1)) > 0 OR strpos(lower(target), lower($1)) > 0
+                OR strpos(lower(coalesce(last_error, '')), lower($1)) > 0",
+            &[&needle],
+        )?;
+        each(rows, |row| {
+            Ok(OutboxText {
+                id: row.try_get(0)?,
+                kind: row.try_get(1)?,
+                target: row.try_get(2)?,
+                payload: row.try_get(3)?,
+                pending: row.try_get(4)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
-    fn rewrite_message(&mut self, rewrite: &MessageRewrite<'_>) -> Result<(), StoreError> {
-        todo!()
+
+    fn rewrite_message(&mut self, m: &MessageRewrite<'_>) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE outbox SET payload = $2, target = $3,
+                    last_error = CASE
+                        WHEN $4::BIGINT IS NOT NULL THEN 'the customer''s contact data was erased'
+                        WHEN strpos(lower(last_error), lower($5)) > 0 THEN '(erased)'
+                        ELSE last_error END,
+                    failed_at = coalesce(failed_at, $4)
+             WHERE id = $1",
+            &[&m.id, &m.payload, &m.target, &m.cancel, &m.forget],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn record_erasure(
         &mut self,
         reason: &str,
@@ -342,45 +1308,1173 @@ impl Tx for PostgresTx<'_> {
         by: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        todo!()
+        self.exec(
+            "INSERT INTO erasures (at, reason, erased, by_whom) VALUES ($1, $2, $3, $4)",
+            &[&now, &reason, &erased, &by],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn prune_messages(&mut self, before: i64) -> Result<usize, StoreError> {
-        todo!()
+        Ok(changed(self.exec(
+            "DELETE FROM outbox WHERE delivered_at < $1 OR failed_at < $1",
+            &[&before],
+        )?))
     }
-    #[allow(unused_variables)]
+
     fn export_rows(
         &mut self,
         sites: Option<&[i64]>,
-        received: (i64, i64),
+        (from, to): (i64, i64),
         after: Option<(i64, &str)>,
         limit: i64,
     ) -> Result<Vec<ExportRow>, StoreError> {
-        todo!()
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, ""));
+        let rows = self.rows(
+            "SELECT r.id, r.created_at, s.key, r.score, s.scale, r.perfect, r.interaction,
+                    c.ref, c.status, d.reasons, d.comment, d.contact_name, d.contact_email,
+                    d.contact_phone
+             FROM ratings r JOIN sites s ON s.id = r.site_id
+             LEFT JOIN cases c ON c.id = coalesce(
+                 (SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
+             LEFT JOIN details d ON d.rating_id = r.id
+             WHERE r.created_at >= $1 AND r.created_at < $2
+               AND ($3::BIGINT[] IS NULL OR r.site_id = ANY($3))
+               AND (r.created_at > $4 OR (r.created_at = $4 AND r.id > $5))
+             ORDER BY r.created_at, r.id LIMIT $6",
+            &[&from, &to, &sites, &after_at, &after_id, &limit],
+        )?;
+        each(rows, |row| {
+            let status: Option<&str> = row.try_get(8)?;
+            Ok(ExportRow {
+                id: row.try_get(0)?,
+                created_at: row.try_get(1)?,
+                site: row.try_get(2)?,
+                score: row.try_get(3)?,
+                scale: scale_of(row.try_get(4)?),
+                perfect: row.try_get(5)?,
+                interaction: row.try_get(6)?,
+                case: row.try_get(7)?,
+                status: status.map(status_of).transpose()?,
+                reasons: row
+                    .try_get::<_, Option<&str>>(9)?
+                    .map(read_list)
+                    .unwrap_or_default(),
+                comment: row.try_get(10)?,
+                contact_name: row.try_get(11)?,
+                contact_email: row.try_get(12)?,
+                contact_phone: row.try_get(13)?,
+            })
+        })
     }
-    #[allow(unused_variables)]
+
     fn causes_found(
         &mut self,
         sites: Option<&[i64]>,
         from: i64,
         to: i64,
     ) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT st.cause, st.case_id, p.action FROM case_steps st
+             JOIN cases c ON c.id = st.case_id
+             LEFT JOIN preventions p ON p.id = st.prevention_id
+             WHERE st.step = 'cause_found' AND st.cause IS NOT NULL
+               AND c.opened_at >= $1 AND c.opened_at < $2
+               AND ($3::BIGINT[] IS NULL OR c.site_id = ANY($3))
+             ORDER BY st.id",
+            &[&from, &to, &sites],
+        )?;
+        each(rows, |row| {
+            Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+        })
     }
-    #[allow(unused_variables)]
+
     fn set_alert_events(&mut self, user_id: i64, events: &[Event]) -> Result<(), StoreError> {
-        todo!()
+        let names: Vec<String> = events.iter().map(|e| e.as_str().to_owned()).collect();
+        self.exec(
+            "UPDATE users SET alert_events = $2 WHERE id = $1",
+            &[&user_id, &json_list(&names)],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn assign_case(&mut self, case_id: i64, user_id: Option<i64>) -> Result<(), StoreError> {
-        todo!()
+        self.exec(
+            "UPDATE cases SET assignee_id = $2 WHERE id = $1",
+            &[&case_id, &user_id],
+        )?;
+        Ok(())
     }
-    #[allow(unused_variables)]
+
     fn sites(&mut self) -> Result<Vec<Site>, StoreError> {
-        todo!()
+        // Two queries, not one per site: each costs a round trip.
+        let sql = format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY name, id");
+        let rows = self.rows(&sql, &[])?;
+        let mut sites = each(rows, site_row)?;
+        let mut origins: HashMap<i64, Vec<String>> = HashMap::new();
+        for row in self.rows(
+            "SELECT site_id, origin FROM site_origins ORDER BY site_id, origin",
+            &[],
+        )? {
+            origins
+                .entry(row.try_get(0)?)
+                .or_default()
+                .push(row.try_get(1)?);
+        }
+        for site in &mut sites {
+            site.settings.origins = origins.remove(&site.id).unwrap_or_default();
+        }
+        Ok(sites)
     }
-    #[allow(unused_variables)]
+
     fn preventions(&mut self, site_id: i64) -> Result<Vec<Prevention>, StoreError> {
-        todo!()
+        let rows = self.rows(
+            "SELECT id, cause, action FROM preventions WHERE site_id = $1 ORDER BY id DESC",
+            &[&site_id],
+        )?;
+        each(rows, prevention_row)
+    }
+}
+
+/// Against a real PostgreSQL: set `NEARMISS_TEST_POSTGRES` to a server URL (like
+/// `postgres://nearmiss@127.0.0.1:5432/postgres`); each test makes a database of its
+/// own there and drops it after. Without the variable, each test says so and passes.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    /// A fresh database, dropped with this.
+    struct TestDb {
+        server: String,
+        name: String,
+        url: String,
+    }
+
+    impl TestDb {
+        fn new(test: &str) -> Option<TestDb> {
+            let Ok(server) = std::env::var("NEARMISS_TEST_POSTGRES") else {
+                eprintln!("{test}: skipped (NEARMISS_TEST_POSTGRES is not set)");
+                return None;
+            };
+            static MADE: AtomicUsize = AtomicUsize::new(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!(
+                "nearmiss_test_{}_{nanos}_{}",
+                std::process::id(),
+                MADE.fetch_add(1, Ordering::Relaxed)
+            );
+            let mut admin = Client::connect(&server, NoTls).unwrap();
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let url = with_database(&server, &name);
+            Some(TestDb { server, name, url })
+        }
+
+        fn open(&self) -> Store {
+            Store::open(&self.url).unwrap()
+        }
+
+        fn client(&self) -> Client {
+            Client::connect(&self.url, NoTls).unwrap()
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            if let Ok(mut admin) = Client::connect(&self.server, NoTls) {
+                let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+                if let Err(err) = admin.batch_execute(&drop) {
+                    eprintln!("could not drop {}: {err}", self.name);
+                }
+            }
+        }
+    }
+
+    /// `server` (a URL) naming the database `name` instead of its own.
+    fn with_database(server: &str, name: &str) -> String {
+        let (address, query) = match server.split_once('?') {
+            Some((address, query)) => (address, format!("?{query}")),
+            None => (server, String::new()),
+        };
+        let host_at = address.find("://").map_or(0, |at| at + 3);
+        let base = match address[host_at..].find('/') {
+            Some(slash) => &address[..host_at + slash],
+            None => address,
+        };
+        format!("{base}/{name}{query}")
+    }
+
+    fn write<T: Send + 'static>(
+        store: &Store,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
+    ) -> T {
+        store.write_now(work).unwrap()
+    }
+
+    fn read<T>(store: &Store, work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> T {
+        store.read_now(work).unwrap()
+    }
+
+    fn settings(name: &str, origins: &[&str]) -> SiteSettings {
+        SiteSettings {
+            name: name.to_owned(),
+            origins: origins.iter().map(|o| o.to_string()).collect(),
+            scale: Scale::Stars5,
+            ack_within: Duration::from_secs(900),
+            close_within: Duration::from_secs(172_800),
+            reasons: vec!["Slow".into(), "Rude".into()],
+            causes: vec!["Staffing".into(), "Other".into()],
+            require_token: true,
+            apology: "Sorry".into(),
+            owner: "The team".into(),
+            review_url: Some("https://reviews.example/x".into()),
+            timezone: "Europe/London".into(),
+        }
+    }
+
+    fn add_site(store: &Store, name: &'static str, origins: &'static [&'static str]) -> i64 {
+        write(store, move |tx| {
+            tx.insert_site(&settings(name, origins), &format!("s_{name}"), "secret", 0)
+        })
+    }
+
+    fn rating(id: &str, site_id: i64, score: i64, at: i64) -> NewRating<'_> {
+        NewRating {
+            id,
+            site_id,
+            score,
+            perfect: score == 5,
+            interaction: None,
+            page: Some("https://a.example/checkout"),
+            locale: Some("en"),
+            content: "{}",
+            created_at: at,
+            rerates_case: None,
+            signed: false,
+        }
+    }
+
+    fn case<'a>(reference: &'a str, site_id: i64, rating_id: &'a str, at: i64) -> NewCase<'a> {
+        NewCase {
+            reference,
+            site_id,
+            rating_id,
+            opened_at: at,
+            ack_due_at: at + 900_000,
+            close_due_at: at + 172_800_000,
+            overdue_from: at + 900_000,
+        }
+    }
+
+    fn case_ids(store: &Store, filter: CaseFilter<'_>) -> Vec<i64> {
+        read(store, |tx| tx.case_ids(&filter))
+    }
+
+    fn filter(limit: i64) -> CaseFilter<'static> {
+        CaseFilter {
+            status: None,
+            overdue_at: None,
+            site_key: None,
+            site_ids: None,
+            assignee: None,
+            cause: None,
+            by_deadline: false,
+            opened: None,
+            limit,
+        }
+    }
+
+    /// Runs `first` in a write on another thread; once it has done its work (but not
+    /// committed: it then waits `hold`), runs `second` in a write here. What `second`
+    /// returned and how long it took.
+    fn while_held<T: Send + 'static>(
+        store: &Store,
+        hold: Duration,
+        first: impl FnOnce(&mut dyn Tx) -> Result<(), StoreError> + Send + 'static,
+        second: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,
+    ) -> (T, Duration) {
+        let (done, worked) = mpsc::channel();
+        let holder = store.clone();
+        let thread = std::thread::spawn(move || {
+            write(&holder, move |tx| {
+                first(tx)?;
+                done.send(()).unwrap();
+                std::thread::sleep(hold);
+                Ok(())
+            })
+        });
+        worked.recv().unwrap();
+        let started = Instant::now();
+        let answer = write(store, second);
+        let took = started.elapsed();
+        thread.join().unwrap();
+        (answer, took)
+    }
+
+    #[test]
+    fn servers_starting_together_migrate_once() {
+        let Some(db) = TestDb::new("servers_starting_together_migrate_once") else {
+            return;
+        };
+        let start = Arc::new(std::sync::Barrier::new(3));
+        let servers: Vec<_> = (0..3)
+            .map(|_| {
+                let (url, start) = (db.url.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    Store::open(&url).map(|_| ())
+                })
+            })
+            .collect();
+        for server in servers {
+            server.join().unwrap().unwrap();
+        }
+        let applied: i64 = db
+            .client()
+            .query_one("SELECT count(*) FROM schema_migrations", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(applied, 12);
+        // And once more, finding everything applied.
+        db.open();
+    }
+
+    #[test]
+    fn sites_keys_and_origins() {
+        let Some(db) = TestDb::new("sites_keys_and_origins") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &["https://b.example", "https://a.example"]);
+        let two = add_site(&store, "two", &[]);
+
+        let site = read(&store, |tx| tx.site_by_key("s_one", 0)).unwrap();
+        assert_eq!(site.id, one);
+        assert_eq!(site.secret, "secret");
+        let mut expected = settings("one", &["https://a.example", "https://b.example"]);
+        assert_eq!(site.settings, expected);
+        assert!(read(&store, |tx| tx.origin_is_known("https://a.example")));
+        assert!(!read(&store, |tx| tx.origin_is_known("https://c.example")));
+        assert!(!read(&store, move |tx| tx.site_has_ratings(one)));
+
+        expected.origins = vec!["https://c.example".into()];
+        expected.scale = Scale::Ten;
+        expected.review_url = None;
+        let update = expected.clone();
+        write(&store, move |tx| tx.update_site(one, &update));
+        let site = read(&store, move |tx| tx.site_by_id(one)).unwrap();
+        assert_eq!(site.settings, expected);
+
+        write(&store, move |tx| tx.rotate_key(one, "s_one_new", 1_000));
+        assert!(read(&store, |tx| tx.site_by_key("s_one", 999)).is_some());
+        assert!(read(&store, |tx| tx.site_by_key("s_one", 1_000)).is_none());
+        assert!(read(&store, |tx| tx.site_by_key("s_one_new", 5_000)).is_some());
+        assert_eq!(read(&store, |tx| tx.site_id_by_any_key("s_one")), Some(one));
+        write(&store, move |tx| tx.revoke_site(one, 10));
+        assert!(read(&store, |tx| tx.site_by_key("s_one_new", 0)).is_none());
+        write(&store, move |tx| tx.rotate_key(one, "s_one_3", 20));
+        assert!(read(&store, |tx| tx.site_by_key("s_one_3", 30)).is_some());
+
+        let names: Vec<String> = read(&store, |tx| tx.sites())
+            .into_iter()
+            .map(|s| s.settings.name)
+            .collect();
+        assert_eq!(names, ["one", "two"]);
+        let sites = read(&store, |tx| tx.sites());
+        assert_eq!(sites[0].settings.origins, ["https://c.example"]);
+        assert!(sites[1].settings.origins.is_empty());
+
+        let noted = write(&store, move |tx| {
+            Ok([
+                tx.note_refused_origin(two, "https://x.example", 2, 100, 2)?,
+                tx.note_refused_origin(two, "https://x.example", 1, 200, 2)?,
+                tx.note_refused_origin(two, "https://y.example", 1, 300, 2)?,
+                tx.note_refused_origin(two, "https://z.example", 1, 400, 2)?,
+            ])
+        });
+        assert_eq!(noted, [true, false, true, false], "z is over the cap");
+        let refused = read(&store, move |tx| tx.refused_origins(two));
+        assert_eq!(refused.len(), 2);
+        assert_eq!(refused[0].origin, "https://y.example");
+        assert_eq!(
+            (refused[1].refusals, refused[1].first_at, refused[1].last_at),
+            (3, 100, 200)
+        );
+    }
+
+    #[test]
+    fn ratings_cases_and_numbers() {
+        let Some(db) = TestDb::new("ratings_cases_and_numbers") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &["https://a.example"]);
+        let two = add_site(&store, "two", &[]);
+        const DAY: i64 = 86_400_000;
+
+        let case_id = write(&store, move |tx| {
+            assert!(tx.rating_by_id("r1")?.is_none());
+            tx.insert_rating(&rating("r1", one, 2, 3 * DAY + 5))?;
+            tx.insert_rating(&rating("r2", one, 5, 3 * DAY + 6))?;
+            tx.insert_rating(&rating("r3", two, 1, 4 * DAY))?;
+            let case_id = tx.insert_case(&case("NM-AAAA", one, "r1", 3 * DAY + 5))?;
+            // A taken reference is no error, and the transaction goes on.
+            assert_eq!(tx.insert_case(&case("NM-AAAA", two, "r3", 4 * DAY))?, None);
+            tx.insert_case(&case("NM-BBBB", two, "r3", 4 * DAY))?;
+            Ok(case_id.unwrap())
+        });
+        assert!(read(&store, move |tx| tx.site_has_ratings(one)));
+        let stored = write(&store, |tx| tx.rating_by_id("r1")).unwrap();
+        assert!(stored.flagged);
+        assert_eq!(stored.case.unwrap().reference, "NM-AAAA");
+        assert_eq!(
+            read(&store, |tx| tx.case_id_by_ref("NM-AAAA")),
+            Some(case_id)
+        );
+        assert_eq!(
+            read(&store, |tx| tx.case_id_for_rating("r1")),
+            Some(case_id)
+        );
+        assert_eq!(read(&store, |tx| tx.case_id_for_rating("r2")), None);
+
+        write(&store, |tx| {
+            tx.save_details(&NewDetails {
+                rating_id: "r1",
+                comment: Some("cold"),
+                reasons: &["Slow".to_owned()],
+                contact_name: Some("Ann"),
+                contact_email: Some("Ann@Example.com"),
+                contact_phone: None,
+                consent: true,
+                now: 7,
+            })
+        });
+        let details = read(&store, |tx| tx.details_for("r1")).unwrap();
+        assert_eq!(details.reasons, ["Slow"]);
+        assert!(details.consent);
+        let found = read(&store, |tx| {
+            tx.contacts_matching(Some("ann@EXAMPLE.com"), None)
+        });
+        assert_eq!(found.len(), 1);
+        assert!(read(&store, |tx| tx.contacts_matching(None, Some(7))).is_empty());
+
+        // Re-rating link, then a re-rating through it.
+        write(&store, move |tx| {
+            tx.set_rerate_link(case_id, Some(("hash1", 100 * DAY)))
+        });
+        let page = read(&store, |tx| tx.rerate_page("hash1", 0)).unwrap();
+        assert_eq!(page, ("s_one".into(), "one".into(), "NM-AAAA".into()));
+        write(&store, move |tx| {
+            let rerates = tx.case_id_by_rerate_link(one, "hash1", 0)?;
+            assert_eq!(rerates, Some(case_id));
+            tx.insert_rating(&NewRating {
+                rerates_case: rerates,
+                ..rating("r4", one, 5, 5 * DAY)
+            })?;
+            tx.set_rerate_link(case_id, None)
+        });
+        assert_eq!(
+            read(&store, |tx| tx.case_id_for_rating("r4")),
+            Some(case_id)
+        );
+        assert_eq!(read(&store, |tx| tx.rerate_page("hash1", 0)), None);
+
+        // Steps and the case.
+        let mut record = write(&store, move |tx| {
+            let prevention = tx.insert_prevention(one, "Staffing", "Two on Fridays", 9)?;
+            assert_eq!(
+                tx.prevention(one, prevention)?.unwrap().action,
+                "Two on Fridays"
+            );
+            assert_eq!(tx.prevention(two, prevention)?, None);
+            tx.insert_step(&NewStep {
+                case_id,
+                step: Step::CauseFound,
+                actor: "Ann",
+                note: None,
+                cause: Some("Staffing"),
+                prevention_id: Some(prevention),
+                at: 10,
+            })?;
+            tx.case_by_id(case_id)
+        })
+        .unwrap();
+        let steps = read(&store, move |tx| tx.steps(case_id));
+        assert_eq!(steps[0].step, Step::CauseFound);
+        assert_eq!(steps[0].prevention.as_ref().unwrap().cause, "Staffing");
+        assert_eq!(read(&store, move |tx| tx.preventions(one)).len(), 1);
+        assert_eq!(record.rating.id, "r1");
+        assert_eq!(record.site_timezone, "Europe/London");
+        assert_eq!(record.status, Status::Open);
+        assert_eq!(record.recovered, None);
+        record.acknowledged_at = Some(20);
+        record.recovered = Some(true);
+        let saved = record.clone();
+        write(&store, move |tx| tx.save_case(&saved, 3 * DAY + 100));
+        assert_eq!(read(&store, move |tx| tx.case_by_id(case_id)), Some(record));
+
+        // Lists.
+        let ids = |f: CaseFilter<'_>| case_ids(&store, f);
+        let other = read(&store, |tx| tx.case_id_by_ref("NM-BBBB")).unwrap();
+        assert_eq!(ids(filter(10)), [other, case_id], "newest first");
+        assert_eq!(ids(filter(1)), [other]);
+        assert_eq!(
+            ids(CaseFilter {
+                site_ids: Some(&[1_000]),
+                ..filter(10)
+            }),
+            [] as [i64; 0]
+        );
+        let only_one = [one];
+        assert_eq!(
+            ids(CaseFilter {
+                site_ids: Some(&only_one),
+                ..filter(10)
+            }),
+            [case_id]
+        );
+        assert_eq!(
+            ids(CaseFilter {
+                cause: Some("Staffing"),
+                ..filter(10)
+            }),
+            [case_id]
+        );
+        assert_eq!(
+            ids(CaseFilter {
+                site_key: Some("s_two"),
+                status: Some(Status::Open),
+                ..filter(10)
+            }),
+            [other]
+        );
+        assert_eq!(
+            ids(CaseFilter {
+                overdue_at: Some(3 * DAY + 100),
+                ..filter(10)
+            }),
+            [case_id]
+        );
+        assert_eq!(
+            ids(CaseFilter {
+                by_deadline: true,
+                ..filter(10)
+            }),
+            [case_id, other],
+            "open cases by when they are (or became) overdue"
+        );
+        assert_eq!(
+            ids(CaseFilter {
+                opened: Some((4 * DAY, 5 * DAY)),
+                ..filter(10)
+            }),
+            [other]
+        );
+        assert_eq!(read(&store, |tx| tx.count_cases(Status::Open, None)), 2);
+        assert_eq!(
+            read(&store, |tx| tx
+                .count_cases(Status::Open, Some(3 * DAY + 100))),
+            1
+        );
+
+        // Numbers.
+        assert_eq!(
+            read(&store, |tx| tx.rating_days(None, 0, 10 * DAY)),
+            [(3, 2, 1), (4, 1, 0)],
+            "the re-rating is not a first rating"
+        );
+        assert_eq!(
+            read(&store, move |tx| tx.rating_days(Some(&[two]), 0, 10 * DAY)),
+            [(4, 1, 0)]
+        );
+        assert_eq!(
+            read(&store, |tx| tx.rerating_counts(None, 0, 10 * DAY)),
+            (1, 1)
+        );
+        assert_eq!(
+            read(&store, move |tx| tx.rerating_counts(
+                Some(&[two]),
+                0,
+                10 * DAY
+            )),
+            (0, 0)
+        );
+        let timings = read(&store, move |tx| tx.case_timings(Some(&[one]), 0, 10 * DAY));
+        assert_eq!(timings.len(), 1);
+        assert_eq!(timings[0].acknowledged_at, Some(20));
+        let causes = read(&store, |tx| tx.causes_found(None, 0, 10 * DAY));
+        assert_eq!(
+            causes,
+            [("Staffing".into(), case_id, Some("Two on Fridays".into()))]
+        );
+        assert!(read(&store, move |tx| tx.causes_found(Some(&[two]), 0, 10 * DAY)).is_empty());
+
+        // The export, page by page.
+        let page = read(&store, |tx| tx.export_rows(None, (0, 10 * DAY), None, 2));
+        let ids: Vec<&str> = page.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r1", "r2"]);
+        assert_eq!(page[0].case.as_deref(), Some("NM-AAAA"));
+        assert_eq!(page[0].status, Some(Status::Open));
+        assert_eq!(page[0].reasons, ["Slow"]);
+        assert_eq!(page[0].contact_email.as_deref(), Some("Ann@Example.com"));
+        assert!(page[1].perfect && page[1].case.is_none() && page[1].reasons.is_empty());
+        let rest = read(&store, |tx| {
+            tx.export_rows(None, (0, 10 * DAY), Some((3 * DAY + 6, "r2")), 10)
+        });
+        let ids: Vec<&str> = rest.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r3", "r4"]);
+        assert_eq!(
+            rest[1].case.as_deref(),
+            Some("NM-AAAA"),
+            "the case it re-rates"
+        );
+        assert_eq!(
+            read(&store, move |tx| tx.export_rows(
+                Some(&[two]),
+                (0, 10 * DAY),
+                None,
+                10
+            ))
+            .len(),
+            1
+        );
+
+        write(&store, |tx| tx.clear_contact("r1"));
+        assert!(read(&store, |tx| tx.contacts_matching(None, None)).is_empty());
+        write(&store, |tx| tx.record_erasure("request", 1, "Ann", 11));
+    }
+
+    #[test]
+    fn cases_to_raise_are_raised_by_one_process() {
+        let Some(db) = TestDb::new("cases_to_raise_are_raised_by_one_process") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        write(&store, move |tx| {
+            tx.insert_rating(&rating("r1", one, 2, 0))?;
+            tx.insert_case(&case("NM-AAAA", one, "r1", 0))
+        });
+        let due = 900_000;
+        assert_eq!(read(&store, |tx| tx.cases_to_raise(due)).len(), 1);
+        let (seen, took) = while_held(
+            &store,
+            Duration::from_millis(500),
+            move |tx| {
+                assert_eq!(tx.cases_to_raise(due)?.len(), 1);
+                Ok(())
+            },
+            move |tx| tx.cases_to_raise(due),
+        );
+        assert!(seen.is_empty(), "the case another process is raising");
+        assert!(took < Duration::from_millis(400), "skipped, not waited for");
+        assert!(read(&store, |tx| tx.cases_without_overdue_from()).is_empty());
+    }
+
+    #[test]
+    fn a_case_changed_by_two_processes_is_changed_in_turn() {
+        let Some(db) = TestDb::new("a_case_changed_by_two_processes_is_changed_in_turn") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        let case_id = write(&store, move |tx| {
+            tx.insert_rating(&rating("r1", one, 2, 0))?;
+            Ok(tx.insert_case(&case("NM-AAAA", one, "r1", 0))?.unwrap())
+        });
+        let (seen, took) = while_held(
+            &store,
+            Duration::from_millis(300),
+            move |tx| {
+                let mut case = tx.case_by_id(case_id)?.unwrap();
+                case.acknowledged_at = Some(5);
+                tx.save_case(&case, case.close_due_at)
+            },
+            move |tx| tx.case_by_id(case_id),
+        );
+        assert_eq!(
+            seen.unwrap().acknowledged_at,
+            Some(5),
+            "read after the commit"
+        );
+        assert!(took >= Duration::from_millis(200), "waited for the first");
+    }
+
+    #[test]
+    fn a_rating_stored_twice_at_once_is_stored_once() {
+        let Some(db) = TestDb::new("a_rating_stored_twice_at_once_is_stored_once") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        let hold = Duration::from_millis(300);
+        let (replay, _) = while_held(
+            &store,
+            hold,
+            move |tx| {
+                assert!(tx.rating_by_id("r1")?.is_none());
+                tx.insert_rating(&rating("r1", one, 2, 0))
+            },
+            |tx| tx.rating_by_id("r1"),
+        );
+        assert!(replay.is_some(), "the second sees the first's rating");
+
+        let signed = move |id: &'static str| NewRating {
+            interaction: Some("order-1"),
+            signed: true,
+            ..rating(id, one, 2, 0)
+        };
+        let (rated, _) = while_held(
+            &store,
+            hold,
+            move |tx| {
+                assert!(!tx.signed_interaction_rated(one, "order-1")?);
+                tx.insert_rating(&signed("r2"))
+            },
+            move |tx| tx.signed_interaction_rated(one, "order-1"),
+        );
+        assert!(rated, "the second is refused, not failed");
+    }
+
+    #[test]
+    fn alert_messages_are_claimed_once() {
+        let Some(db) = TestDb::new("alert_messages_are_claimed_once") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        let now = 1_000;
+        let (hook, gone) = write(&store, move |tx| {
+            let endpoint = |kind, target| NewEndpoint {
+                site_id: one,
+                kind,
+                target,
+                secret: Some("whsec_1"),
+                escalation: false,
+                now,
+            };
+            let hook = tx.insert_endpoint(&endpoint(EndpointKind::Webhook, "https://h.example"))?;
+            let gone = tx.insert_endpoint(&NewEndpoint {
+                escalation: true,
+                ..endpoint(EndpointKind::Slack, "https://s.example")
+            })?;
+            let messages = [
+                ("m1", Some(hook)),
+                ("m2", Some(hook)),
+                ("m3", Some(hook)),
+                ("m4", None),
+                ("m5", None),
+                ("m6", Some(gone)),
+                ("m7", Some(gone)),
+            ];
+            for (msg_id, endpoint_id) in messages {
+                tx.insert_message(&NewMessage {
+                    msg_id,
+                    endpoint_id,
+                    kind: if endpoint_id.is_some() {
+                        MessageKind::Webhook
+                    } else {
+                        MessageKind::CustomerEmail
+                    },
+                    target: "Ann@Example.com",
+                    event: Topic::Case(Event::Opened),
+                    case_id: None,
+                    payload: "{\"email\":\"ann@example.com\"}",
+                    now,
+                })?;
+            }
+            Ok((hook, gone))
+        });
+        assert_eq!(
+            read(&store, move |tx| tx.active_endpoints(one, false)).len(),
+            1
+        );
+        assert_eq!(
+            read(&store, move |tx| tx.active_endpoints(one, true)).len(),
+            2
+        );
+
+        let mut lanes = read(&store, move |tx| tx.due_lanes(now, &[]));
+        lanes.sort_unstable();
+        assert_eq!(lanes, [0, hook, gone]);
+        assert_eq!(
+            read(&store, move |tx| tx.due_lanes(now, &[0, gone])),
+            [hook]
+        );
+        assert!(read(&store, move |tx| tx.due_lanes(now - 1, &[])).is_empty());
+
+        // One process claims some while a second claims: the second takes the rest,
+        // at once.
+        let lease_until = now + 60_000;
+        let (first, claimed) = mpsc::channel();
+        let (second, took) = while_held(
+            &store,
+            Duration::from_millis(500),
+            move |tx| {
+                let lanes = [(hook, 2), (0, 1)];
+                let messages = tx.claim_messages(&Claim {
+                    now,
+                    lease_until,
+                    lanes: &lanes,
+                })?;
+                first.send(messages).unwrap();
+                Ok(())
+            },
+            move |tx| {
+                let lanes = [(hook, 10), (0, 10)];
+                tx.claim_messages(&Claim {
+                    now,
+                    lease_until,
+                    lanes: &lanes,
+                })
+            },
+        );
+        let first = claimed.recv().unwrap();
+        let names = |m: &[Message]| m.iter().map(|m| m.msg_id.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&first), ["m1", "m2", "m4"], "oldest first");
+        assert_eq!(names(&second), ["m3", "m5"]);
+        assert!(took < Duration::from_millis(400), "skipped, not waited for");
+        assert_eq!(first[0].secret.as_deref(), Some("whsec_1"));
+        assert_eq!(first[0].kind, Some(MessageKind::Webhook));
+        assert_eq!(first[2].endpoint_id, None);
+        let leased = read(&store, move |tx| tx.due_lanes(now, &[]));
+        assert_eq!(leased, [gone], "claimed messages wait for their lease");
+
+        // Outcomes.
+        let m1 = first[0].clone();
+        let m2 = first[1].clone();
+        let m2_id = m2.id;
+        let m3 = second[0].clone();
+        write(&store, move |tx| {
+            tx.record_attempt(&Attempt {
+                message: &m1,
+                now: 2_000,
+                result: AttemptResult::Delivered,
+            })?;
+            tx.record_attempt(&Attempt {
+                message: &m2,
+                now: 2_000,
+                result: AttemptResult::RetryAt(3_000, "503 from ann@example.com"),
+            })?;
+            tx.record_attempt(&Attempt {
+                message: &m3,
+                now: 2_000,
+                result: AttemptResult::Failed("400"),
+            })
+        });
+        let states = read(&store, move |tx| tx.endpoint_states(one));
+        let state = &states[0];
+        assert_eq!(
+            (state.delivered, state.pending, state.failed),
+            (1, 1, 1),
+            "{state:?}"
+        );
+        assert_eq!(state.last_success_at, Some(Timestamp(2_000)));
+        assert_eq!(state.last_error.as_deref(), Some("400"));
+        let log = read(&store, move |tx| tx.recent_messages(hook, 10));
+        assert_eq!(log.len(), 3);
+        assert_eq!(log[1].next_attempt_at, 3_000);
+        assert_eq!(log[1].attempts, 1);
+
+        // The Slack endpoint is gone: it is disabled and everything it had fails.
+        let m6 = write(&store, move |tx| {
+            tx.claim_messages(&Claim {
+                now,
+                lease_until,
+                lanes: &[(gone, 1)],
+            })
+        });
+        assert_eq!(names(&m6), ["m6"]);
+        let m6 = m6[0].clone();
+        write(&store, move |tx| {
+            tx.record_attempt(&Attempt {
+                message: &m6,
+                now: 2_500,
+                result: AttemptResult::EndpointGone("410 Gone"),
+            })
+        });
+        assert_eq!(
+            read(&store, move |tx| tx.active_endpoints(one, true)).len(),
+            1
+        );
+        let attempts: Vec<i64> = read(&store, move |tx| tx.recent_messages(gone, 10))
+            .iter()
+            .map(|d| d.attempts)
+            .collect();
+        assert_eq!(attempts, [0, 1], "only the message sent counts an attempt");
+        assert_eq!(read(&store, |tx| tx.count_messages(true)), 3);
+        assert_eq!(read(&store, |tx| tx.count_messages(false)), 3);
+
+        // Redelivery of the webhook's given-up message, due at once.
+        assert_eq!(write(&store, move |tx| tx.redeliver(one, hook, 4_000)), 1);
+        assert_eq!(write(&store, move |tx| tx.redeliver(one, gone, 4_000)), 0);
+        assert_eq!(read(&store, |tx| tx.count_messages(true)), 2);
+
+        // Erasure finds the address in any letter case.
+        let mentioning = read(&store, |tx| tx.messages_mentioning("ANN@example.COM"));
+        assert_eq!(mentioning.len(), 7);
+        let m2 = mentioning.iter().find(|m| m.id == m2_id).unwrap().clone();
+        assert!(m2.pending);
+        write(&store, move |tx| {
+            tx.rewrite_message(&MessageRewrite {
+                id: m2.id,
+                payload: "{}",
+                target: "(erased)",
+                cancel: None,
+                forget: "ann@example.com",
+            })
+        });
+        let log = read(&store, move |tx| tx.recent_messages(hook, 10));
+        assert_eq!(log[1].last_error.as_deref(), Some("(erased)"));
+        assert_eq!(read(&store, |tx| tx.messages_mentioning("ann@")).len(), 6);
+
+        // Giving up on what waited too long, then pruning.
+        assert_eq!(
+            write(&store, move |tx| tx.give_up_messages(now + 1, 4_000)),
+            2
+        );
+        assert_eq!(write(&store, |tx| tx.prune_messages(3_000)), 3);
+        assert_eq!(write(&store, |tx| tx.prune_messages(5_000)), 2);
+
+        assert!(write(&store, move |tx| tx
+            .rotate_secret(one, hook, "whsec_2", 9_000)));
+        assert!(!write(&store, move |tx| tx.rotate_secret(one, gone, "x", 9_000)));
+        assert!(write(&store, move |tx| tx.remove_endpoint(one, hook, 6_000)));
+        assert!(!write(&store, move |tx| tx.remove_endpoint(1_000, hook, 6_000)));
+        assert!(read(&store, move |tx| tx.active_endpoints(one, true)).is_empty());
+    }
+
+    #[test]
+    fn people_and_sessions() {
+        let Some(db) = TestDb::new("people_and_sessions") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        let two = add_site(&store, "two", &[]);
+        let person = move |email: &'static str, name: &'static str| NewUser {
+            email,
+            name,
+            role: Role::Agent,
+            password_hash: "$argon2id$x",
+            site_ids: &[],
+            now: 1,
+        };
+        let (ann, dup) = write(&store, move |tx| {
+            let sites = [two, one];
+            let ann = tx.insert_user(&NewUser {
+                site_ids: &sites,
+                ..person("Ann@Example.com", "Ann")
+            })?;
+            let dup = tx.insert_user(&person("ann@example.COM", "Other Ann"))?;
+            tx.insert_user(&NewUser {
+                role: Role::Owner,
+                ..person("bob@example.com", "Bob")
+            })?;
+            Ok((ann.unwrap(), dup))
+        });
+        assert_eq!(dup, None, "taken in another letter case, and no error");
+        let (user, hash) = read(&store, |tx| tx.user_by_email("ANN@example.com")).unwrap();
+        assert_eq!(user.id, ann);
+        assert_eq!(user.email, "Ann@Example.com");
+        assert_eq!(user.role, Role::Agent);
+        assert_eq!(user.site_ids, [one, two]);
+        assert_eq!(
+            user.alert_events,
+            [Event::Opened, Event::Overdue, Event::Closed]
+        );
+        assert_eq!(hash, "$argon2id$x");
+        write(&store, move |tx| tx.set_alert_events(ann, &[Event::Closed]));
+        let users = read(&store, |tx| tx.users());
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].alert_events, [Event::Closed]);
+        assert!(users[1].site_ids.is_empty());
+
+        write(&store, move |tx| {
+            tx.insert_session(&NewSession {
+                hash: "old",
+                user_id: ann,
+                csrf: "c0",
+                now: 0,
+                expires_at: 50,
+            })?;
+            tx.insert_session(&NewSession {
+                hash: "h1",
+                user_id: ann,
+                csrf: "c1",
+                now: 100,
+                expires_at: 200,
+            })
+        });
+        let (user, csrf) = read(&store, |tx| tx.session("h1", 150)).unwrap();
+        assert_eq!((user.id, csrf.as_str()), (ann, "c1"));
+        assert_eq!(read(&store, |tx| tx.session("h1", 200)), None, "expired");
+        let kept: i64 = db
+            .client()
+            .query_one("SELECT count(*) FROM sessions", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(kept, 1, "expired sessions go when someone logs in");
+        write(&store, |tx| tx.delete_session("h1"));
+        assert_eq!(read(&store, |tx| tx.session("h1", 150)), None);
+
+        // Removing a person takes them off their cases.
+        let case_id = write(&store, move |tx| {
+            tx.insert_rating(&rating("r1", one, 2, 0))?;
+            let case_id = tx.insert_case(&case("NM-AAAA", one, "r1", 0))?.unwrap();
+            tx.assign_case(case_id, Some(ann))?;
+            Ok(case_id)
+        });
+        let assigned = read(&store, move |tx| tx.case_by_id(case_id)).unwrap();
+        assert_eq!(assigned.assignee, Some((ann, "Ann".into())));
+        let mine = case_ids(
+            &store,
+            CaseFilter {
+                assignee: Some(ann),
+                ..filter(10)
+            },
+        );
+        assert_eq!(mine, [case_id]);
+        assert!(write(&store, |tx| tx.remove_user("ann@EXAMPLE.com")));
+        assert!(!write(&store, |tx| tx.remove_user("ann@example.com")));
+        let unassigned = read(&store, move |tx| tx.case_by_id(case_id)).unwrap();
+        assert_eq!(unassigned.assignee, None);
+    }
+
+    #[test]
+    fn api_tokens() {
+        let Some(db) = TestDb::new("api_tokens") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        let two = add_site(&store, "two", &[]);
+        write(&store, move |tx| {
+            let sites = [two, one, two];
+            tx.insert_token(&NewToken {
+                name: "ci",
+                hash: "h-ci",
+                now: 5,
+                expires_at: Some(100),
+                site_ids: &sites,
+            })?;
+            tx.insert_token(&NewToken {
+                name: "all",
+                hash: "h-all",
+                now: 6,
+                expires_at: None,
+                site_ids: &[],
+            })
+        });
+        let ci = read(&store, |tx| tx.token("h-ci", 99)).unwrap();
+        assert_eq!(ci.name, "ci");
+        assert_eq!(ci.site_ids, [one, two]);
+        assert_eq!(ci.created_at, 5);
+        assert_eq!(read(&store, |tx| tx.token("h-ci", 100)), None, "expired");
+        assert!(read(&store, |tx| tx.token("h-all", i64::MAX)).is_some());
+        assert_eq!(read(&store, |tx| tx.token("nope", 0)), None);
+        let names: Vec<String> = read(&store, |tx| tx.tokens())
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["ci", "all"]);
+        let id = ci.id;
+        assert!(write(&store, move |tx| tx.delete_token(id)));
+        assert!(!write(&store, move |tx| tx.delete_token(id)));
+        assert_eq!(read(&store, |tx| tx.tokens()).len(), 1);
+    }
+
+    #[test]
+    fn changes_are_announced_to_listeners() {
+        let Some(db) = TestDb::new("changes_are_announced_to_listeners") else {
+            return;
+        };
+        let store = db.open();
+        let one = add_site(&store, "one", &[]);
+        let (heard, hear) = mpsc::channel();
+        let cases = heard.clone();
+        store
+            .listen(
+                move || heard.send("outbox").unwrap_or_default(),
+                move || cases.send("cases").unwrap_or_default(),
+            )
+            .unwrap();
+        // The listener may not be listening yet: queue until it hears.
+        let mut queued = 0;
+        let outbox = loop {
+            queued += 1;
+            let msg_id = format!("m{queued}");
+            write(&store, move |tx| {
+                tx.insert_message(&NewMessage {
+                    msg_id: &msg_id,
+                    endpoint_id: None,
+                    kind: MessageKind::CustomerEmail,
+                    target: "ann@example.com",
+                    event: Topic::Case(Event::Closed),
+                    case_id: None,
+                    payload: "{}",
+                    now: 0,
+                })
+            });
+            if let Ok(channel) = hear.recv_timeout(Duration::from_millis(200)) {
+                break channel;
+            }
+            assert!(queued < 50, "never heard of the new message");
+        };
+        assert_eq!(outbox, "outbox");
+        write(&store, move |tx| {
+            tx.insert_rating(&rating("r1", one, 2, 0))?;
+            tx.insert_case(&case("NM-AAAA", one, "r1", 0))
+        });
+        // (Past any late word of the messages queued above.)
+        while hear.recv_timeout(Duration::from_secs(5)).unwrap() != "cases" {}
+
+        // A lease and a failure say nothing; a redelivery does, though the message's
+        // new due time is later than its old one.
+        let hook = write(&store, move |tx| {
+            let hook = tx.insert_endpoint(&NewEndpoint {
+                site_id: one,
+                kind: EndpointKind::Webhook,
+                target: "https://h.example",
+                secret: None,
+                escalation: false,
+                now: 0,
+            })?;
+            tx.insert_message(&NewMessage {
+                msg_id: "hooked",
+                endpoint_id: Some(hook),
+                kind: MessageKind::Webhook,
+                target: "https://h.example",
+                event: Topic::Case(Event::Opened),
+                case_id: None,
+                payload: "{}",
+                now: 0,
+            })?;
+            Ok(hook)
+        });
+        assert_eq!(hear.recv_timeout(Duration::from_secs(5)), Ok("outbox"));
+        write(&store, move |tx| {
+            let lanes = [(hook, 1)];
+            let claimed = tx.claim_messages(&Claim {
+                now: 0,
+                lease_until: 60_000,
+                lanes: &lanes,
+            })?;
+            tx.record_attempt(&Attempt {
+                message: &claimed[0],
+                now: 1_000,
+                result: AttemptResult::Failed("400"),
+            })
+        });
+        assert!(hear.recv_timeout(Duration::from_millis(300)).is_err());
+        assert_eq!(write(&store, move |tx| tx.redeliver(one, hook, 100_000)), 1);
+        assert_eq!(hear.recv_timeout(Duration::from_secs(5)), Ok("outbox"));
     }
 }
