@@ -7,7 +7,10 @@
 //! holds (`SKIP LOCKED`), so N processes do each piece of work once.
 //!
 //! Changes that another process should hear about (a new alert message, a changed case)
-//! are announced by triggers with `NOTIFY`; each process listens on its own connection.
+//! are announced with `NOTIFY`, and each process listens on its own connection. Not from
+//! the writing transactions: a transaction that notifies takes a lock that serialises
+//! every such commit. A thread sends at most one announcement of each kind every
+//! `ANNOUNCE_GAP`, after the commits it tells of.
 
 mod tx;
 
@@ -65,10 +68,6 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_outbox_lanes.sql",
         include_str!("../../../migrations/postgres/0011_outbox_lanes.sql"),
     ),
-    (
-        "0012_announcements.sql",
-        include_str!("../../../migrations/postgres/0012_announcements.sql"),
-    ),
 ];
 
 /// The advisory lock held while migrating: of several servers starting together, one
@@ -78,7 +77,7 @@ const MIGRATION_LOCK: i64 = 0x6e65_6172_6d69_7373;
 /// Connections one process opens at most; a transaction waits for a free one.
 const MAX_CONNECTIONS: usize = 32;
 
-/// The channels the triggers of `0012_announcements.sql` notify.
+/// The channels changes are announced on.
 pub(super) const CHANNEL_OUTBOX: &str = "nearmiss_outbox";
 pub(super) const CHANNEL_CASES: &str = "nearmiss_cases";
 
@@ -100,6 +99,94 @@ pub(super) struct Postgres {
     config: Config,
     pool: Mutex<Pool>,
     returned: Condvar,
+    announcements: Arc<Announcements>,
+}
+
+/// Commits may be announced this long after they happen; announcing more often would
+/// cost a commit each (see the module's comment).
+const ANNOUNCE_GAP: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// What a committed write changed that other processes act on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Changed {
+    /// Alert messages were queued or queued again.
+    pub(super) outbox: bool,
+    /// A case was opened or changed, or a step recorded.
+    pub(super) cases: bool,
+}
+
+/// Changes committed and not yet announced, for the announcing thread.
+#[derive(Default)]
+struct Announcements {
+    pending: Mutex<(Changed, bool)>,
+    noted: Condvar,
+}
+
+impl Announcements {
+    fn note(&self, changed: Changed) {
+        if changed == Changed::default() {
+            return;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.0.outbox |= changed.outbox;
+        pending.0.cases |= changed.cases;
+        self.noted.notify_one();
+    }
+
+    fn stop(&self) {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.noted.notify_one();
+    }
+
+    /// The next changes to announce; `None` once stopped.
+    fn next(&self) -> Option<Changed> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if pending.1 {
+                return None;
+            }
+            if pending.0 != Changed::default() {
+                return Some(std::mem::take(&mut pending.0));
+            }
+            pending = self.noted.wait(pending).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// The announcing thread: one `pg_notify` per kind of change, then a pause.
+fn announce(config: Config, announcements: Arc<Announcements>) {
+    let mut client: Option<Client> = None;
+    while let Some(changed) = announcements.next() {
+        let channels = [
+            (changed.outbox, CHANNEL_OUTBOX),
+            (changed.cases, CHANNEL_CASES),
+        ];
+        for (_, channel) in channels.iter().filter(|(yes, _)| *yes) {
+            let sent = match client.as_mut() {
+                Some(client) => client.execute("SELECT pg_notify($1, '')", &[channel]),
+                None => match config.connect(NoTls) {
+                    Ok(mut new) => {
+                        let sent = new.execute("SELECT pg_notify($1, '')", &[channel]);
+                        client = Some(new);
+                        sent
+                    }
+                    Err(err) => Err(err),
+                },
+            };
+            if let Err(err) = sent {
+                // The other processes still look every second.
+                tracing::warn!(error = %err, "announcing a change failed");
+                client = None;
+            }
+        }
+        std::thread::sleep(ANNOUNCE_GAP);
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.announcements.stop();
+    }
 }
 
 impl Postgres {
@@ -109,10 +196,17 @@ impl Postgres {
         let config: Config = url.parse().map_err(|err| {
             StoreError::Unsupported(format!("{url:?} is not a PostgreSQL URL: {err}"))
         })?;
+        let announcements = Arc::new(Announcements::default());
+        let (for_thread, announced) = (config.clone(), announcements.clone());
+        std::thread::Builder::new()
+            .name("nearmiss-db-announce".into())
+            .spawn(move || announce(for_thread, announced))
+            .map_err(|err| StoreError::Task(format!("starting the announcer: {err}")))?;
         let engine = Postgres {
             config,
             pool: Mutex::new(Pool::default()),
             returned: Condvar::new(),
+            announcements,
         };
         let mut conn = engine.connect()?;
         migrate(&mut conn.client)?;
@@ -199,6 +293,8 @@ impl Postgres {
         let mut conn = self.take().map_err(E::from)?;
         let result = run_in(&mut conn, writing, work);
         self.give_back(conn);
+        let (result, changed) = result;
+        self.announcements.note(changed);
         result
     }
 
@@ -218,6 +314,9 @@ impl Postgres {
                     if let Err(err) = listen_until(&config, &stop, &heard) {
                         tracing::warn!(error = %err, "listening for changes failed; reconnecting");
                         std::thread::sleep(LISTEN_CHECK);
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        break;
                     }
                     // Whatever was announced while not listening was missed.
                     heard(CHANNEL_OUTBOX);
@@ -249,32 +348,36 @@ fn listen_until(
     Ok(())
 }
 
+/// Runs `work` in a transaction on `conn`; its outcome, and what it changed if it was
+/// committed.
 fn run_in<T, E: From<StoreError>>(
     conn: &mut Connection,
     writing: bool,
     work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
-) -> Result<T, E> {
-    let tx = conn
-        .client
-        .build_transaction()
-        .read_only(!writing)
-        .start()
-        .map_err(|err| E::from(err.into()))?;
+) -> (Result<T, E>, Changed) {
+    let started = conn.client.build_transaction().read_only(!writing).start();
+    let tx = match started {
+        Ok(tx) => tx,
+        Err(err) => return (Err(E::from(err.into())), Changed::default()),
+    };
     let mut tx = PostgresTx {
         tx,
         statements: &mut conn.statements,
         writing,
+        changed: Changed::default(),
     };
     let result = work(&mut tx);
+    let changed = tx.changed;
     match result {
-        Ok(value) => {
-            tx.tx
-                .commit()
-                .map_err(|err| E::from(StoreError::Commit(err.to_string())))?;
-            Ok(value)
-        }
+        Ok(value) => match tx.tx.commit() {
+            Ok(()) => (Ok(value), changed),
+            Err(err) => (
+                Err(E::from(StoreError::Commit(err.to_string()))),
+                Changed::default(),
+            ),
+        },
         // Dropping the transaction rolls it back.
-        Err(err) => Err(err),
+        Err(err) => (Err(err), Changed::default()),
     }
 }
 
@@ -323,6 +426,8 @@ pub(super) struct PostgresTx<'c> {
     statements: &'c mut HashMap<String, Statement>,
     /// A write: rows read to be changed are locked until the commit.
     writing: bool,
+    /// What this transaction changed, announced after its commit.
+    changed: Changed,
 }
 
 type Params<'p> = [&'p (dyn ::postgres::types::ToSql + Sync)];

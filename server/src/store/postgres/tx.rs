@@ -472,6 +472,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
+        self.changed.cases = true;
         // No row back when the reference is taken: the caller picks another.
         self.id(
             "INSERT INTO cases (ref, site_id, rating_id, opened_at, ack_due_at, close_due_at,
@@ -562,6 +563,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn save_case(&mut self, c: &CaseRecord, overdue_from: i64) -> Result<(), StoreError> {
+        self.changed.cases = true;
         self.exec(
             "UPDATE cases SET status = $2, ack_due_at = $3, close_due_at = $4,
                     acknowledged_at = $5, closed_at = $6, recovered = $7,
@@ -671,6 +673,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
+        self.changed.cases = true;
         self.exec(
             "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -863,6 +866,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<(), StoreError> {
+        self.changed.outbox = true;
         self.exec(
             "INSERT INTO outbox (msg_id, endpoint_id, kind, target, event, case_id, payload,
                                  created_at, next_attempt_at)
@@ -1258,6 +1262,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn redeliver(&mut self, site_id: i64, id: i64, now: i64) -> Result<usize, StoreError> {
+        self.changed.outbox = true;
         Ok(changed(self.exec(
             "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $3,
                     last_error = NULL
@@ -1399,6 +1404,7 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn assign_case(&mut self, case_id: i64, user_id: Option<i64>) -> Result<(), StoreError> {
+        self.changed.cases = true;
         self.exec(
             "UPDATE cases SET assignee_id = $2 WHERE id = $1",
             &[&case_id, &user_id],
@@ -1641,7 +1647,7 @@ mod tests {
             .query_one("SELECT count(*) FROM schema_migrations", &[])
             .unwrap()
             .get(0);
-        assert_eq!(applied, 12);
+        assert_eq!(applied, 11);
         // And once more, finding everything applied.
         db.open();
     }
@@ -2400,7 +2406,7 @@ mod tests {
         let one = add_site(&store, "one", &[]);
         let (heard, hear) = mpsc::channel();
         let cases = heard.clone();
-        store
+        let _listening = store
             .listen(
                 move || heard.send("outbox").unwrap_or_default(),
                 move || cases.send("cases").unwrap_or_default(),
