@@ -394,10 +394,16 @@ fn keys_are_rotated_and_revoked_from_the_command_line() {
             "revoked: no key works"
         );
     }
+    // A key revoked (because it leaked, say) gets no grace from the rotation after it.
     let revived = cli(
         &db,
-        &["site", "rotate-key", "--site", &new, "--grace", "0s"],
+        &["site", "rotate-key", "--site", &new, "--grace", "1h"],
     );
     assert_eq!(rate(&revived, 5), 201);
+    assert_eq!(
+        (rate(&new, 6), rate(&old, 7)),
+        (404, 404),
+        "revoked keys stay revoked"
+    );
     server.kill();
 }

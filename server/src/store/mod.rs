@@ -313,7 +313,7 @@ pub trait Tx {
     /// The id of the site that has or had this key, revoked or not.
     fn site_id_by_any_key(&mut self, key: &str) -> Result<Option<i64>, StoreError>;
     /// Makes `new_key` the site's key; older keys work until `old_valid_until`; a revoked
-    /// site is active again.
+    /// site is active again, with its new key only (revoked keys stay revoked).
     fn rotate_key(
         &mut self,
         site_id: i64,

@@ -650,7 +650,7 @@ impl Tx for SqliteTx<'_> {
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO site_keys (key, site_id, valid_until)
-             SELECT key, id, ?2 FROM sites WHERE id = ?1",
+             SELECT key, id, ?2 FROM sites WHERE id = ?1 AND revoked_at IS NULL",
             params![site_id, old_valid_until],
         )?;
         self.conn.execute(

@@ -317,7 +317,7 @@ impl Tx for PostgresTx<'_> {
         self.exec("SELECT 1 FROM sites WHERE id = $1 FOR UPDATE", &[&site_id])?;
         self.exec(
             "INSERT INTO site_keys (key, site_id, valid_until)
-             SELECT key, id, $2 FROM sites WHERE id = $1",
+             SELECT key, id, $2 FROM sites WHERE id = $1 AND revoked_at IS NULL",
             &[&site_id, &old_valid_until],
         )?;
         self.exec(
