@@ -1182,7 +1182,10 @@ pub enum AttemptResult<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod shown_tests {
     #[test]
     fn a_password_in_the_database_url_is_never_shown() {
         assert_eq!(
