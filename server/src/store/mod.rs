@@ -11,6 +11,7 @@
 
 mod memory;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use memory::Recent;

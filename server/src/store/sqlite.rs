@@ -7,6 +7,10 @@
 //! connections, which WAL lets run beside the writer.
 
 use super::*;
+use crate::store::rows::{
+    self, status_of, unknown, CASE_COLUMNS, CASE_JOIN, MESSAGE_COLUMNS, SITE_COLUMNS,
+    TOKEN_COLUMNS, USER_COLUMNS,
+};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -379,87 +383,6 @@ fn json_ids(sites: Option<&[i64]>) -> Option<String> {
     sites.map(|ids| serde_json::to_string(ids).unwrap_or_default())
 }
 
-fn status_of(text: &str) -> rusqlite::Result<Status> {
-    Status::parse(text).ok_or_else(|| unknown_name("status", text))
-}
-
-fn unknown_name(what: &str, text: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} {text:?}").into(),
-    )
-}
-
-const SITE_COLUMNS: &str = "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-     apology, owner, review_url, causes, require_token, secret, timezone";
-
-fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
-    let scale: u8 = row.get(3)?;
-    Ok(Site {
-        id: row.get(0)?,
-        key: row.get(1)?,
-        secret: row.get(12)?,
-        settings: SiteSettings {
-            name: row.get(2)?,
-            origins: Vec::new(),
-            scale: Scale::try_from(scale).unwrap_or_default(),
-            ack_within: secs(row.get(4)?),
-            close_within: secs(row.get(5)?),
-            reasons: read_list(&row.get::<_, String>(6)?),
-            apology: row.get(7)?,
-            owner: row.get(8)?,
-            review_url: row.get(9)?,
-            causes: read_list(&row.get::<_, String>(10)?),
-            require_token: row.get(11)?,
-            timezone: row.get(13)?,
-        },
-    })
-}
-
-const CASE_COLUMNS: &str = "c.id, c.ref, c.site_id, s.key, s.name, s.scale, c.status, c.opened_at,
-     c.ack_due_at, c.close_due_at, c.acknowledged_at, c.closed_at, c.recovered,
-     c.ack_overdue_at, c.close_overdue_at,
-     r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name,
-     s.timezone";
-const CASE_JOIN: &str =
-    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
-     LEFT JOIN users u ON u.id = c.assignee_id";
-
-fn case_row(row: &Row<'_>) -> rusqlite::Result<CaseRecord> {
-    let scale: u8 = row.get(5)?;
-    Ok(CaseRecord {
-        id: row.get(0)?,
-        reference: row.get(1)?,
-        site_id: row.get(2)?,
-        site_key: row.get(3)?,
-        site_name: row.get(4)?,
-        scale: Scale::try_from(scale).unwrap_or_default(),
-        status: status_of(&row.get::<_, String>(6)?)?,
-        opened_at: row.get(7)?,
-        ack_due_at: row.get(8)?,
-        close_due_at: row.get(9)?,
-        acknowledged_at: row.get(10)?,
-        closed_at: row.get(11)?,
-        recovered: row.get(12)?,
-        ack_overdue_at: row.get(13)?,
-        close_overdue_at: row.get(14)?,
-        assignee: match row.get::<_, Option<i64>>(21)? {
-            Some(id) => Some((id, row.get(22)?)),
-            None => None,
-        },
-        site_timezone: row.get(23)?,
-        rating: RatingRecord {
-            id: row.get(15)?,
-            score: row.get(16)?,
-            interaction: row.get(17)?,
-            page: row.get(18)?,
-            locale: row.get(19)?,
-            created_at: row.get(20)?,
-        },
-    })
-}
-
 impl SqliteTx<'_> {
     fn save_origins(&mut self, site_id: i64, origins: &[String]) -> Result<(), StoreError> {
         for origin in origins {
@@ -477,18 +400,14 @@ impl SqliteTx<'_> {
         values: &[&dyn rusqlite::ToSql],
     ) -> Result<Option<Site>, StoreError> {
         let sql = format!("SELECT {SITE_COLUMNS} FROM sites WHERE {condition}");
-        let site = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row(values, site_row)
-            .optional()?;
+        let site = self.first(&sql, values, |row| rows::site(row))?;
         let Some(mut site) = site else {
             return Ok(None);
         };
         site.settings.origins = self.all(
             "SELECT origin FROM site_origins WHERE site_id = ?1 ORDER BY origin",
             [site.id],
-            |row| row.get(0),
+            |row| Ok(row.get(0)?),
         )?;
         Ok(Some(site))
     }
@@ -498,11 +417,27 @@ impl SqliteTx<'_> {
         &mut self,
         sql: &str,
         values: impl rusqlite::Params,
-        read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        mut read: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(values, read)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut rows = stmt.query(values)?;
+        let mut all = Vec::new();
+        while let Some(row) = rows.next()? {
+            all.push(read(row)?);
+        }
+        Ok(all)
+    }
+
+    /// The first row `sql` returns, read by `read`, if there is one.
+    fn first<T>(
+        &mut self,
+        sql: &str,
+        values: impl rusqlite::Params,
+        read: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(values)?;
+        rows.next()?.map(read).transpose()
     }
 
     fn exists(&mut self, sql: &str, values: &[&dyn rusqlite::ToSql]) -> Result<bool, StoreError> {
@@ -526,45 +461,6 @@ impl SqliteTx<'_> {
             .optional()?)
     }
 }
-
-fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let role: String = row.get(3)?;
-    let sites: Option<String> = row.get(4)?;
-    Ok(User {
-        id: row.get(0)?,
-        email: row.get(1)?,
-        name: row.get(2)?,
-        role: Role::parse(&role).ok_or_else(|| unknown_name("role", &role))?,
-        site_ids: ids_of(sites),
-        // A name this build does not know (from a newer one) is left out, not fatal.
-        alert_events: read_list(&row.get::<_, String>(5)?)
-            .iter()
-            .filter_map(|e| Event::parse(e))
-            .collect(),
-    })
-}
-
-const TOKEN_COLUMNS: &str = "t.id, t.name, t.created_at, t.expires_at,
-     (SELECT group_concat(site_id) FROM token_sites WHERE token_id = t.id)";
-
-fn token_row(row: &Row<'_>) -> rusqlite::Result<TokenRecord> {
-    Ok(TokenRecord {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        created_at: row.get(2)?,
-        expires_at: row.get(3)?,
-        site_ids: ids_of(row.get(4)?),
-    })
-}
-
-/// Ids from `group_concat`.
-fn ids_of(list: Option<String>) -> Vec<i64> {
-    list.map(|s| s.split(',').filter_map(|id| id.parse().ok()).collect())
-        .unwrap_or_default()
-}
-
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
-     (SELECT group_concat(site_id) FROM user_sites WHERE user_id = u.id), u.alert_events";
 
 impl Tx for SqliteTx<'_> {
     fn ping(&mut self) -> Result<(), StoreError> {
@@ -820,11 +716,7 @@ impl Tx for SqliteTx<'_> {
 
     fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.id = ?1");
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([id], case_row)
-            .optional()?)
+        self.first(&sql, [id], |row| rows::case(row))
     }
 
     fn case_id_by_ref(&mut self, reference: &str) -> Result<Option<i64>, StoreError> {
@@ -934,7 +826,7 @@ impl Tx for SqliteTx<'_> {
                 f.opened.map(|o| o.0),
                 f.opened.map(|o| o.1)
             ],
-            |row| row.get(0),
+            |row| Ok(row.get(0)?),
         )
     }
 
@@ -946,12 +838,12 @@ impl Tx for SqliteTx<'_> {
                     OR (c.close_overdue_at IS NULL AND c.close_due_at <= ?1))
              ORDER BY c.id"
         );
-        self.all(&sql, [now], case_row)
+        self.all(&sql, [now], |row| rows::case(row))
     }
 
     fn cases_without_overdue_from(&mut self) -> Result<Vec<CaseRecord>, StoreError> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.overdue_from IS NULL");
-        self.all(&sql, [], case_row)
+        self.all(&sql, [], |row| rows::case(row))
     }
 
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
@@ -964,7 +856,7 @@ impl Tx for SqliteTx<'_> {
                 let step: String = row.get(0)?;
                 let prevention: Option<i64> = row.get(5)?;
                 Ok(StepRecord {
-                    step: Step::parse(&step).ok_or_else(|| unknown_name("step", &step))?,
+                    step: Step::parse(&step).ok_or_else(|| unknown("step", &step))?,
                     actor: row.get(1)?,
                     note: row.get(2)?,
                     cause: row.get(3)?,
@@ -1047,11 +939,7 @@ impl Tx for SqliteTx<'_> {
 
     fn token(&mut self, hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.hash = ?1");
-        let token = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([hash], token_row)
-            .optional()?;
+        let token = self.first(&sql, [hash], |row| rows::token(row))?;
         Ok(token.filter(|t| t.expires_at.is_none_or(|at| at > now)))
     }
 
@@ -1111,7 +999,7 @@ impl Tx for SqliteTx<'_> {
                 Ok(EndpointState {
                     id: row.get(0)?,
                     kind: EndpointKind::parse(&kind)
-                        .ok_or_else(|| unknown_name("endpoint kind", &kind))?,
+                        .ok_or_else(|| unknown("endpoint kind", &kind))?,
                     target: row.get(2)?,
                     escalation: row.get(3)?,
                     state: match row.get::<_, Option<i64>>(4)? {
@@ -1210,42 +1098,22 @@ impl Tx for SqliteTx<'_> {
                              AND o.delivered_at IS NULL AND o.failed_at IS NULL
                              AND o.next_attempt_at <= ?1)",
             params![now, json_ids(Some(skip))],
-            |row| row.get(0),
+            |row| Ok(row.get(0)?),
         )
     }
 
     fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError> {
         let mut messages = Vec::new();
-        let mut oldest = self.conn.prepare_cached(
-            "SELECT o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret, o.case_id,
-                    o.payload, o.attempts, o.created_at,
-                    CASE WHEN e.old_secret_until > ?1 THEN e.old_secret END
+        let oldest = format!(
+            "SELECT {MESSAGE_COLUMNS}, CASE WHEN e.old_secret_until > ?1 THEN e.old_secret END
              FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
              WHERE o.endpoint_id IS nullif(?2, 0)
                AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ?1
-             ORDER BY o.next_attempt_at, o.id LIMIT ?3",
-        )?;
+             ORDER BY o.next_attempt_at, o.id LIMIT ?3"
+        );
         for (lane, room) in claim.lanes {
-            let rows = oldest.query_map(params![claim.now, lane, room], |row| {
-                let kind: String = row.get(3)?;
-                Ok(Message {
-                    id: row.get(0)?,
-                    msg_id: row.get(1)?,
-                    endpoint_id: row.get(2)?,
-                    // Unknown (written by a newer build): sending refuses it, alone.
-                    kind: MessageKind::parse(&kind),
-                    target: row.get(4)?,
-                    secret: row.get(5)?,
-                    case_id: row.get(6)?,
-                    payload: row.get(7)?,
-                    attempts: row.get(8)?,
-                    created_at: row.get(9)?,
-                    old_secret: row.get(10)?,
-                })
-            })?;
-            for message in rows {
-                messages.push(message?);
-            }
+            let values = params![claim.now, lane, room];
+            messages.extend(self.all(&oldest, values, |row| rows::message(row))?);
         }
         let mut lease = self
             .conn
@@ -1347,16 +1215,12 @@ impl Tx for SqliteTx<'_> {
 
     fn user_by_email(&mut self, email: &str) -> Result<Option<(User, String)>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1");
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row([email], |row| Ok((user_row(row)?, row.get(6)?)))
-            .optional()?)
+        self.first(&sql, [email], |row| Ok((rows::user(row)?, row.get(6)?)))
     }
 
     fn users(&mut self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.id");
-        self.all(&sql, [], user_row)
+        self.all(&sql, [], |row| rows::user(row))
     }
 
     fn remove_user(&mut self, email: &str) -> Result<bool, StoreError> {
@@ -1390,11 +1254,9 @@ impl Tx for SqliteTx<'_> {
             "SELECT {USER_COLUMNS}, se.csrf FROM sessions se JOIN users u ON u.id = se.user_id
              WHERE se.hash = ?1 AND se.expires_at > ?2"
         );
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row(params![hash, now], |row| Ok((user_row(row)?, row.get(6)?)))
-            .optional()?)
+        self.first(&sql, params![hash, now], |row| {
+            Ok((rows::user(row)?, row.get(6)?))
+        })
     }
 
     fn delete_session(&mut self, hash: &str) -> Result<(), StoreError> {
@@ -1406,7 +1268,7 @@ impl Tx for SqliteTx<'_> {
 
     fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t ORDER BY t.id");
-        self.all(&sql, [], token_row)
+        self.all(&sql, [], |row| rows::token(row))
     }
 
     fn delete_token(&mut self, id: i64) -> Result<bool, StoreError> {
@@ -1430,7 +1292,7 @@ impl Tx for SqliteTx<'_> {
             |row| {
                 let event: String = row.get(0)?;
                 Ok(Delivery {
-                    event: Topic::parse(&event).ok_or_else(|| unknown_name("event", &event))?,
+                    event: Topic::parse(&event).ok_or_else(|| unknown("event", &event))?,
                     case_ref: row.get(1)?,
                     created_at: row.get(2)?,
                     attempts: row.get(3)?,
@@ -1735,7 +1597,7 @@ impl Tx for SqliteTx<'_> {
 
     fn sites(&mut self) -> Result<Vec<Site>, StoreError> {
         let ids: Vec<i64> = self.all("SELECT id FROM sites ORDER BY name, id", [], |row| {
-            row.get(0)
+            Ok(row.get(0)?)
         })?;
         let mut sites = Vec::with_capacity(ids.len());
         for id in ids {

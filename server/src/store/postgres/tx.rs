@@ -7,6 +7,10 @@
 //! so a unique violation must not be the way a race is noticed.
 
 use super::*;
+use crate::store::rows::{
+    self, scale_of, status_of, unknown, CASE_COLUMNS, CASE_JOIN, MESSAGE_COLUMNS, SITE_COLUMNS,
+    TOKEN_COLUMNS, USER_COLUMNS,
+};
 use ::postgres::Row;
 use std::collections::HashMap;
 
@@ -15,151 +19,8 @@ fn changed(rows: u64) -> usize {
     usize::try_from(rows).unwrap_or(usize::MAX)
 }
 
-fn unknown(what: &str, text: &str) -> StoreError {
-    StoreError::Corrupt(format!("unknown {what} {text:?}"))
-}
-
-fn status_of(text: &str) -> Result<Status, StoreError> {
-    Status::parse(text).ok_or_else(|| unknown("status", text))
-}
-
-/// A stored scale (its top score); the default for one this build does not know.
-fn scale_of(top: i64) -> Scale {
-    Scale::try_from(u8::try_from(top).unwrap_or_default()).unwrap_or_default()
-}
-
 fn whole_secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
-}
-
-const SITE_COLUMNS: &str = "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-     apology, owner, review_url, causes, require_token, secret, timezone";
-
-/// A site without its origins (read separately).
-fn site_row(row: &Row) -> Result<Site, StoreError> {
-    Ok(Site {
-        id: row.try_get(0)?,
-        key: row.try_get(1)?,
-        secret: row.try_get(12)?,
-        settings: SiteSettings {
-            name: row.try_get(2)?,
-            origins: Vec::new(),
-            scale: scale_of(row.try_get(3)?),
-            ack_within: secs(row.try_get(4)?),
-            close_within: secs(row.try_get(5)?),
-            reasons: read_list(row.try_get(6)?),
-            apology: row.try_get(7)?,
-            owner: row.try_get(8)?,
-            review_url: row.try_get(9)?,
-            causes: read_list(row.try_get(10)?),
-            require_token: row.try_get(11)?,
-            timezone: row.try_get(13)?,
-        },
-    })
-}
-
-const CASE_COLUMNS: &str = "c.id, c.ref, c.site_id, s.key, s.name, s.scale, c.status, c.opened_at,
-     c.ack_due_at, c.close_due_at, c.acknowledged_at, c.closed_at, c.recovered,
-     c.ack_overdue_at, c.close_overdue_at,
-     r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name,
-     s.timezone";
-const CASE_JOIN: &str =
-    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
-     LEFT JOIN users u ON u.id = c.assignee_id";
-
-fn case_row(row: &Row) -> Result<CaseRecord, StoreError> {
-    Ok(CaseRecord {
-        id: row.try_get(0)?,
-        reference: row.try_get(1)?,
-        site_id: row.try_get(2)?,
-        site_key: row.try_get(3)?,
-        site_name: row.try_get(4)?,
-        scale: scale_of(row.try_get(5)?),
-        status: status_of(row.try_get(6)?)?,
-        opened_at: row.try_get(7)?,
-        ack_due_at: row.try_get(8)?,
-        close_due_at: row.try_get(9)?,
-        acknowledged_at: row.try_get(10)?,
-        closed_at: row.try_get(11)?,
-        recovered: row.try_get(12)?,
-        ack_overdue_at: row.try_get(13)?,
-        close_overdue_at: row.try_get(14)?,
-        assignee: match row.try_get::<_, Option<i64>>(21)? {
-            Some(id) => Some((id, row.try_get(22)?)),
-            None => None,
-        },
-        site_timezone: row.try_get(23)?,
-        rating: RatingRecord {
-            id: row.try_get(15)?,
-            score: row.try_get(16)?,
-            interaction: row.try_get(17)?,
-            page: row.try_get(18)?,
-            locale: row.try_get(19)?,
-            created_at: row.try_get(20)?,
-        },
-    })
-}
-
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
-     (SELECT array_agg(site_id ORDER BY site_id) FROM user_sites WHERE user_id = u.id),
-     u.alert_events";
-
-fn user_row(row: &Row) -> Result<User, StoreError> {
-    let role: &str = row.try_get(3)?;
-    Ok(User {
-        id: row.try_get(0)?,
-        email: row.try_get(1)?,
-        name: row.try_get(2)?,
-        role: Role::parse(role).ok_or_else(|| unknown("role", role))?,
-        site_ids: row.try_get::<_, Option<Vec<i64>>>(4)?.unwrap_or_default(),
-        // A name this build does not know (from a newer one) is left out, not fatal.
-        alert_events: read_list(row.try_get(5)?)
-            .iter()
-            .filter_map(|e| Event::parse(e))
-            .collect(),
-    })
-}
-
-const TOKEN_COLUMNS: &str = "t.id, t.name, t.created_at, t.expires_at,
-     (SELECT array_agg(site_id ORDER BY site_id) FROM token_sites WHERE token_id = t.id)";
-
-fn token_row(row: &Row) -> Result<TokenRecord, StoreError> {
-    Ok(TokenRecord {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        created_at: row.try_get(2)?,
-        expires_at: row.try_get(3)?,
-        site_ids: row.try_get::<_, Option<Vec<i64>>>(4)?.unwrap_or_default(),
-    })
-}
-
-const MESSAGE_COLUMNS: &str = "o.id, o.msg_id, o.endpoint_id, o.kind, o.target, e.secret,
-     o.case_id, o.payload, o.attempts, o.created_at,
-     CASE WHEN e.old_secret_until > $1 THEN e.old_secret END";
-
-fn message_row(row: &Row) -> Result<Message, StoreError> {
-    Ok(Message {
-        id: row.try_get(0)?,
-        msg_id: row.try_get(1)?,
-        endpoint_id: row.try_get(2)?,
-        // Unknown (written by a newer build): sending refuses it, alone.
-        kind: MessageKind::parse(row.try_get(3)?),
-        target: row.try_get(4)?,
-        secret: row.try_get(5)?,
-        case_id: row.try_get(6)?,
-        payload: row.try_get(7)?,
-        attempts: row.try_get(8)?,
-        created_at: row.try_get(9)?,
-        old_secret: row.try_get(10)?,
-    })
-}
-
-fn prevention_row(row: &Row) -> Result<Prevention, StoreError> {
-    Ok(Prevention {
-        id: row.try_get(0)?,
-        cause: row.try_get(1)?,
-        action: row.try_get(2)?,
-    })
 }
 
 /// Each row read by `read`.
@@ -209,7 +70,7 @@ impl PostgresTx<'_> {
         let Some(row) = self.row(&sql, params)? else {
             return Ok(None);
         };
-        let mut site = site_row(&row)?;
+        let mut site = rows::site(&row)?;
         site.settings.origins = each(
             self.rows(
                 "SELECT origin FROM site_origins WHERE site_id = $1 ORDER BY origin",
@@ -497,7 +358,7 @@ impl Tx for PostgresTx<'_> {
         let lock = if self.writing { "FOR UPDATE OF c" } else { "" };
         let sql = format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.id = $1 {lock}");
         match self.row(&sql, &[&id])? {
-            Some(row) => Ok(Some(case_row(&row)?)),
+            Some(row) => Ok(Some(rows::case(&row)?)),
             None => Ok(None),
         }
     }
@@ -633,7 +494,7 @@ impl Tx for PostgresTx<'_> {
              ORDER BY c.id {lock}"
         );
         let rows = self.rows(&sql, &[&now])?;
-        each(rows, case_row)
+        each(rows, rows::case)
     }
 
     fn cases_without_overdue_from(&mut self) -> Result<Vec<CaseRecord>, StoreError> {
@@ -642,7 +503,7 @@ impl Tx for PostgresTx<'_> {
         let sql =
             format!("SELECT {CASE_COLUMNS} FROM {CASE_JOIN} WHERE c.overdue_from IS NULL {lock}");
         let rows = self.rows(&sql, &[])?;
-        each(rows, case_row)
+        each(rows, rows::case)
     }
 
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
@@ -695,7 +556,7 @@ impl Tx for PostgresTx<'_> {
             "SELECT id, cause, action FROM preventions WHERE id = $1 AND site_id = $2",
             &[&id, &site_id],
         )? {
-            Some(row) => Ok(Some(prevention_row(&row)?)),
+            Some(row) => Ok(Some(rows::prevention(&row)?)),
             None => Ok(None),
         }
     }
@@ -735,7 +596,7 @@ impl Tx for PostgresTx<'_> {
     fn token(&mut self, hash: &str, now: i64) -> Result<Option<TokenRecord>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.hash = $1");
         let token = match self.row(&sql, &[&hash])? {
-            Some(row) => token_row(&row)?,
+            Some(row) => rows::token(&row)?,
             None => return Ok(None),
         };
         Ok(Some(token).filter(|t| t.expires_at.is_none_or(|at| at > now)))
@@ -909,14 +770,16 @@ impl Tx for PostgresTx<'_> {
         // seek on `outbox_lane_due`. Rows another process is claiming are skipped; once
         // it commits, their lease puts them out of reach.
         let customers = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
+            "SELECT {MESSAGE_COLUMNS}, CASE WHEN e.old_secret_until > $1 THEN e.old_secret END
+             FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
              WHERE o.endpoint_id IS NULL
                AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
              ORDER BY o.next_attempt_at, o.id LIMIT $2
              FOR UPDATE OF o SKIP LOCKED"
         );
         let endpoint = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
+            "SELECT {MESSAGE_COLUMNS}, CASE WHEN e.old_secret_until > $1 THEN e.old_secret END
+             FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
              WHERE o.endpoint_id = $3
                AND o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
              ORDER BY o.next_attempt_at, o.id LIMIT $2
@@ -929,7 +792,7 @@ impl Tx for PostgresTx<'_> {
                 _ => self.rows(&endpoint, &[&claim.now, room, lane])?,
             };
             for row in rows {
-                messages.push(message_row(&row)?);
+                messages.push(rows::message(&row)?);
             }
         }
         let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
@@ -1030,7 +893,7 @@ impl Tx for PostgresTx<'_> {
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.email) = lower($1)"
         );
         match self.row(&sql, &[&email])? {
-            Some(row) => Ok(Some((user_row(&row)?, row.try_get(6)?))),
+            Some(row) => Ok(Some((rows::user(&row)?, row.try_get(6)?))),
             None => Ok(None),
         }
     }
@@ -1038,7 +901,7 @@ impl Tx for PostgresTx<'_> {
     fn users(&mut self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name, u.id");
         let rows = self.rows(&sql, &[])?;
-        each(rows, user_row)
+        each(rows, rows::user)
     }
 
     fn remove_user(&mut self, email: &str) -> Result<bool, StoreError> {
@@ -1074,7 +937,7 @@ impl Tx for PostgresTx<'_> {
              WHERE se.hash = $1 AND se.expires_at > $2"
         );
         match self.row(&sql, &[&hash, &now])? {
-            Some(row) => Ok(Some((user_row(&row)?, row.try_get(6)?))),
+            Some(row) => Ok(Some((rows::user(&row)?, row.try_get(6)?))),
             None => Ok(None),
         }
     }
@@ -1087,7 +950,7 @@ impl Tx for PostgresTx<'_> {
     fn tokens(&mut self) -> Result<Vec<TokenRecord>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens t ORDER BY t.id");
         let rows = self.rows(&sql, &[])?;
-        each(rows, token_row)
+        each(rows, rows::token)
     }
 
     fn delete_token(&mut self, id: i64) -> Result<bool, StoreError> {
@@ -1416,7 +1279,7 @@ impl Tx for PostgresTx<'_> {
         // Two queries, not one per site: each costs a round trip.
         let sql = format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY name, id");
         let rows = self.rows(&sql, &[])?;
-        let mut sites = each(rows, site_row)?;
+        let mut sites = each(rows, rows::site)?;
         let mut origins: HashMap<i64, Vec<String>> = HashMap::new();
         for row in self.rows(
             "SELECT site_id, origin FROM site_origins ORDER BY site_id, origin",
@@ -1438,6 +1301,6 @@ impl Tx for PostgresTx<'_> {
             "SELECT id, cause, action FROM preventions WHERE site_id = $1 ORDER BY id DESC",
             &[&site_id],
         )?;
-        each(rows, prevention_row)
+        each(rows, rows::prevention)
     }
 }
