@@ -69,13 +69,20 @@ fn a_failing_endpoint_is_retried_with_backoff_and_the_same_webhook_id() {
         .add_endpoint("webhook", &receiver.url, false)
         .unwrap();
     rate(&server, 1, 2);
-    wait_for("the first attempt", || receiver.deliveries().len() == 1);
+    // Each attempt is recorded (its backoff counted from the clock then) before the
+    // clock moves on.
+    let attempted = |n: i64| server.count("SELECT attempts FROM outbox") == n;
+    wait_for("the first attempt", || {
+        receiver.deliveries().len() == 1 && attempted(1)
+    });
     // Not retried before its backoff has passed.
     server.advance(Duration::from_secs(2));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(receiver.deliveries().len(), 1);
     server.advance(Duration::from_secs(10));
-    wait_for("the second attempt", || receiver.deliveries().len() == 2);
+    wait_for("the second attempt", || {
+        receiver.deliveries().len() == 2 && attempted(2)
+    });
     server.advance(Duration::from_secs(20));
     wait_for("the third attempt", || receiver.deliveries().len() == 3);
     server.advance(Duration::from_secs(3600));

@@ -364,7 +364,7 @@ fn the_demo_has_cases_in_every_state_and_refuses_a_site_with_cases() {
         "just in"
     );
     assert!(
-        count("SELECT max(n) FROM (SELECT count(*) AS n FROM case_steps WHERE prevention_id IS NOT NULL GROUP BY prevention_id)") > 1,
+        count("SELECT max(n) FROM (SELECT count(*) AS n FROM case_steps WHERE prevention_id IS NOT NULL GROUP BY prevention_id) AS linked") > 1,
         "a prevention linked to several cases"
     );
     assert!(

@@ -121,7 +121,7 @@ pub(super) fn case(row: &impl Columns) -> Result<CaseRecord, StoreError> {
 
 /// A person's columns; the seventh, when a query adds one, is their password hash.
 pub(super) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role,
-     (SELECT string_agg(CAST(site_id AS TEXT), ',') FROM user_sites WHERE user_id = u.id),
+     (SELECT string_agg(CAST(site_id AS TEXT), ',' ORDER BY site_id) FROM user_sites WHERE user_id = u.id),
      u.alert_events";
 
 /// A person from [`USER_COLUMNS`].
@@ -142,7 +142,7 @@ pub(super) fn user(row: &impl Columns) -> Result<User, StoreError> {
 }
 
 pub(super) const TOKEN_COLUMNS: &str = "t.id, t.name, t.created_at, t.expires_at,
-     (SELECT string_agg(CAST(site_id AS TEXT), ',') FROM token_sites WHERE token_id = t.id)";
+     (SELECT string_agg(CAST(site_id AS TEXT), ',' ORDER BY site_id) FROM token_sites WHERE token_id = t.id)";
 
 /// An API token from [`TOKEN_COLUMNS`].
 pub(super) fn token(row: &impl Columns) -> Result<TokenRecord, StoreError> {
