@@ -18,7 +18,8 @@ usage: cargo xtask <command>
   demo [--port N]   build the widget, start the server on an SQLite file with a demo
                     site, and print the demo page's URL
   test              every test: native, wasm in headless Chromium, end to end, size;
-                    the store, API, alert, crash and several-server suites again on
+                    the store, API, alert, crash, desk, numbers, token and
+                    several-server suites again on
                     PostgreSQL (NEARMISS_TEST_POSTGRES=postgres://…, or a throwaway
                     cluster xtask starts)
   build             build and optimise the widget into target/widget
@@ -297,6 +298,7 @@ fn test() -> Result {
                 .args([
                     "--lib", "--test", "api", "--test", "alerts", "--test", "crash",
                 ])
+                .args(["--test", "desk", "--test", "numbers", "--test", "tokens"])
                 .args(["--test", "servers"])
                 .env("NEARMISS_TEST_POSTGRES", &url),
         )
