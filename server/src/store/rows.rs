@@ -186,3 +186,206 @@ pub(super) fn prevention(row: &impl Columns) -> Result<Prevention, StoreError> {
         action: row.get(2)?,
     })
 }
+
+/// A rating's columns, with its case's (opened by it, or re-rated by it): two joins, not
+/// one on `a OR b`, so each is an index lookup. Each engine adds `WHERE r.id = …`.
+pub(super) const RATING_SELECT: &str =
+    "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at,
+            coalesce(opened.ref, rerated.ref),
+            coalesce(opened.ack_due_at, rerated.ack_due_at)
+     FROM ratings r
+     LEFT JOIN cases opened ON opened.rating_id = r.id
+     LEFT JOIN cases rerated ON rerated.id = r.rerates_case";
+
+/// A stored rating from [`RATING_SELECT`].
+pub(super) fn rating(row: &impl Columns) -> Result<StoredRating, StoreError> {
+    let perfect: bool = row.get(3)?;
+    Ok(StoredRating {
+        id: row.get(0)?,
+        site_id: row.get(1)?,
+        score: row.get(2)?,
+        flagged: !perfect,
+        content: row.get(4)?,
+        created_at: row.get(5)?,
+        case: match row.get::<Option<String>>(6)? {
+            Some(reference) => Some(CaseSummary {
+                reference,
+                ack_due_at: row.get(7)?,
+            }),
+            None => None,
+        },
+    })
+}
+
+pub(super) const DETAILS_COLUMNS: &str =
+    "comment, reasons, contact_name, contact_email, contact_phone, consent";
+
+/// A rating's details from [`DETAILS_COLUMNS`].
+pub(super) fn details(row: &impl Columns) -> Result<StoredDetails, StoreError> {
+    Ok(StoredDetails {
+        comment: row.get(0)?,
+        reasons: read_list(&row.get::<String>(1)?),
+        contact_name: row.get(2)?,
+        contact_email: row.get(3)?,
+        contact_phone: row.get(4)?,
+        consent: row.get(5)?,
+    })
+}
+
+/// A case's steps with their prevention actions; each engine adds `WHERE st.case_id = …`.
+pub(super) const STEP_SELECT: &str =
+    "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
+     FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id";
+
+/// A step from [`STEP_SELECT`].
+pub(super) fn step(row: &impl Columns) -> Result<StepRecord, StoreError> {
+    let step: String = row.get(0)?;
+    Ok(StepRecord {
+        step: Step::parse(&step).ok_or_else(|| unknown("step", &step))?,
+        actor: row.get(1)?,
+        note: row.get(2)?,
+        cause: row.get(3)?,
+        at: row.get(4)?,
+        prevention: match row.get::<Option<i64>>(5)? {
+            Some(id) => Some(Prevention {
+                id,
+                cause: row.get(6)?,
+                action: row.get(7)?,
+            }),
+            None => None,
+        },
+    })
+}
+
+/// Endpoints with their delivery counts; each engine adds `WHERE e.site_id = …`.
+pub(super) const ENDPOINT_STATE_SELECT: &str =
+    "SELECT e.id, e.kind, e.target, e.escalation, e.disabled_at, e.disabled_reason,
+            e.last_success_at, e.last_failure_at, e.last_error,
+            (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NOT NULL),
+            (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NULL AND o.failed_at IS NULL),
+            (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.failed_at IS NOT NULL)
+     FROM endpoints e";
+
+/// An endpoint's state from [`ENDPOINT_STATE_SELECT`].
+pub(super) fn endpoint_state(row: &impl Columns) -> Result<EndpointState, StoreError> {
+    let kind: String = row.get(1)?;
+    let time = |v: Option<i64>| v.map(Timestamp);
+    Ok(EndpointState {
+        id: row.get(0)?,
+        kind: EndpointKind::parse(&kind).ok_or_else(|| unknown("endpoint kind", &kind))?,
+        target: row.get(2)?,
+        escalation: row.get(3)?,
+        state: match row.get::<Option<i64>>(4)? {
+            Some(_) => EndpointStatus::Disabled,
+            None => EndpointStatus::Active,
+        },
+        disabled_reason: row.get(5)?,
+        last_success_at: time(row.get(6)?),
+        last_failure_at: time(row.get(7)?),
+        last_error: row.get(8)?,
+        delivered: row.get(9)?,
+        pending: row.get(10)?,
+        failed: row.get(11)?,
+    })
+}
+
+/// A refused origin from `origin, refusals, first_at, last_at`.
+pub(super) fn refused_origin(row: &impl Columns) -> Result<RefusedOrigin, StoreError> {
+    Ok(RefusedOrigin {
+        origin: row.get(0)?,
+        refusals: row.get(1)?,
+        first_at: row.get(2)?,
+        last_at: row.get(3)?,
+    })
+}
+
+/// An endpoint's deliveries, newest first; each engine adds its `WHERE` and `LIMIT`.
+pub(super) const DELIVERY_SELECT: &str =
+    "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
+            o.next_attempt_at, o.last_error
+     FROM outbox o LEFT JOIN cases c ON c.id = o.case_id";
+
+/// A delivery from [`DELIVERY_SELECT`].
+pub(super) fn delivery(row: &impl Columns) -> Result<Delivery, StoreError> {
+    let event: String = row.get(0)?;
+    Ok(Delivery {
+        event: Topic::parse(&event).ok_or_else(|| unknown("event", &event))?,
+        case_ref: row.get(1)?,
+        created_at: row.get(2)?,
+        attempts: row.get(3)?,
+        delivered_at: row.get(4)?,
+        failed_at: row.get(5)?,
+        next_attempt_at: row.get(6)?,
+        last_error: row.get(7)?,
+    })
+}
+
+/// A case's timing from `status, overdue_from, opened_at, acknowledged_at`.
+pub(super) fn case_timing(row: &impl Columns) -> Result<CaseTiming, StoreError> {
+    Ok(CaseTiming {
+        status: status_of(&row.get::<String>(0)?)?,
+        overdue_from: row.get::<Option<i64>>(1)?.unwrap_or(i64::MAX),
+        opened_at: row.get(2)?,
+        acknowledged_at: row.get(3)?,
+    })
+}
+
+/// Contact data from `rating_id, contact_name, contact_email, contact_phone`.
+pub(super) fn contact(row: &impl Columns) -> Result<StoredContact, StoreError> {
+    Ok(StoredContact {
+        rating_id: row.get(0)?,
+        name: row.get(1)?,
+        email: row.get(2)?,
+        phone: row.get(3)?,
+    })
+}
+
+/// A message's text from `id, kind, target, payload, pending`.
+pub(super) fn outbox_text(row: &impl Columns) -> Result<OutboxText, StoreError> {
+    Ok(OutboxText {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        target: row.get(2)?,
+        payload: row.get(3)?,
+        pending: row.get(4)?,
+    })
+}
+
+/// The export's columns, each rating with its site, its case (opened by it or
+/// re-rated by it) and its details; each engine adds its `WHERE`, order and limit.
+pub(super) const EXPORT_SELECT: &str =
+    "SELECT r.id, r.created_at, s.key, r.score, s.scale, r.perfect, r.interaction,
+            c.ref, c.status, d.reasons, d.comment, d.contact_name, d.contact_email,
+            d.contact_phone
+     FROM ratings r JOIN sites s ON s.id = r.site_id
+     LEFT JOIN cases c ON c.id = coalesce(
+         (SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
+     LEFT JOIN details d ON d.rating_id = r.id";
+
+/// An export row from [`EXPORT_SELECT`].
+pub(super) fn export_row(row: &impl Columns) -> Result<ExportRow, StoreError> {
+    Ok(ExportRow {
+        id: row.get(0)?,
+        created_at: row.get(1)?,
+        site: row.get(2)?,
+        score: row.get(3)?,
+        scale: scale_of(row.get(4)?),
+        perfect: row.get(5)?,
+        interaction: row.get(6)?,
+        case: row.get(7)?,
+        status: row
+            .get::<Option<String>>(8)?
+            .as_deref()
+            .map(status_of)
+            .transpose()?,
+        reasons: row
+            .get::<Option<String>>(9)?
+            .as_deref()
+            .map(read_list)
+            .unwrap_or_default(),
+        comment: row.get(10)?,
+        contact_name: row.get(11)?,
+        contact_email: row.get(12)?,
+        contact_phone: row.get(13)?,
+    })
+}

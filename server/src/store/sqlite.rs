@@ -8,8 +8,9 @@
 
 use super::*;
 use crate::store::rows::{
-    self, status_of, unknown, CASE_COLUMNS, CASE_JOIN, MESSAGE_COLUMNS, SITE_COLUMNS,
-    TOKEN_COLUMNS, USER_COLUMNS,
+    self, CASE_COLUMNS, CASE_JOIN, DELIVERY_SELECT, DETAILS_COLUMNS, ENDPOINT_STATE_SELECT,
+    EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS, STEP_SELECT, TOKEN_COLUMNS,
+    USER_COLUMNS,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
@@ -580,38 +581,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn rating_by_id(&mut self, id: &str) -> Result<Option<StoredRating>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                // Two joins, not one on `a OR b`: each is an index lookup.
-                "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at,
-                        coalesce(opened.ref, rerated.ref),
-                        coalesce(opened.ack_due_at, rerated.ack_due_at)
-                 FROM ratings r
-                 LEFT JOIN cases opened ON opened.rating_id = r.id
-                 LEFT JOIN cases rerated ON rerated.id = r.rerates_case
-                 WHERE r.id = ?1",
-            )?
-            .query_row([id], |row| {
-                let perfect: bool = row.get(3)?;
-                let reference: Option<String> = row.get(6)?;
-                Ok(StoredRating {
-                    id: row.get(0)?,
-                    site_id: row.get(1)?,
-                    score: row.get(2)?,
-                    flagged: !perfect,
-                    content: row.get(4)?,
-                    created_at: row.get(5)?,
-                    case: match reference {
-                        Some(reference) => Some(CaseSummary {
-                            reference,
-                            ack_due_at: row.get(7)?,
-                        }),
-                        None => None,
-                    },
-                })
-            })
-            .optional()?)
+        let sql = format!("{RATING_SELECT} WHERE r.id = ?1");
+        self.first(&sql, [id], |row| rows::rating(row))
     }
 
     fn signed_interaction_rated(
@@ -674,23 +645,8 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT comment, reasons, contact_name, contact_email, contact_phone, consent
-                 FROM details WHERE rating_id = ?1",
-            )?
-            .query_row([rating_id], |row| {
-                Ok(StoredDetails {
-                    comment: row.get(0)?,
-                    reasons: read_list(&row.get::<_, String>(1)?),
-                    contact_name: row.get(2)?,
-                    contact_email: row.get(3)?,
-                    contact_phone: row.get(4)?,
-                    consent: row.get(5)?,
-                })
-            })
-            .optional()?)
+        let sql = format!("SELECT {DETAILS_COLUMNS} FROM details WHERE rating_id = ?1");
+        self.first(&sql, [rating_id], |row| rows::details(row))
     }
 
     fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
@@ -848,29 +804,9 @@ impl Tx for SqliteTx<'_> {
 
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
         self.all(
-            "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
-             FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id
-             WHERE st.case_id = ?1 ORDER BY st.id",
+            &format!("{STEP_SELECT} WHERE st.case_id = ?1 ORDER BY st.id"),
             [case_id],
-            |row| {
-                let step: String = row.get(0)?;
-                let prevention: Option<i64> = row.get(5)?;
-                Ok(StepRecord {
-                    step: Step::parse(&step).ok_or_else(|| unknown("step", &step))?,
-                    actor: row.get(1)?,
-                    note: row.get(2)?,
-                    cause: row.get(3)?,
-                    at: row.get(4)?,
-                    prevention: match prevention {
-                        Some(id) => Some(Prevention {
-                            id,
-                            cause: row.get(6)?,
-                            action: row.get(7)?,
-                        }),
-                        None => None,
-                    },
-                })
-            },
+            |row| rows::step(row),
         )
     }
 
@@ -985,36 +921,10 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError> {
-        let time = |v: Option<i64>| v.map(Timestamp);
         self.all(
-            "SELECT e.id, e.kind, e.target, e.escalation, e.disabled_at, e.disabled_reason,
-                    e.last_success_at, e.last_failure_at, e.last_error,
-                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NOT NULL),
-                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NULL AND o.failed_at IS NULL),
-                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.failed_at IS NOT NULL)
-             FROM endpoints e WHERE e.site_id = ?1 ORDER BY e.id",
+            &format!("{ENDPOINT_STATE_SELECT} WHERE e.site_id = ?1 ORDER BY e.id"),
             [site_id],
-            |row| {
-                let kind: String = row.get(1)?;
-                Ok(EndpointState {
-                    id: row.get(0)?,
-                    kind: EndpointKind::parse(&kind)
-                        .ok_or_else(|| unknown("endpoint kind", &kind))?,
-                    target: row.get(2)?,
-                    escalation: row.get(3)?,
-                    state: match row.get::<_, Option<i64>>(4)? {
-                        Some(_) => EndpointStatus::Disabled,
-                        None => EndpointStatus::Active,
-                    },
-                    disabled_reason: row.get(5)?,
-                    last_success_at: time(row.get(6)?),
-                    last_failure_at: time(row.get(7)?),
-                    last_error: row.get(8)?,
-                    delivered: row.get(9)?,
-                    pending: row.get(10)?,
-                    failed: row.get(11)?,
-                })
-            },
+            |row| rows::endpoint_state(row),
         )
     }
 
@@ -1052,14 +962,7 @@ impl Tx for SqliteTx<'_> {
             "SELECT origin, refusals, first_at, last_at FROM refused_origins
              WHERE site_id = ?1 ORDER BY last_at DESC, origin",
             params![site_id],
-            |row| {
-                Ok(RefusedOrigin {
-                    origin: row.get(0)?,
-                    refusals: row.get(1)?,
-                    first_at: row.get(2)?,
-                    last_at: row.get(3)?,
-                })
-            },
+            |row| rows::refused_origin(row),
         )
     }
 
@@ -1284,24 +1187,9 @@ impl Tx for SqliteTx<'_> {
         limit: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.all(
-            "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
-                    o.next_attempt_at, o.last_error
-             FROM outbox o LEFT JOIN cases c ON c.id = o.case_id
-             WHERE o.endpoint_id = ?1 ORDER BY o.id DESC LIMIT ?2",
+            &format!("{DELIVERY_SELECT} WHERE o.endpoint_id = ?1 ORDER BY o.id DESC LIMIT ?2"),
             params![endpoint_id, limit],
-            |row| {
-                let event: String = row.get(0)?;
-                Ok(Delivery {
-                    event: Topic::parse(&event).ok_or_else(|| unknown("event", &event))?,
-                    case_ref: row.get(1)?,
-                    created_at: row.get(2)?,
-                    attempts: row.get(3)?,
-                    delivered_at: row.get(4)?,
-                    failed_at: row.get(5)?,
-                    next_attempt_at: row.get(6)?,
-                    last_error: row.get(7)?,
-                })
-            },
+            |row| rows::delivery(row),
         )
     }
 
@@ -1350,14 +1238,7 @@ impl Tx for SqliteTx<'_> {
              WHERE opened_at >= ?1 AND opened_at < ?2
                AND (?3 IS NULL OR site_id IN (SELECT value FROM json_each(?3)))",
             params![from, to, json_ids(sites)],
-            |row| {
-                Ok(CaseTiming {
-                    status: status_of(&row.get::<_, String>(0)?)?,
-                    overdue_from: row.get::<_, Option<i64>>(1)?.unwrap_or(i64::MAX),
-                    opened_at: row.get(2)?,
-                    acknowledged_at: row.get(3)?,
-                })
-            },
+            |row| rows::case_timing(row),
         )
     }
 
@@ -1395,14 +1276,7 @@ impl Tx for SqliteTx<'_> {
                AND (?1 IS NULL OR contact_email = ?1 COLLATE NOCASE)
                AND (?2 IS NULL OR updated_at < ?2)",
             params![email, updated_before],
-            |row| {
-                Ok(StoredContact {
-                    rating_id: row.get(0)?,
-                    name: row.get(1)?,
-                    email: row.get(2)?,
-                    phone: row.get(3)?,
-                })
-            },
+            |row| rows::contact(row),
         )
     }
 
@@ -1465,15 +1339,7 @@ impl Tx for SqliteTx<'_> {
              WHERE instr(lower(payload), lower(?1)) > 0 OR instr(lower(target), lower(?1)) > 0
                 OR instr(lower(coalesce(last_error, '')), lower(?1)) > 0",
             [needle],
-            |row| {
-                Ok(OutboxText {
-                    id: row.get(0)?,
-                    kind: row.get(1)?,
-                    target: row.get(2)?,
-                    payload: row.get(3)?,
-                    pending: row.get(4)?,
-                })
-            },
+            |row| rows::outbox_text(row),
         )
     }
 
@@ -1523,41 +1389,15 @@ impl Tx for SqliteTx<'_> {
     ) -> Result<Vec<ExportRow>, StoreError> {
         let (after_at, after_id) = after.unwrap_or((i64::MIN, ""));
         self.all(
-            "SELECT r.id, r.created_at, s.key, r.score, s.scale, r.perfect, r.interaction,
-                    c.ref, c.status, d.reasons, d.comment, d.contact_name, d.contact_email,
-                    d.contact_phone
-             FROM ratings r JOIN sites s ON s.id = r.site_id
-             LEFT JOIN cases c ON c.id = coalesce(
-                 (SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
-             LEFT JOIN details d ON d.rating_id = r.id
+            &format!(
+                "{EXPORT_SELECT}
              WHERE r.created_at >= ?1 AND r.created_at < ?2
                AND (?3 IS NULL OR r.site_id IN (SELECT value FROM json_each(?3)))
                AND (r.created_at > ?4 OR (r.created_at = ?4 AND r.id > ?5))
-             ORDER BY r.created_at, r.id LIMIT ?6",
+             ORDER BY r.created_at, r.id LIMIT ?6"
+            ),
             params![from, to, json_ids(sites), after_at, after_id, limit],
-            |row| {
-                let scale: u8 = row.get(4)?;
-                let status: Option<String> = row.get(8)?;
-                Ok(ExportRow {
-                    id: row.get(0)?,
-                    created_at: row.get(1)?,
-                    site: row.get(2)?,
-                    score: row.get(3)?,
-                    scale: Scale::try_from(scale).unwrap_or_default(),
-                    perfect: row.get(5)?,
-                    interaction: row.get(6)?,
-                    case: row.get(7)?,
-                    status: status.as_deref().map(status_of).transpose()?,
-                    reasons: row
-                        .get::<_, Option<String>>(9)?
-                        .map(|r| read_list(&r))
-                        .unwrap_or_default(),
-                    comment: row.get(10)?,
-                    contact_name: row.get(11)?,
-                    contact_email: row.get(12)?,
-                    contact_phone: row.get(13)?,
-                })
-            },
+            |row| rows::export_row(row),
         )
     }
 

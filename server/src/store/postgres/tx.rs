@@ -8,8 +8,9 @@
 
 use super::*;
 use crate::store::rows::{
-    self, scale_of, status_of, unknown, CASE_COLUMNS, CASE_JOIN, MESSAGE_COLUMNS, SITE_COLUMNS,
-    TOKEN_COLUMNS, USER_COLUMNS,
+    self, CASE_COLUMNS, CASE_JOIN, DELIVERY_SELECT, DETAILS_COLUMNS, ENDPOINT_STATE_SELECT,
+    EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS, STEP_SELECT, TOKEN_COLUMNS,
+    USER_COLUMNS,
 };
 use ::postgres::Row;
 use std::collections::HashMap;
@@ -218,37 +219,9 @@ impl Tx for PostgresTx<'_> {
             // then reads its row here and answers a replay, not a unique violation.
             self.lock_name(id)?;
         }
-        // Two joins, not one on `a OR b`: each is an index lookup.
-        let Some(row) = self.row(
-            "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at,
-                    coalesce(opened.ref, rerated.ref),
-                    coalesce(opened.ack_due_at, rerated.ack_due_at)
-             FROM ratings r
-             LEFT JOIN cases opened ON opened.rating_id = r.id
-             LEFT JOIN cases rerated ON rerated.id = r.rerates_case
-             WHERE r.id = $1",
-            &[&id],
-        )?
-        else {
-            return Ok(None);
-        };
-        let perfect: bool = row.try_get(3)?;
-        let reference: Option<String> = row.try_get(6)?;
-        Ok(Some(StoredRating {
-            id: row.try_get(0)?,
-            site_id: row.try_get(1)?,
-            score: row.try_get(2)?,
-            flagged: !perfect,
-            content: row.try_get(4)?,
-            created_at: row.try_get(5)?,
-            case: match reference {
-                Some(reference) => Some(CaseSummary {
-                    reference,
-                    ack_due_at: row.try_get(7)?,
-                }),
-                None => None,
-            },
-        }))
+        let sql = format!("{RATING_SELECT} WHERE r.id = $1");
+        let row = self.row(&sql, &[&id])?;
+        row.map(|row| rows::rating(&row)).transpose()
     }
 
     fn signed_interaction_rated(
@@ -314,22 +287,9 @@ impl Tx for PostgresTx<'_> {
     }
 
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError> {
-        let Some(row) = self.row(
-            "SELECT comment, reasons, contact_name, contact_email, contact_phone, consent
-             FROM details WHERE rating_id = $1",
-            &[&rating_id],
-        )?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StoredDetails {
-            comment: row.try_get(0)?,
-            reasons: read_list(row.try_get(1)?),
-            contact_name: row.try_get(2)?,
-            contact_email: row.try_get(3)?,
-            contact_phone: row.try_get(4)?,
-            consent: row.try_get(5)?,
-        }))
+        let sql = format!("SELECT {DETAILS_COLUMNS} FROM details WHERE rating_id = $1");
+        let row = self.row(&sql, &[&rating_id])?;
+        row.map(|row| rows::details(&row)).transpose()
     }
 
     fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
@@ -508,29 +468,10 @@ impl Tx for PostgresTx<'_> {
 
     fn steps(&mut self, case_id: i64) -> Result<Vec<StepRecord>, StoreError> {
         let rows = self.rows(
-            "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
-             FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id
-             WHERE st.case_id = $1 ORDER BY st.id",
+            &format!("{STEP_SELECT} WHERE st.case_id = $1 ORDER BY st.id"),
             &[&case_id],
         )?;
-        each(rows, |row| {
-            let step: &str = row.try_get(0)?;
-            Ok(StepRecord {
-                step: Step::parse(step).ok_or_else(|| unknown("step", step))?,
-                actor: row.try_get(1)?,
-                note: row.try_get(2)?,
-                cause: row.try_get(3)?,
-                at: row.try_get(4)?,
-                prevention: match row.try_get::<_, Option<i64>>(5)? {
-                    Some(id) => Some(Prevention {
-                        id,
-                        cause: row.try_get(6)?,
-                        action: row.try_get(7)?,
-                    }),
-                    None => None,
-                },
-            })
-        })
+        each(rows, rows::step)
     }
 
     fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
@@ -651,35 +592,10 @@ impl Tx for PostgresTx<'_> {
 
     fn endpoint_states(&mut self, site_id: i64) -> Result<Vec<EndpointState>, StoreError> {
         let rows = self.rows(
-            "SELECT e.id, e.kind, e.target, e.escalation, e.disabled_at, e.disabled_reason,
-                    e.last_success_at, e.last_failure_at, e.last_error,
-                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NOT NULL),
-                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.delivered_at IS NULL AND o.failed_at IS NULL),
-                    (SELECT count(*) FROM outbox o WHERE o.endpoint_id = e.id AND o.failed_at IS NOT NULL)
-             FROM endpoints e WHERE e.site_id = $1 ORDER BY e.id",
+            &format!("{ENDPOINT_STATE_SELECT} WHERE e.site_id = $1 ORDER BY e.id"),
             &[&site_id],
         )?;
-        let time = |v: Option<i64>| v.map(Timestamp);
-        each(rows, |row| {
-            let kind: &str = row.try_get(1)?;
-            Ok(EndpointState {
-                id: row.try_get(0)?,
-                kind: EndpointKind::parse(kind).ok_or_else(|| unknown("endpoint kind", kind))?,
-                target: row.try_get(2)?,
-                escalation: row.try_get(3)?,
-                state: match row.try_get::<_, Option<i64>>(4)? {
-                    Some(_) => EndpointStatus::Disabled,
-                    None => EndpointStatus::Active,
-                },
-                disabled_reason: row.try_get(5)?,
-                last_success_at: time(row.try_get(6)?),
-                last_failure_at: time(row.try_get(7)?),
-                last_error: row.try_get(8)?,
-                delivered: row.try_get(9)?,
-                pending: row.try_get(10)?,
-                failed: row.try_get(11)?,
-            })
-        })
+        each(rows, rows::endpoint_state)
     }
 
     fn note_refused_origin(
@@ -716,14 +632,7 @@ impl Tx for PostgresTx<'_> {
              WHERE site_id = $1 ORDER BY last_at DESC, origin",
             &[&site_id],
         )?;
-        each(rows, |row| {
-            Ok(RefusedOrigin {
-                origin: row.try_get(0)?,
-                refusals: row.try_get(1)?,
-                first_at: row.try_get(2)?,
-                last_at: row.try_get(3)?,
-            })
-        })
+        each(rows, rows::refused_origin)
     }
 
     fn insert_message(&mut self, m: &NewMessage<'_>) -> Result<(), StoreError> {
@@ -963,25 +872,10 @@ impl Tx for PostgresTx<'_> {
         limit: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
         let rows = self.rows(
-            "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
-                    o.next_attempt_at, o.last_error
-             FROM outbox o LEFT JOIN cases c ON c.id = o.case_id
-             WHERE o.endpoint_id = $1 ORDER BY o.id DESC LIMIT $2",
+            &format!("{DELIVERY_SELECT} WHERE o.endpoint_id = $1 ORDER BY o.id DESC LIMIT $2"),
             &[&endpoint_id, &limit],
         )?;
-        each(rows, |row| {
-            let event: &str = row.try_get(0)?;
-            Ok(Delivery {
-                event: Topic::parse(event).ok_or_else(|| unknown("event", event))?,
-                case_ref: row.try_get(1)?,
-                created_at: row.try_get(2)?,
-                attempts: row.try_get(3)?,
-                delivered_at: row.try_get(4)?,
-                failed_at: row.try_get(5)?,
-                next_attempt_at: row.try_get(6)?,
-                last_error: row.try_get(7)?,
-            })
-        })
+        each(rows, rows::delivery)
     }
 
     fn rating_days(
@@ -1031,14 +925,7 @@ impl Tx for PostgresTx<'_> {
                AND ($3::BIGINT[] IS NULL OR site_id = ANY($3))",
             &[&from, &to, &sites],
         )?;
-        each(rows, |row| {
-            Ok(CaseTiming {
-                status: status_of(row.try_get(0)?)?,
-                overdue_from: row.try_get::<_, Option<i64>>(1)?.unwrap_or(i64::MAX),
-                opened_at: row.try_get(2)?,
-                acknowledged_at: row.try_get(3)?,
-            })
-        })
+        each(rows, rows::case_timing)
     }
 
     fn count_cases(&mut self, status: Status, overdue_at: Option<i64>) -> Result<i64, StoreError> {
@@ -1074,14 +961,7 @@ impl Tx for PostgresTx<'_> {
                AND ($2::BIGINT IS NULL OR updated_at < $2)",
             &[&email, &updated_before],
         )?;
-        each(rows, |row| {
-            Ok(StoredContact {
-                rating_id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                email: row.try_get(2)?,
-                phone: row.try_get(3)?,
-            })
-        })
+        each(rows, rows::contact)
     }
 
     fn clear_contact(&mut self, rating_id: &str) -> Result<(), StoreError> {
@@ -1144,15 +1024,7 @@ impl Tx for PostgresTx<'_> {
                 OR strpos(lower(coalesce(last_error, '')), lower($1)) > 0",
             &[&needle],
         )?;
-        each(rows, |row| {
-            Ok(OutboxText {
-                id: row.try_get(0)?,
-                kind: row.try_get(1)?,
-                target: row.try_get(2)?,
-                payload: row.try_get(3)?,
-                pending: row.try_get(4)?,
-            })
-        })
+        each(rows, rows::outbox_text)
     }
 
     fn rewrite_message(&mut self, m: &MessageRewrite<'_>) -> Result<(), StoreError> {
@@ -1199,41 +1071,16 @@ impl Tx for PostgresTx<'_> {
     ) -> Result<Vec<ExportRow>, StoreError> {
         let (after_at, after_id) = after.unwrap_or((i64::MIN, ""));
         let rows = self.rows(
-            "SELECT r.id, r.created_at, s.key, r.score, s.scale, r.perfect, r.interaction,
-                    c.ref, c.status, d.reasons, d.comment, d.contact_name, d.contact_email,
-                    d.contact_phone
-             FROM ratings r JOIN sites s ON s.id = r.site_id
-             LEFT JOIN cases c ON c.id = coalesce(
-                 (SELECT id FROM cases WHERE rating_id = r.id), r.rerates_case)
-             LEFT JOIN details d ON d.rating_id = r.id
+            &format!(
+                "{EXPORT_SELECT}
              WHERE r.created_at >= $1 AND r.created_at < $2
                AND ($3::BIGINT[] IS NULL OR r.site_id = ANY($3))
                AND (r.created_at > $4 OR (r.created_at = $4 AND r.id > $5))
-             ORDER BY r.created_at, r.id LIMIT $6",
+             ORDER BY r.created_at, r.id LIMIT $6"
+            ),
             &[&from, &to, &sites, &after_at, &after_id, &limit],
         )?;
-        each(rows, |row| {
-            let status: Option<&str> = row.try_get(8)?;
-            Ok(ExportRow {
-                id: row.try_get(0)?,
-                created_at: row.try_get(1)?,
-                site: row.try_get(2)?,
-                score: row.try_get(3)?,
-                scale: scale_of(row.try_get(4)?),
-                perfect: row.try_get(5)?,
-                interaction: row.try_get(6)?,
-                case: row.try_get(7)?,
-                status: status.map(status_of).transpose()?,
-                reasons: row
-                    .try_get::<_, Option<&str>>(9)?
-                    .map(read_list)
-                    .unwrap_or_default(),
-                comment: row.try_get(10)?,
-                contact_name: row.try_get(11)?,
-                contact_email: row.try_get(12)?,
-                contact_phone: row.try_get(13)?,
-            })
-        })
+        each(rows, rows::export_row)
     }
 
     fn causes_found(
