@@ -14,8 +14,18 @@
 //! fifth is flagged (scores 1–4 on the 1–5 scale). Anything but a 201 is an error.
 //!
 //! Afterwards: `/healthz` must still answer, the server is killed with SIGKILL, and the
-//! SQLite file must hold exactly the ratings that were answered 201 (and a case for each
+//! database must hold exactly the ratings that were answered 201 (and a case for each
 //! flagged one). A failed check makes the exit status non-zero.
+//!
+//! `--db` is an SQLite file (default: a temporary one) or the URL of a PostgreSQL server
+//! (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, where DB is only used to connect): the
+//! bench then creates a database of its own there (`nearmiss_bench_<pid>_<time>`), so
+//! runs never see each other's rows, and drops it at the end.
+//!
+//! With `--servers N` (PostgreSQL only, default 1), N `nearmiss serve` processes share
+//! that database, each on its own port, and the 64 connections are spread over them
+//! round-robin, as behind a load balancer; the ceiling stays one axum process. All N are
+//! checked with `/healthz` and killed before the database is checked.
 //!
 //! With `--readers N`, N more clients read while the ratings come in, during the
 //! nearmiss phases only (the ceiling has no cases): each repeatedly lists the open cases
@@ -26,7 +36,8 @@
 //! printed under each phase's row; the point is the ratings' latency next to them.
 //!
 //! ```text
-//! bench_ingest --server target/release/nearmiss [--db PATH] [--readers N]
+//! bench_ingest --server target/release/nearmiss [--db PATH|postgres://…] [--readers N]
+//!              [--servers N]
 //! ```
 
 use std::collections::{BTreeMap, HashSet};
@@ -62,7 +73,8 @@ const GOAL_P99_AT: u64 = 5_000;
 /// Where the readers (`--readers N`) list cases: the open ones, full views, up to 500.
 const READ_PATH: &str = "/v1/cases?status=open";
 
-const USAGE: &str = "usage: bench_ingest --server PATH/TO/nearmiss [--db PATH] [--readers N]";
+const USAGE: &str = "usage: bench_ingest --server PATH/TO/nearmiss [--db PATH|postgres://…] \
+                     [--readers N] [--servers N] (N > 1 servers only with a postgres:// --db)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -73,6 +85,7 @@ fn main() -> ExitCode {
     let mut server = None;
     let mut db = None;
     let mut readers = 0;
+    let mut servers = 1;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
@@ -80,6 +93,9 @@ fn main() -> ExitCode {
             ("--db", Some(url)) => db = Some(url.clone()),
             ("--readers", Some(n)) if n.parse::<usize>().is_ok() => {
                 readers = n.parse().unwrap_or_default();
+            }
+            ("--servers", Some(n)) if n.parse::<usize>().is_ok_and(|n| n > 0) => {
+                servers = n.parse().unwrap_or(1);
             }
             _ => {
                 eprintln!("{USAGE}");
@@ -91,7 +107,11 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if bench(&server, db, readers) {
+    if servers > 1 && !db.as_deref().is_some_and(is_postgres) {
+        eprintln!("bench_ingest: --servers {servers} needs a postgres:// --db (several servers cannot share an SQLite file)\n{USAGE}");
+        return ExitCode::from(2);
+    }
+    if bench(&server, db, readers, servers) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -99,14 +119,18 @@ fn main() -> ExitCode {
 }
 
 /// Runs the whole bench and prints the report; `false` when a durability check failed.
-fn bench(server: &Path, db: Option<String>, readers: usize) -> bool {
+fn bench(server: &Path, db: Option<String>, readers: usize, servers: usize) -> bool {
     let dir = tempfile::Builder::new()
         .prefix("nearmiss-bench-")
         .tempdir()
         .expect("a temporary folder for the bench database and server log");
-    let db = db.unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
-    // A PostgreSQL URL (a later engine) is passed through, but only a file is checked.
-    let sqlite_file = (!db.contains("://")).then(|| PathBuf::from(&db));
+    // Declared before the servers, so dropped after them even on a panic: a PostgreSQL
+    // database of the bench's own is dropped once every server is gone.
+    let db = match db {
+        Some(url) if is_postgres(&url) => Database::Postgres(BenchDatabase::create(&url)),
+        Some(path) => Database::Sqlite(PathBuf::from(path)),
+        None => Database::Sqlite(dir.path().join("bench.db")),
+    };
 
     let hooks = Arc::new(Hooks::default());
     let site = add_site(server, &db, &start_webhook_receiver(hooks.clone()));
@@ -127,46 +151,63 @@ fn bench(server: &Path, db: Option<String>, readers: usize) -> bool {
     // ceiling's process nor the server's alert backlog competes with the other's phases.
     let (ceiling, addr) = start_ceiling();
     let target = Target {
-        name: "ceiling",
-        addr,
+        name: "ceiling".into(),
+        addrs: vec![addr],
         site: site.clone(),
     };
     let mut results = run_phases(&runtime, &target, &ids, None);
     drop(ceiling);
 
-    let log = dir.path().join("server.log");
-    let (nearmiss, addr) = start_server(server, &db, &log);
+    let running = start_servers(server, &db, servers, dir.path());
     let target = Target {
-        name: "nearmiss",
-        addr,
+        name: match servers {
+            1 => "nearmiss".into(),
+            n => format!("nearmiss ×{n}"),
+        },
+        addrs: running.iter().map(|s| s.addr).collect(),
         site: site.clone(),
     };
     let server_results = run_phases(&runtime, &target, &ids, readers.as_ref());
-    let mut after = AfterRun {
-        created: server_results.iter().map(|r| r.created).sum(),
-        flagged: server_results.iter().map(|r| r.flagged_created).sum(),
-        unanswered: server_results.iter().map(|r| r.unanswered).sum(),
-        ..AfterRun::default()
-    };
+    let created = server_results.iter().map(|r| r.created).sum();
+    let flagged = server_results.iter().map(|r| r.flagged_created).sum();
+    let unanswered = server_results.iter().map(|r| r.unanswered).sum();
     results.extend(server_results);
 
     eprintln!(
-        "bench ingest: waiting up to {}s for the alerts of {} flagged ratings…",
+        "bench ingest: waiting up to {}s for the alerts of {flagged} flagged ratings…",
         WEBHOOK_GRACE.as_secs(),
-        after.flagged
     );
     let waited = Instant::now();
-    while (hooks.unique() as u64) < after.flagged && waited.elapsed() < WEBHOOK_GRACE {
+    while (hooks.unique() as u64) < flagged && waited.elapsed() < WEBHOOK_GRACE {
         std::thread::sleep(Duration::from_millis(50));
     }
-    after.hooks_waited = waited.elapsed();
-    after.hooks_unique = hooks.unique() as u64;
-    after.hooks_posts = hooks.posts.load(Ordering::Relaxed);
-    after.healthy = healthz(addr) == Some(200);
+    let hooks_waited = waited.elapsed();
+    let unhealthy = running
+        .iter()
+        .filter(|s| healthz(s.addr) != Some(200))
+        .map(|s| s.addr)
+        .collect();
     // SIGKILL rather than a clean stop: a 201 promises the rating is on disk, so it must
-    // be there even when the process dies without shutting down.
-    drop(nearmiss);
-    after.stored = sqlite_file.as_deref().map(|path| count_rows(path, &site));
+    // be there even when the process dies without shutting down. Every server is gone
+    // before the database is read.
+    let logs: Vec<PathBuf> = running
+        .into_iter()
+        .map(|RunningServer { process, log, .. }| {
+            drop(process);
+            log
+        })
+        .collect();
+    let after = AfterRun {
+        created,
+        flagged,
+        unanswered,
+        hooks_unique: hooks.unique() as u64,
+        hooks_posts: hooks.posts.load(Ordering::Relaxed),
+        hooks_waited,
+        servers,
+        unhealthy,
+        stored: db.count_rows(&site),
+    };
 
     let mut report = String::new();
     let _ = writeln!(
@@ -184,34 +225,231 @@ fn bench(server: &Path, db: Option<String>, readers: usize) -> bool {
             readers.count
         );
     }
-    match &sqlite_file {
-        Some(path) => {
-            let fs = filesystem_of(path).unwrap_or_else(|| "unknown filesystem".into());
-            let _ = writeln!(report, "database: {} (SQLite on {fs})", path.display());
-            if fs == "tmpfs" || fs == "ramfs" {
-                let _ = writeln!(
-                    report,
-                    "WARNING: the database is in memory (fsync costs nothing): not durable-disk numbers"
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(report, "database: {db}");
-        }
+    if servers > 1 {
+        let _ = writeln!(
+            report,
+            "servers: {servers} `nearmiss serve` processes on the one database, the connections spread round-robin"
+        );
     }
+    report.push_str(&db.describe());
     let _ = writeln!(report);
     report.push_str(&table(&results));
-    report.push_str(&goals(&results));
-    let (checks, ok) = after.report(&db);
+    report.push_str(&goals(&results, &target.name));
+    let (checks, ok) = after.report();
     report.push_str(&checks);
-    report.push_str(&server_log_summary(&log));
+    for (i, log) in logs.iter().enumerate() {
+        let which = if logs.len() > 1 {
+            format!(" {}", i + 1)
+        } else {
+            String::new()
+        };
+        report.push_str(&server_log_summary(&which, log));
+    }
     print!("{report}");
     ok
 }
 
+/// Whether `--db` names a PostgreSQL server rather than an SQLite file.
+fn is_postgres(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// The database under test.
+enum Database {
+    Sqlite(PathBuf),
+    /// A database of the bench's own on a PostgreSQL server.
+    Postgres(BenchDatabase),
+}
+
+impl Database {
+    /// What the server's `--db` gets.
+    fn arg(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(pg) => pg.url.clone(),
+        }
+    }
+
+    /// The argument as it may be shown: no password.
+    fn shown(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(pg) => without_password(&pg.url),
+        }
+    }
+
+    /// The report's `database:` line, and a warning when the numbers are not durable.
+    fn describe(&self) -> String {
+        let mut out = String::new();
+        let in_memory = match self {
+            Database::Sqlite(path) => {
+                let fs = filesystem_of(path).unwrap_or_else(|| "unknown filesystem".into());
+                let _ = writeln!(out, "database: {} (SQLite on {fs})", path.display());
+                (fs == "tmpfs" || fs == "ramfs")
+                    .then_some("the database is in memory (fsync costs nothing)")
+            }
+            Database::Postgres(pg) => {
+                let _ = writeln!(
+                    out,
+                    "database: PostgreSQL {} at {} (database {}, dropped afterwards; fsync {}, synchronous_commit {})",
+                    pg.version, pg.at, pg.name, pg.fsync, pg.synchronous_commit
+                );
+                (pg.fsync != "on" || pg.synchronous_commit == "off")
+                    .then_some("PostgreSQL does not flush each commit to disk")
+            }
+        };
+        if let Some(why) = in_memory {
+            let _ = writeln!(out, "WARNING: {why}: not durable-disk numbers");
+        }
+        out
+    }
+
+    /// The bench site's ratings and cases. The same query on both engines (`$1` is a
+    /// parameter to SQLite as well).
+    fn count_rows(&self, site: &str) -> Result<(u64, u64), String> {
+        let sql = |table: &str| {
+            format!("SELECT count(*) FROM {table} WHERE site_id = (SELECT id FROM sites WHERE key = $1)")
+        };
+        let (ratings, cases) = (sql("ratings"), sql("cases"));
+        match self {
+            Database::Sqlite(path) => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(|err| err.to_string())?;
+                let count = |sql: &str| {
+                    conn.query_row(sql, [site], |row| row.get::<_, i64>(0))
+                        .map(|n| n as u64)
+                        .map_err(|err| err.to_string())
+                };
+                Ok((count(&ratings)?, count(&cases)?))
+            }
+            Database::Postgres(pg) => {
+                let mut client = pg_connect(&pg.url).map_err(|err| err.to_string())?;
+                let mut count = |sql: &str| {
+                    client
+                        .query_one(sql, &[&site])
+                        .map(|row| row.get::<_, i64>(0) as u64)
+                        .map_err(|err| err.to_string())
+                };
+                Ok((count(&ratings)?, count(&cases)?))
+            }
+        }
+    }
+}
+
+/// A fresh database on a PostgreSQL server, dropped (with any connections left to it)
+/// when this is.
+struct BenchDatabase {
+    /// The server's URL as given, for creating and dropping.
+    server: String,
+    /// The bench database's URL.
+    url: String,
+    name: String,
+    /// "15.18".
+    version: String,
+    /// "127.0.0.1:55432".
+    at: String,
+    fsync: String,
+    synchronous_commit: String,
+}
+
+impl BenchDatabase {
+    fn create(server: &str) -> BenchDatabase {
+        let shown = without_password(server);
+        let config: postgres::Config = server
+            .parse()
+            .unwrap_or_else(|err| panic!("{shown} is not a PostgreSQL URL: {err}"));
+        let mut client =
+            pg_connect(server).unwrap_or_else(|err| panic!("connecting to {shown}: {err}"));
+        let setting = |client: &mut postgres::Client, name: &str| -> String {
+            client
+                .query_one("SELECT current_setting($1)", &[&name])
+                .and_then(|row| row.try_get(0))
+                .unwrap_or_else(|err| panic!("reading {name} from {shown}: {err}"))
+        };
+        // "15.18 (Debian 15.18-0+deb12u1)": the number is enough.
+        let version = setting(&mut client, "server_version");
+        let version = version.split_whitespace().next().unwrap_or("?").to_owned();
+        let fsync = setting(&mut client, "fsync");
+        let synchronous_commit = setting(&mut client, "synchronous_commit");
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let name = format!("nearmiss_bench_{}_{secs}", std::process::id());
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|err| panic!("creating database {name} on {shown}: {err}"));
+        let host = match config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(host)) => host.clone(),
+            Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        BenchDatabase {
+            server: server.to_owned(),
+            url: with_database(server, &name),
+            name,
+            version,
+            at: format!("{host}:{port}"),
+            fsync,
+            synchronous_commit,
+        }
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        let dropped = pg_connect(&self.server).and_then(|mut client| {
+            client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+        });
+        if let Err(err) = dropped {
+            eprintln!("bench ingest: dropping database {}: {err}", self.name);
+        }
+    }
+}
+
+fn pg_connect(url: &str) -> Result<postgres::Client, postgres::Error> {
+    postgres::Client::connect(url, postgres::NoTls)
+}
+
+/// `url` with its database (the path) replaced by `name`; the query string is kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest
+        .split_once('/')
+        .map_or(rest, |(authority, _)| authority);
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// `url` with a password in it replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// Adds the bench site with the receiver as its one webhook, through the server's CLI;
 /// returns the site's key.
-fn add_site(server: &Path, db: &str, hook_url: &str) -> String {
+fn add_site(server: &Path, db: &Database, hook_url: &str) -> String {
     let site = nearmiss_cli(
         server,
         db,
@@ -245,7 +483,7 @@ fn add_site(server: &Path, db: &str, hook_url: &str) -> String {
 }
 
 /// Adds an API token for the readers through the server's CLI; returns the token.
-fn add_token(server: &Path, db: &str) -> String {
+fn add_token(server: &Path, db: &Database) -> String {
     let token = nearmiss_cli(server, db, &["token", "add", "--name", "bench"]);
     assert!(
         !token.is_empty() && !token.contains(char::is_whitespace),
@@ -276,31 +514,53 @@ fn start_ceiling() -> (ChildGuard, SocketAddr) {
     (guard, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
-/// Starts `nearmiss serve` with limits off and loopback alerts allowed, its log in
-/// `log`, and waits until `/healthz` answers.
-fn start_server(server: &Path, db: &str, log: &Path) -> (ChildGuard, SocketAddr) {
-    let log_file = std::fs::File::create(log).expect("creating the server log file");
-    let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let child = Command::new(server)
-        .arg("--db")
-        .arg(db)
-        .args(["serve", "--listen", &addr.to_string()])
-        .args(["--rate-limit", "0", "--site-rate-limit", "0"])
-        .arg("--allow-private-targets")
-        // Info logs a line per rating: it would measure the logger.
-        .env("NEARMISS_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        .spawn()
-        .unwrap_or_else(|err| panic!("starting {} serve: {err}", server.display()));
-    let mut guard = ChildGuard(child);
-    wait_healthy(&mut guard, addr, log);
-    (guard, addr)
+/// A `nearmiss serve` process (killed when dropped) and where it listens and logs.
+struct RunningServer {
+    process: ChildGuard,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+/// Starts `count` `nearmiss serve` processes on `db`, each on its own port with limits
+/// off and loopback alerts allowed, logging into `dir` (`server.log`, or `server-1.log`…
+/// when there are several), and waits until each answers `/healthz`.
+fn start_servers(server: &Path, db: &Database, count: usize, dir: &Path) -> Vec<RunningServer> {
+    let mut running: Vec<RunningServer> = (1..=count)
+        .map(|i| {
+            let log = match count {
+                1 => dir.join("server.log"),
+                _ => dir.join(format!("server-{i}.log")),
+            };
+            let log_file = std::fs::File::create(&log).expect("creating a server log file");
+            let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+            let child = Command::new(server)
+                .arg("--db")
+                .arg(db.arg())
+                .args(["serve", "--listen", &addr.to_string()])
+                .args(["--rate-limit", "0", "--site-rate-limit", "0"])
+                .arg("--allow-private-targets")
+                // Info logs a line per rating: it would measure the logger.
+                .env("NEARMISS_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log_file)
+                .spawn()
+                .unwrap_or_else(|err| panic!("starting {} serve: {err}", server.display()));
+            RunningServer {
+                process: ChildGuard(child),
+                addr,
+                log,
+            }
+        })
+        .collect();
+    for one in &mut running {
+        wait_healthy(&mut one.process, one.addr, &one.log);
+    }
+    running
 }
 
 /// The ratio of the maximums and the issue's goals, next to the numbers.
-fn goals(results: &[PhaseResult]) -> String {
+fn goals(results: &[PhaseResult], server: &str) -> String {
     let mut out = String::new();
     let max_of = |name: &str| {
         results
@@ -308,10 +568,10 @@ fn goals(results: &[PhaseResult]) -> String {
             .find(|r| r.target == name && r.offered.is_none())
             .map_or(0.0, |r| r.achieved)
     };
-    let (server_max, ceiling_max) = (max_of("nearmiss"), max_of("ceiling"));
+    let (server_max, ceiling_max) = (max_of(server), max_of("ceiling"));
     let _ = writeln!(
         out,
-        "\nnearmiss max / ceiling max: {server_max:.0} / {ceiling_max:.0} = {:.3}",
+        "\n{server} max / ceiling max: {server_max:.0} / {ceiling_max:.0} = {:.3}",
         if ceiling_max > 0.0 {
             server_max / ceiling_max
         } else {
@@ -326,7 +586,7 @@ fn goals(results: &[PhaseResult]) -> String {
     );
     if let Some(phase) = results
         .iter()
-        .find(|r| r.target == "nearmiss" && r.offered == Some(GOAL_P99_AT))
+        .find(|r| r.target == server && r.offered == Some(GOAL_P99_AT))
     {
         let (p99, exact) = phase.percentile(0.99);
         // A p99 only stands for the phase if every scheduled rating was sent and stored.
@@ -349,7 +609,6 @@ fn goals(results: &[PhaseResult]) -> String {
 }
 
 /// What is checked once the phases are over.
-#[derive(Default)]
 struct AfterRun {
     /// The server's 201s, all phases.
     created: u64,
@@ -360,21 +619,28 @@ struct AfterRun {
     hooks_unique: u64,
     hooks_posts: u64,
     hooks_waited: Duration,
-    healthy: bool,
-    /// The site's ratings and cases in the SQLite file; `None` for another database.
-    stored: Option<Result<(u64, u64), rusqlite::Error>>,
+    /// How many servers ran, and those that did not answer `/healthz` 200 at the end.
+    servers: usize,
+    unhealthy: Vec<SocketAddr>,
+    /// The site's ratings and cases in the database after the servers were killed.
+    stored: Result<(u64, u64), String>,
 }
 
 impl AfterRun {
     /// The report lines, and whether every durability check passed.
-    fn report(&self, db: &str) -> (String, bool) {
+    fn report(&self) -> (String, bool) {
         let mut out = String::new();
-        let mut ok = self.healthy;
-        let _ = writeln!(
-            out,
-            "\nafter the run: /healthz {}",
-            if self.healthy { "200" } else { "FAILED" }
-        );
+        let mut ok = self.unhealthy.is_empty();
+        let health = match (self.servers, self.unhealthy.as_slice()) {
+            (1, []) => "200".into(),
+            (n, []) => format!("200 on all {n} servers"),
+            (1, _) => "FAILED".into(),
+            (n, failed) => {
+                let failed: Vec<String> = failed.iter().map(ToString::to_string).collect();
+                format!("FAILED on {} of {n} ({})", failed.len(), failed.join(", "))
+            }
+        };
+        let _ = writeln!(out, "\nafter the run: /healthz {health}");
         let _ = writeln!(
             out,
             "alerts: {} of {} flagged ratings' webhooks received within {:.1}s after the last phase ({} POSTs)",
@@ -384,14 +650,11 @@ impl AfterRun {
             thousands(self.hooks_posts),
         );
         match &self.stored {
-            None => {
-                let _ = writeln!(out, "stored: not checked ({db} is not an SQLite file)");
-            }
-            Some(Err(err)) => {
+            Err(err) => {
                 ok = false;
                 let _ = writeln!(out, "stored: FAILED to read the database: {err}");
             }
-            Some(Ok((ratings, cases))) => {
+            Ok((ratings, cases)) => {
                 // A request that timed out or lost its connection may or may not have
                 // been stored; only those may make the counts exceed the 201s.
                 let (created, flagged, unanswered) = (self.created, self.flagged, self.unanswered);
@@ -421,8 +684,10 @@ impl AfterRun {
 
 /// Where load goes.
 struct Target {
-    name: &'static str,
-    addr: SocketAddr,
+    /// "ceiling", "nearmiss", or "nearmiss ×N" for N servers.
+    name: String,
+    /// One per process; the connections are spread over them round-robin.
+    addrs: Vec<SocketAddr>,
     site: String,
 }
 
@@ -441,7 +706,7 @@ fn run_phases(
         };
         eprintln!("bench ingest: phase {label} on {}…", target.name);
         let start = Instant::now();
-        let reading = readers.map(|readers| start_readers(readers, target.addr, start));
+        let reading = readers.map(|readers| start_readers(readers, &target.addrs, start));
         let mut result = runtime.block_on(run_phase(target, load, ids.clone(), start));
         result.readers = reading.map(|thread| thread.join().expect("the readers' thread panicked"));
         eprintln!(
@@ -500,7 +765,8 @@ impl Ids {
 
 /// One phase's plan, shared by its connections.
 struct Plan {
-    addr: SocketAddr,
+    /// Connection `i` goes to `addrs[i % addrs.len()]`.
+    addrs: Vec<SocketAddr>,
     site: String,
     /// Open loop: ratings a second; closed loop (maximum): `None`.
     rate: Option<f64>,
@@ -568,7 +834,7 @@ impl Tally {
 
 /// One phase's outcome.
 struct PhaseResult {
-    target: &'static str,
+    target: String,
     offered: Option<u64>,
     /// 201s completed in the measured window, a second.
     achieved: f64,
@@ -613,7 +879,7 @@ async fn run_phase(
     start: Instant,
 ) -> PhaseResult {
     let plan = Arc::new(Plan {
-        addr: target.addr,
+        addrs: target.addrs.clone(),
         site: target.site.clone(),
         rate: rate.map(|r| r as f64),
         start,
@@ -623,7 +889,10 @@ async fn run_phase(
         ids,
     });
     let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|_| tokio::spawn(connection(plan.clone())))
+        .map(|i| {
+            let addr = plan.addrs[i % plan.addrs.len()];
+            tokio::spawn(connection(plan.clone(), addr))
+        })
         .collect();
     let mut tally = Tally::default();
     for worker in workers {
@@ -648,7 +917,7 @@ async fn run_phase(
     }
     tally.samples.sort_unstable();
     PhaseResult {
-        target: target.name,
+        target: target.name.clone(),
         offered: rate,
         achieved: tally.created_in_window as f64 / MEASURE.as_secs_f64(),
         samples: tally.samples,
@@ -713,16 +982,21 @@ impl ReadResult {
 /// runtime; the thread returns their tally when the phase has ended.
 fn start_readers(
     readers: &Readers,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     start: Instant,
 ) -> std::thread::JoinHandle<ReadResult> {
     let count = readers.count;
-    let request: Arc<[u8]> = format!(
-        "GET {READ_PATH} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
-        readers.token
-    )
-    .into_bytes()
-    .into();
+    // Reader `i` reads from `addrs[i % addrs.len()]`, as the rating connections do.
+    let requests: Vec<(SocketAddr, Arc<[u8]>)> = addrs
+        .iter()
+        .map(|addr| {
+            let request = format!(
+                "GET {READ_PATH} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
+                readers.token
+            );
+            (*addr, request.into_bytes().into())
+        })
+        .collect();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -731,7 +1005,10 @@ fn start_readers(
         runtime.block_on(async move {
             let (warm_end, end) = (start + WARM_UP, start + WARM_UP + MEASURE);
             let loops: Vec<_> = (0..count)
-                .map(|_| tokio::spawn(reader(addr, request.clone(), warm_end, end)))
+                .map(|i| {
+                    let (addr, request) = requests[i % requests.len()].clone();
+                    tokio::spawn(reader(addr, request, warm_end, end))
+                })
                 .collect();
             let mut total = ReadTally::default();
             for one in loops {
@@ -821,11 +1098,11 @@ async fn reader(
 
 /// One keep-alive connection's loop for a phase: takes the next scheduled slot (open
 /// loop) or sends at once (closed loop), until the phase ends.
-async fn connection(plan: Arc<Plan>) -> Tally {
+async fn connection(plan: Arc<Plan>, addr: SocketAddr) -> Tally {
     let mut tally = Tally::default();
     let mut conn: Option<Conn> = None;
     let mut request = Vec::with_capacity(256);
-    let host = plan.addr.to_string();
+    let host = addr.to_string();
     loop {
         let due = match plan.rate {
             Some(rate) => {
@@ -868,7 +1145,7 @@ async fn connection(plan: Arc<Plan>) -> Tally {
             .as_bytes(),
         );
         let outcome =
-            tokio::time::timeout(REQUEST_TIMEOUT, exchange(&mut conn, plan.addr, &request)).await;
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange(&mut conn, addr, &request)).await;
         let done = Instant::now();
         match outcome {
             Ok(Ok((201, _))) => {
@@ -1164,17 +1441,18 @@ impl Drop for ChildGuard {
 }
 
 /// Runs a `nearmiss` management command and returns its stdout, trimmed.
-fn nearmiss_cli(server: &Path, db: &str, args: &[&str]) -> String {
+fn nearmiss_cli(server: &Path, db: &Database, args: &[&str]) -> String {
     let output = Command::new(server)
         .arg("--db")
-        .arg(db)
+        .arg(db.arg())
         .args(args)
         .env("NEARMISS_LOG", "warn")
         .output()
         .unwrap_or_else(|err| panic!("running {}: {err}", server.display()));
     assert!(
         output.status.success(),
-        "`nearmiss --db {db} {}` failed ({}): {}",
+        "`nearmiss --db {} {}` failed ({}): {}",
+        db.shown(),
         args.join(" "),
         output.status,
         String::from_utf8_lossy(&output.stderr)
@@ -1222,28 +1500,15 @@ fn wait_healthy(server: &mut ChildGuard, addr: SocketAddr, log: &Path) {
     }
 }
 
-/// The site's ratings and cases in the SQLite file.
-fn count_rows(path: &Path, site: &str) -> Result<(u64, u64), rusqlite::Error> {
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    let count = |table: &str| {
-        conn.query_row(
-            &format!("SELECT count(*) FROM {table} WHERE site_id = (SELECT id FROM sites WHERE key = ?1)"),
-            [site],
-            |row| row.get::<_, i64>(0),
-        )
-        .map(|n| n as u64)
-    };
-    Ok((count("ratings")?, count("cases")?))
-}
-
 /// The server's warnings and errors during the run, briefly.
-fn server_log_summary(log: &Path) -> String {
+/// `which` tells one of several servers' logs apart (" 2"), or is empty.
+fn server_log_summary(which: &str, log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
-    let mut out = format!("server log (NEARMISS_LOG=warn): {} lines\n", lines.len());
+    let mut out = format!(
+        "server{which} log (NEARMISS_LOG=warn): {} lines\n",
+        lines.len()
+    );
     for line in lines.iter().take(5) {
         let _ = writeln!(out, "  {}", strip_ansi(line));
     }
@@ -1274,8 +1539,13 @@ fn strip_ansi(line: &str) -> String {
 
 /// The results as a table.
 fn table(results: &[PhaseResult]) -> String {
+    // Wide enough for "nearmiss ×2", never narrower than it always was.
+    let width = results
+        .iter()
+        .map(|r| r.target.chars().count())
+        .fold(9, usize::max);
     let mut out = format!(
-        "{:<9} {:>8} {:>11} {:>9} {:>10} {:>10} {:>8} {:>7} {:>7}\n",
+        "{:<width$} {:>8} {:>11} {:>9} {:>10} {:>10} {:>8} {:>7} {:>7}\n",
         "target", "load", "achieved/s", "p50 ms", "p99 ms", "max ms", "201s", "errors", "unsent"
     );
     for r in results {
@@ -1284,7 +1554,7 @@ fn table(results: &[PhaseResult]) -> String {
         let (max, max_exact) = r.percentile(1.0);
         let _ = writeln!(
             out,
-            "{:<9} {:>8} {:>11} {:>9} {:>10} {:>10} {:>8} {:>7} {:>7}",
+            "{:<width$} {:>8} {:>11} {:>9} {:>10} {:>10} {:>8} {:>7} {:>7}",
             r.target,
             r.offered.map_or("max".into(), |rate| format!("{rate}/s")),
             thousands(r.achieved.round() as u64),
@@ -1296,7 +1566,7 @@ fn table(results: &[PhaseResult]) -> String {
             r.unsent
         );
         if let Some(read) = &r.readers {
-            let _ = writeln!(out, "{:<9} {}", "", read.line());
+            let _ = writeln!(out, "{:<width$} {}", "", read.line());
         }
     }
     for r in results.iter().filter(|r| !r.errors.is_empty()) {

@@ -26,12 +26,15 @@ usage: cargo xtask <command>
   size              the widget's bytes (raw, gzip, brotli) against the budget
   dist              one release server binary with the widget embedded (target/dist)
   bench alerts      time from POST /v1/ratings to the webhook received (p50, p99)
-  bench ingest [--db PATH] [--readers N]
+  bench ingest [--db PATH|postgres://…] [--readers N] [--servers N]
                     durable ratings/s of the release server (offered 1,000/s and
                     5,000/s, then maximum) against a bare axum ceiling; about a
                     minute; fails if a 201 rating is missing from the database
-                    (default database: a temporary SQLite file); --readers N: N
-                    clients list the open cases meanwhile (GET /v1/cases)
+                    (default database: a temporary SQLite file; with the URL of a
+                    PostgreSQL server, a database of its own there, dropped
+                    afterwards); --readers N: N clients list the open cases
+                    meanwhile (GET /v1/cases); --servers N: N servers share the
+                    PostgreSQL database, the load spread over them round-robin
   bench widget [--runs N] [--trace DIR]
                     the widget in headless Chromium (through playwright-core,
                     from npm): bytes before intent, button drawn, intent to
@@ -386,25 +389,37 @@ fn bench(args: &[String]) -> Result {
         Some("ingest") => bench_ingest(&args[1..]),
         Some("widget") => bench_widget::run(&args[1..]),
         _ => Err(
-            "usage: cargo xtask bench alerts | bench ingest [--db PATH] [--readers N] | bench widget [--runs N] [--trace DIR]"
+            "usage: cargo xtask bench alerts | bench ingest [--db PATH|postgres://…] [--readers N] [--servers N] | bench widget [--runs N] [--trace DIR]"
                 .into(),
         ),
     }
 }
 
 /// Builds the release server and the load generator, then runs the generator against
-/// the server binary (a child process, as in production) with the database and the
-/// number of readers passed on.
+/// the server binary (a child process, as in production) with the database, the
+/// number of readers and the number of servers passed on.
 fn bench_ingest(args: &[String]) -> Result {
-    const USAGE: &str = "usage: cargo xtask bench ingest [--db PATH] [--readers N]";
-    let (mut db, mut readers) = (None, None);
+    const USAGE: &str = "usage: cargo xtask bench ingest [--db PATH|postgres://…] [--readers N] \
+                         [--servers N] (N > 1 servers only with a postgres:// --db)";
+    let (mut db, mut readers, mut servers) = (None, None, None);
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
             ("--db", Some(path)) => db = Some(path),
             ("--readers", Some(n)) if n.parse::<usize>().is_ok() => readers = Some(n),
+            ("--servers", Some(n)) => match n.parse::<usize>() {
+                Ok(n) if n > 0 => servers = Some(n),
+                _ => return Err(USAGE.into()),
+            },
             _ => return Err(USAGE.into()),
         }
+    }
+    // Checked here too, so a mistake costs no release build.
+    let postgres = db.is_some_and(|db| db.contains("://"));
+    if servers.is_some_and(|n| n > 1) && !postgres {
+        return Err(format!(
+            "--servers N > 1 needs a PostgreSQL --db (postgres://…): several servers cannot share an SQLite file\n{USAGE}"
+        ));
     }
     run(release_server().args(["--example", "bench_ingest"]))?;
     let release = target_dir().join("release");
@@ -420,6 +435,9 @@ fn bench_ingest(args: &[String]) -> Result {
     }
     if let Some(readers) = readers {
         bench.arg("--readers").arg(readers);
+    }
+    if let Some(servers) = servers {
+        bench.arg("--servers").arg(servers.to_string());
     }
     run(&mut bench)
 }
