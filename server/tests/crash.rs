@@ -6,7 +6,7 @@ mod support;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use support::database::Database;
-use support::process::{cli, free_port, serve, serve_logging};
+use support::process::{cli, free_port, serve, serve_logging, site_with_webhook};
 use support::receiver::Receiver;
 
 fn count(db: &Database, sql: &str) -> i64 {
@@ -19,29 +19,7 @@ fn an_alert_committed_before_a_sigkill_is_delivered_after_the_restart() {
     let db = Database::in_dir(dir.path());
     let receiver_port = free_port();
     let hook = format!("http://127.0.0.1:{receiver_port}/hook");
-    let site = cli(
-        &db,
-        &[
-            "site",
-            "add",
-            "--name",
-            "Corner Bistro",
-            "--origin",
-            "https://bistro.example",
-        ],
-    );
-    let secret = cli(
-        &db,
-        &[
-            "alert",
-            "add",
-            "--site",
-            &site,
-            "--webhook",
-            &hook,
-            "--allow-private",
-        ],
-    );
+    let (site, secret) = site_with_webhook(&db, "Corner Bistro", "https://bistro.example", &hook);
 
     let port = free_port();
     let mut server = serve(&db, port);

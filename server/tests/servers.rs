@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::database::Database;
-use support::process::{cli, free_port, serve};
+use support::process::{free_port, serve, site_with_webhook};
 use support::receiver::{Delivery, Receiver};
 use support::Server;
 
@@ -141,28 +141,11 @@ fn sigkill_of_one_of_two_servers_loses_nothing_acknowledged() {
         return;
     };
     let receiver = Receiver::start(&[]);
-    let site = cli(
+    let (site, secret) = site_with_webhook(
         &db,
-        &[
-            "site",
-            "add",
-            "--name",
-            "Two Door Diner",
-            "--origin",
-            "https://diner.example",
-        ],
-    );
-    let secret = cli(
-        &db,
-        &[
-            "alert",
-            "add",
-            "--site",
-            &site,
-            "--webhook",
-            &receiver.url,
-            "--allow-private",
-        ],
+        "Two Door Diner",
+        "https://diner.example",
+        &receiver.url,
     );
     let ports = [free_port(), free_port()];
     let mut doomed = serve(&db, ports[0]);

@@ -30,6 +30,25 @@ pub fn cli(db: &Database, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
+/// Adds a site with one webhook through the command line, as an operator would: its key
+/// and the webhook's signing secret.
+pub fn site_with_webhook(db: &Database, name: &str, origin: &str, hook: &str) -> (String, String) {
+    let site = cli(db, &["site", "add", "--name", name, "--origin", origin]);
+    let secret = cli(
+        db,
+        &[
+            "alert",
+            "add",
+            "--site",
+            &site,
+            "--webhook",
+            hook,
+            "--allow-private",
+        ],
+    );
+    (site, secret)
+}
+
 pub fn serve(db: &Database, port: u16) -> ServerProcess {
     serve_logging(db, port, Stdio::null(), "info")
 }
