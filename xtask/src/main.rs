@@ -282,6 +282,8 @@ fn test() -> Result {
     let native = counts.run(
         cargo()
             .args(["test", "--workspace"])
+            // SQLite first; the PostgreSQL pass below sets it.
+            .env_remove("NEARMISS_TEST_POSTGRES")
             .env("NEARMISS_WIDGET_DIR", &assets)
             .env("NEARMISS_AXE", &axe),
     );
