@@ -355,10 +355,13 @@ fn run_in<T, E: From<StoreError>>(
     writing: bool,
     work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
 ) -> (Result<T, E>, Changed) {
-    let started = conn.client.build_transaction().read_only(!writing).start();
-    let tx = match started {
-        Ok(tx) => tx,
-        Err(err) => return (Err(E::from(err.into())), Changed::default()),
+    let tx = if writing {
+        match conn.client.transaction() {
+            Ok(tx) => Session::Write(tx),
+            Err(err) => return (Err(E::from(err.into())), Changed::default()),
+        }
+    } else {
+        Session::Read(&mut conn.client)
     };
     let mut tx = PostgresTx {
         tx,
@@ -368,16 +371,17 @@ fn run_in<T, E: From<StoreError>>(
     };
     let result = work(&mut tx);
     let changed = tx.changed;
-    match result {
-        Ok(value) => match tx.tx.commit() {
+    match (result, tx.tx) {
+        (Ok(value), Session::Write(tx)) => match tx.commit() {
             Ok(()) => (Ok(value), changed),
             Err(err) => (
                 Err(E::from(StoreError::Commit(err.to_string()))),
                 Changed::default(),
             ),
         },
+        (Ok(value), Session::Read(_)) => (Ok(value), changed),
         // Dropping the transaction rolls it back.
-        Err(err) => (Err(err), Changed::default()),
+        (Err(err), _) => (Err(err), Changed::default()),
     }
 }
 
@@ -420,9 +424,70 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One transaction on a PostgreSQL connection.
+/// A write's transaction, or a read's plain connection: under `READ COMMITTED` each
+/// statement reads its own snapshot either way, so a read gains nothing from `BEGIN`
+/// and `COMMIT` but two round trips.
+enum Session<'c> {
+    Write(::postgres::Transaction<'c>),
+    Read(&'c mut Client),
+}
+
+impl Session<'_> {
+    fn prepare(&mut self, sql: &str) -> Result<Statement, ::postgres::Error> {
+        match self {
+            Session::Write(tx) => tx.prepare(sql),
+            Session::Read(client) => client.prepare(sql),
+        }
+    }
+
+    fn query(
+        &mut self,
+        statement: &Statement,
+        params: &Params<'_>,
+    ) -> Result<Vec<::postgres::Row>, ::postgres::Error> {
+        match self {
+            Session::Write(tx) => tx.query(statement, params),
+            Session::Read(client) => client.query(statement, params),
+        }
+    }
+
+    fn query_opt(
+        &mut self,
+        statement: &Statement,
+        params: &Params<'_>,
+    ) -> Result<Option<::postgres::Row>, ::postgres::Error> {
+        match self {
+            Session::Write(tx) => tx.query_opt(statement, params),
+            Session::Read(client) => client.query_opt(statement, params),
+        }
+    }
+
+    fn query_one(
+        &mut self,
+        statement: &Statement,
+        params: &Params<'_>,
+    ) -> Result<::postgres::Row, ::postgres::Error> {
+        match self {
+            Session::Write(tx) => tx.query_one(statement, params),
+            Session::Read(client) => client.query_one(statement, params),
+        }
+    }
+
+    fn execute(
+        &mut self,
+        statement: &Statement,
+        params: &Params<'_>,
+    ) -> Result<u64, ::postgres::Error> {
+        match self {
+            Session::Write(tx) => tx.execute(statement, params),
+            Session::Read(client) => client.execute(statement, params),
+        }
+    }
+}
+
+/// One read or write on a PostgreSQL connection.
 pub(super) struct PostgresTx<'c> {
-    tx: ::postgres::Transaction<'c>,
+    tx: Session<'c>,
     statements: &'c mut HashMap<String, Statement>,
     /// A write: rows read to be changed are locked until the commit.
     writing: bool,
