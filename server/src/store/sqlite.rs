@@ -98,7 +98,7 @@ impl Sqlite {
     pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
         let mut conn = Connection::open(path)?;
         // WAL lets readers run beside the writer; FULL syncs the WAL on every commit.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        use_wal(&conn)?;
         configure(&conn)?;
         migrate(&mut conn)?;
         // The writer checkpoints only when the WAL has grown large; the checkpointer
@@ -202,6 +202,24 @@ fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Switches the file to WAL. Of servers opening a new file together one switches it;
+/// SQLite answers the others "database is locked" at once, without waiting, so they try
+/// again (for up to 5 s) and find it done.
+fn use_wal(conn: &Connection) -> Result<(), StoreError> {
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(err, _))
+                if err.code == rusqlite::ErrorCode::DatabaseBusy && tries < 250 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            done => return Ok(done?),
+        }
+    }
+}
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     // Erased contact data is overwritten on disk, not merely unlinked.
@@ -212,13 +230,17 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
+    // Immediate: a write begun as a read gets "database is locked" at once, without
+    // waiting, when another server starting now writes first.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    INTEGER PRIMARY KEY,
              name       TEXT NOT NULL,
              applied_at INTEGER NOT NULL
          )",
     )?;
+    tx.commit()?;
     // Databases from before the migration files counted them in `user_version`.
     let counted: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let now = crate::time::Clock::system().now();
