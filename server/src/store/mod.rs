@@ -6,8 +6,9 @@
 //!   Reads run on their own connections beside the writer; every write goes through one
 //!   writer thread that commits whatever arrived together in one transaction (group
 //!   commit), and answers each caller only after that commit is on disk.
-//! - PostgreSQL ([`postgres`]), for several servers sharing one database: each read and
-//!   write is a transaction of its own on a pooled connection.
+//! - PostgreSQL ([`postgres`]), for several servers sharing one database: each write is
+//!   a transaction of its own on a pooled connection; reads run on one without a
+//!   transaction.
 
 mod memory;
 mod postgres;

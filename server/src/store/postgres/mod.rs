@@ -1,8 +1,8 @@
 //! The PostgreSQL engine, for several `nearmiss serve` processes sharing one database.
 //!
-//! Every read and every write is its own transaction on a pooled connection: PostgreSQL
-//! commits concurrent transactions with shared WAL flushes, so there is no writer thread
-//! here. A write transaction locks the rows it reads to change them (`FOR UPDATE`), and
+//! Every write is its own transaction on a pooled connection (PostgreSQL commits
+//! concurrent transactions with shared WAL flushes, so there is no writer thread here),
+//! and every read runs on one without a transaction. A write transaction locks the rows it reads to change them (`FOR UPDATE`), and
 //! claims of shared work (alert messages, passed deadlines) skip rows another process
 //! holds (`SKIP LOCKED`), so N processes do each piece of work once.
 //!
@@ -268,7 +268,7 @@ impl Postgres {
         Ok(true)
     }
 
-    /// Runs `work` in a read-only transaction.
+    /// Runs `work` on a pooled connection, without a transaction (see [`Session`]).
     pub(super) fn read<T, E: From<StoreError>>(
         &self,
         work: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
