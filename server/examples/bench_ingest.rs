@@ -274,7 +274,7 @@ impl Database {
     fn shown(&self) -> String {
         match self {
             Database::Sqlite(path) => path.display().to_string(),
-            Database::Postgres(pg) => without_password(&pg.url),
+            Database::Postgres(pg) => nearmiss_server::store::shown(&pg.url),
         }
     }
 
@@ -358,7 +358,7 @@ struct BenchDatabase {
 
 impl BenchDatabase {
     fn create(server: &str) -> BenchDatabase {
-        let shown = without_password(server);
+        let shown = nearmiss_server::store::shown(server);
         let config: postgres::Config = server
             .parse()
             .unwrap_or_else(|err| panic!("{shown} is not a PostgreSQL URL: {err}"));
@@ -390,7 +390,7 @@ impl BenchDatabase {
         let port = config.get_ports().first().copied().unwrap_or(5432);
         BenchDatabase {
             server: server.to_owned(),
-            url: with_database(server, &name),
+            url: nearmiss_server::store::with_database(server, &name),
             name,
             version,
             at: format!("{host}:{port}"),
@@ -416,35 +416,6 @@ impl Drop for BenchDatabase {
 
 fn pg_connect(url: &str) -> Result<postgres::Client, postgres::Error> {
     postgres::Client::connect(url, postgres::NoTls)
-}
-
-/// `url` with its database (the path) replaced by `name`; the query string is kept.
-fn with_database(url: &str, name: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
-    let (rest, query) = match rest.split_once('?') {
-        Some((rest, query)) => (rest, format!("?{query}")),
-        None => (rest, String::new()),
-    };
-    let authority = rest
-        .split_once('/')
-        .map_or(rest, |(authority, _)| authority);
-    format!("{scheme}://{authority}/{name}{query}")
-}
-
-/// `url` with a password in it replaced by `***`.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 /// Adds the bench site with the receiver as its one webhook, through the server's CLI;

@@ -61,7 +61,7 @@ pub fn shown(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     match rest[..authority_end].rsplit_once('@') {
         Some((user_info, host)) if user_info.contains(':') => {
             let user = user_info.split(':').next().unwrap_or("");
@@ -69,6 +69,21 @@ pub fn shown(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The database server `url` (`postgres://USER@HOST:PORT/DB?…`) with the database `name`
+/// in place of its own; the query string is kept. For tools and tests that make a
+/// database of their own on a server they were given.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest
+        .split_once('/')
+        .map_or(rest, |(authority, _)| authority);
+    format!("{scheme}://{authority}/{name}{query}")
 }
 
 /// The database: cheap to clone, all clones share the engine.
@@ -1199,5 +1214,21 @@ mod shown_tests {
             "postgres://nearmiss@db.internal/nearmiss"
         );
         assert_eq!(super::shown("data/nearmiss.db"), "data/nearmiss.db");
+        assert_eq!(
+            super::shown("postgres://nearmiss:s3cret@db.internal?sslmode=disable"),
+            "postgres://nearmiss:***@db.internal?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn another_database_on_the_same_server() {
+        assert_eq!(
+            super::with_database("postgres://u:p@h:5432/postgres?application_name=x", "t1"),
+            "postgres://u:p@h:5432/t1?application_name=x"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h", "t2"),
+            "postgres://u@h/t2"
+        );
     }
 }

@@ -101,20 +101,6 @@ impl Drop for TestDb {
     }
 }
 
-/// `server` (a URL) naming the database `name` instead of its own.
-fn with_database(server: &str, name: &str) -> String {
-    let (address, query) = match server.split_once('?') {
-        Some((address, query)) => (address, format!("?{query}")),
-        None => (server, String::new()),
-    };
-    let host_at = address.find("://").map_or(0, |at| at + 3);
-    let base = match address[host_at..].find('/') {
-        Some(slash) => &address[..host_at + slash],
-        None => address,
-    };
-    format!("{base}/{name}{query}")
-}
-
 fn write<T: Send + 'static>(
     store: &Store,
     work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError> + Send + 'static,

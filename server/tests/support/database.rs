@@ -46,7 +46,7 @@ impl Database {
             }
         };
         Database::Postgres {
-            url: with_database(&server, &name),
+            url: nearmiss_server::store::with_database(&server, &name),
         }
     }
 
@@ -123,20 +123,6 @@ impl Database {
                 .unwrap_or_else(|err| panic!("{sql}: {err}")),
         }
     }
-}
-
-/// `server` (`postgres://USER@HOST:PORT/DB`) with `DB` replaced by `name`.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = match server.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (server, String::new()),
-    };
-    let host_end = base
-        .find("://")
-        .map(|scheme| scheme + 3)
-        .and_then(|after| base[after..].find('/').map(|slash| after + slash))
-        .unwrap_or(base.len());
-    format!("{}/{name}{query}", &base[..host_end])
 }
 
 /// A name no other test (or test process) uses.
