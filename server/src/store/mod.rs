@@ -124,12 +124,6 @@ impl Store {
         }
     }
 
-    /// Whether other processes may share this database (PostgreSQL): then work they
-    /// could also do is claimed, and changes are announced across processes.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.engine, Engine::Postgres(_))
-    }
-
     /// Calls `outbox` when a process sharing the database (this one too) committed new
     /// alert messages, and `cases` when one changed a case, until the answer is dropped.
     /// Nothing for SQLite, which one process owns.
