@@ -70,10 +70,11 @@ pub(crate) fn open(
             close_due_at: close_due,
             overdue_from: ack_due.min(close_due),
         };
-        if let Some(case_id) = tx.insert_case(&case)? {
-            if let Some(case) = tx.case_by_id(case_id)? {
-                changed(tx, case, &[Event::Opened], None, now)?;
-            }
+        if let Some(case) = tx.insert_case(&case)? {
+            // Its rating was stored in this transaction: no details or steps yet.
+            let (case_id, site_id) = (case.id, case.site_id);
+            let view = view_with(case, None, Vec::new(), now);
+            queue(tx, &view, case_id, site_id, &[Event::Opened], None, now)?;
             return Ok(CaseSummary {
                 reference,
                 ack_due_at: ack_due,
@@ -199,16 +200,30 @@ fn changed(
 ) -> Result<CaseView, StoreError> {
     let (case_id, site_id) = (case.id, case.site_id);
     let view = view_of(tx, case, now)?;
+    queue(tx, &view, case_id, site_id, events, by, now)?;
+    Ok(view)
+}
+
+/// Queues the alerts of `events` for the case `view` shows.
+fn queue(
+    tx: &mut dyn Tx,
+    view: &CaseView,
+    case_id: i64,
+    site_id: i64,
+    events: &[Event],
+    by: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
     for event in events {
         let changed = alerts::Changed {
             case_id,
             site_id,
-            view: &view,
+            view,
             by,
         };
         alerts::enqueue(tx, changed, *event, now)?;
     }
-    Ok(view)
+    Ok(())
 }
 
 /// A case as the API, webhooks and messages show it.
@@ -241,6 +256,16 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
             prevention: s.prevention,
         })
         .collect();
+    Ok(view_with(case, details, steps, now))
+}
+
+/// The view of `case` with its rating's `details` and its `steps`.
+fn view_with(
+    case: CaseRecord,
+    details: Option<DetailsView>,
+    steps: Vec<StepView>,
+    now: i64,
+) -> CaseView {
     let overdue = is_overdue(&case, now);
     let rating = RatingView {
         id: case.rating.id,
@@ -252,7 +277,7 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
         created_at: Timestamp(case.rating.created_at),
         details,
     };
-    Ok(CaseView {
+    CaseView {
         case: Case {
             reference: case.reference,
             site: case.site_key,
@@ -270,7 +295,7 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
             steps,
         },
         rating,
-    })
+    }
 }
 
 /// The case with this reference, if it is one of `scope`'s sites (`None`: any site).

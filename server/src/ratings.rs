@@ -4,7 +4,7 @@
 use crate::bodies::{CaseAnswer, DetailsAnswer, Promise, RatingAnswer};
 use crate::error::Error;
 use crate::interactions::{verify, Refusal};
-use crate::store::{NewDetails, NewRating, Site, Store, StoredRating, Tx};
+use crate::store::{NewDetails, NewRating, Site, Store, StoreError, StoredRating, Tx};
 use crate::time::Timestamp;
 use nearmiss_core::{Details, Rating};
 
@@ -51,11 +51,13 @@ fn store_rating(
     content: &str,
     now: i64,
 ) -> Result<(StoredRating, bool), Error> {
-    if let Some(existing) = tx.rating_by_id(&rating.id)? {
-        return match existing.content == content {
-            true => Ok((existing, false)),
-            false => Err(Error::IdConflict),
-        };
+    // A signed interaction or a re-rating link can be used once: a replay of the rating
+    // that used it must be answered as one before those checks refuse it.
+    let checked = signed && rating.interaction.is_some() || rating.rerate.is_some();
+    if checked {
+        if let Some(existing) = tx.rating_by_id(&rating.id)? {
+            return replayed(existing, content);
+        }
     }
     if let (true, Some(interaction)) = (signed, &rating.interaction) {
         if tx.signed_interaction_rated(site.id, interaction)? {
@@ -70,7 +72,9 @@ fn store_rating(
         None => None,
     };
     let perfect = nearmiss_core::is_perfect(rating.score, site.settings.scale);
-    tx.insert_rating(&NewRating {
+    // Stored first and read only when its id is taken: the common rating costs one
+    // statement, and two copies sent at once store one.
+    let inserted = tx.insert_rating(&NewRating {
         id: &rating.id,
         site_id: site.id,
         score: rating.score,
@@ -83,6 +87,13 @@ fn store_rating(
         rerates_case: rerates,
         signed,
     })?;
+    if !inserted {
+        // Nothing was written: the caller's error or replay changes nothing.
+        let existing = tx.rating_by_id(&rating.id)?.ok_or_else(|| {
+            StoreError::Task(format!("rating {} neither stored nor found", rating.id))
+        })?;
+        return replayed(existing, content);
+    }
     let case = match rerates {
         Some(case_id) => {
             // A link works once: a second score through it is refused.
@@ -104,6 +115,14 @@ fn store_rating(
         case,
     };
     Ok((stored, true))
+}
+
+/// A rating sent again: the same content is a replay, anything else a conflict.
+fn replayed(existing: StoredRating, content: &str) -> Result<(StoredRating, bool), Error> {
+    match existing.content == content {
+        true => Ok((existing, false)),
+        false => Err(Error::IdConflict),
+    }
 }
 
 fn answer(owner: &str, stored: &StoredRating) -> RatingAnswer {

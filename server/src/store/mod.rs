@@ -345,16 +345,19 @@ pub trait Tx {
         site_id: i64,
         interaction: &str,
     ) -> Result<bool, StoreError>;
-    /// Stores a rating.
-    fn insert_rating(&mut self, rating: &NewRating<'_>) -> Result<(), StoreError>;
+    /// Stores a rating; `false` (and nothing stored) when one with its id is stored
+    /// already. A second write of the same id at the same moment waits for the first
+    /// one's commit, then answers `false`.
+    fn insert_rating(&mut self, rating: &NewRating<'_>) -> Result<bool, StoreError>;
     /// Stores a rating's details, replacing earlier ones.
     fn save_details(&mut self, details: &NewDetails<'_>) -> Result<(), StoreError>;
     /// The details of a rating.
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError>;
 
     // Cases.
-    /// Opens a case; `None` when its reference is taken (the caller picks another).
-    fn insert_case(&mut self, case: &NewCase<'_>) -> Result<Option<i64>, StoreError>;
+    /// Opens a case and answers it as [`Tx::case_by_id`] would; `None` when its
+    /// reference is taken (the caller picks another).
+    fn insert_case(&mut self, case: &NewCase<'_>) -> Result<Option<CaseRecord>, StoreError>;
     /// A case with what its view needs of its site and rating.
     fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError>;
     /// The id of the case with this reference.

@@ -81,9 +81,15 @@ pub(super) const CASE_COLUMNS: &str =
      c.ack_overdue_at, c.close_overdue_at,
      r.id, r.score, r.interaction, r.page, r.locale, r.created_at, c.assignee_id, u.name,
      s.timezone";
-pub(super) const CASE_JOIN: &str =
-    "cases c JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
-     LEFT JOIN users u ON u.id = c.assignee_id";
+/// What [`CASE_COLUMNS`] reads beside the case `c`.
+macro_rules! case_joins {
+    () => {
+        "JOIN sites s ON s.id = c.site_id JOIN ratings r ON r.id = c.rating_id
+         LEFT JOIN users u ON u.id = c.assignee_id"
+    };
+}
+pub(super) const CASE_JOINS: &str = case_joins!();
+pub(super) const CASE_JOIN: &str = concat!("cases c ", case_joins!());
 
 /// A case from [`CASE_COLUMNS`] of [`CASE_JOIN`].
 pub(super) fn case(row: &impl Columns) -> Result<CaseRecord, StoreError> {

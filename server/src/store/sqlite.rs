@@ -618,12 +618,14 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
-    fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<(), StoreError> {
-        self.conn
+    fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<bool, StoreError> {
+        let inserted = self
+            .conn
             .prepare_cached(
                 "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
                                       content, created_at, rerates_case, signed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (id) DO NOTHING",
             )?
             .execute(params![
                 r.id,
@@ -638,7 +640,7 @@ impl Tx for SqliteTx<'_> {
                 r.rerates_case,
                 r.signed
             ])?;
-        Ok(())
+        Ok(inserted == 1)
     }
 
     fn save_details(&mut self, d: &NewDetails<'_>) -> Result<(), StoreError> {
@@ -671,7 +673,7 @@ impl Tx for SqliteTx<'_> {
         self.first(&sql, [rating_id], |row| rows::details(row))
     }
 
-    fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
+    fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<CaseRecord>, StoreError> {
         let inserted = self
             .conn
             .prepare_cached(
@@ -689,7 +691,10 @@ impl Tx for SqliteTx<'_> {
                 c.close_due_at,
                 c.overdue_from
             ])?;
-        Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
+        match inserted {
+            1 => self.case_by_id(self.conn.last_insert_rowid()),
+            _ => Ok(None),
+        }
     }
 
     fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError> {

@@ -307,14 +307,21 @@ fn ratings_cases_and_numbers() {
 
     let case_id = write(&store, move |tx| {
         assert!(tx.rating_by_id("r1")?.is_none());
-        tx.insert_rating(&rating("r1", one, 2, 3 * DAY + 5))?;
+        assert!(tx.insert_rating(&rating("r1", one, 2, 3 * DAY + 5))?);
+        // A taken id stores nothing, and the transaction goes on.
+        assert!(!tx.insert_rating(&rating("r1", two, 4, 3 * DAY + 5))?);
         tx.insert_rating(&rating("r2", one, 5, 3 * DAY + 6))?;
         tx.insert_rating(&rating("r3", two, 1, 4 * DAY))?;
-        let case_id = tx.insert_case(&case("NM-AAAA", one, "r1", 3 * DAY + 5))?;
+        let opened = tx
+            .insert_case(&case("NM-AAAA", one, "r1", 3 * DAY + 5))?
+            .unwrap();
+        // The new case comes back as it reads.
+        assert_eq!(Some(&opened), tx.case_by_id(opened.id)?.as_ref());
+        assert_eq!((opened.rating.id.as_str(), opened.rating.score), ("r1", 2));
         // A taken reference is no error, and the transaction goes on.
         assert_eq!(tx.insert_case(&case("NM-AAAA", two, "r3", 4 * DAY))?, None);
         tx.insert_case(&case("NM-BBBB", two, "r3", 4 * DAY))?;
-        Ok(case_id.unwrap())
+        Ok(opened.id)
     });
     assert!(read(&store, move |tx| tx.site_has_ratings(one)));
     let stored = write(&store, |tx| tx.rating_by_id("r1")).unwrap();
@@ -573,7 +580,7 @@ fn a_case_changed_by_two_processes_is_changed_in_turn() {
     let one = add_site(&store, "one", &[]);
     let case_id = write(&store, move |tx| {
         tx.insert_rating(&rating("r1", one, 2, 0))?;
-        Ok(tx.insert_case(&case("NM-AAAA", one, "r1", 0))?.unwrap())
+        Ok(tx.insert_case(&case("NM-AAAA", one, "r1", 0))?.unwrap().id)
     });
     let (seen, took) = while_held(
         &store,
@@ -601,14 +608,28 @@ fn a_rating_stored_twice_at_once_is_stored_once() {
     let store = db.open();
     let one = add_site(&store, "one", &[]);
     let hold = Duration::from_millis(300);
+    let (inserted, _) = while_held(
+        &store,
+        hold,
+        move |tx| {
+            assert!(tx.insert_rating(&rating("r1", one, 2, 0))?);
+            Ok(())
+        },
+        move |tx| tx.insert_rating(&rating("r1", one, 2, 0)),
+    );
+    assert!(
+        !inserted,
+        "the second waits for the first's rating, then stores none"
+    );
     let (replay, _) = while_held(
         &store,
         hold,
         move |tx| {
-            assert!(tx.rating_by_id("r1")?.is_none());
-            tx.insert_rating(&rating("r1", one, 2, 0))
+            assert!(tx.rating_by_id("r3")?.is_none());
+            assert!(tx.insert_rating(&rating("r3", one, 2, 0))?);
+            Ok(())
         },
-        |tx| tx.rating_by_id("r1"),
+        |tx| tx.rating_by_id("r3"),
     );
     assert!(replay.is_some(), "the second sees the first's rating");
 
@@ -622,7 +643,7 @@ fn a_rating_stored_twice_at_once_is_stored_once() {
         hold,
         move |tx| {
             assert!(!tx.signed_interaction_rated(one, "order-1")?);
-            tx.insert_rating(&signed("r2"))
+            tx.insert_rating(&signed("r2")).map(drop)
         },
         move |tx| tx.signed_interaction_rated(one, "order-1"),
     );
@@ -913,7 +934,7 @@ fn people_and_sessions() {
     // Removing a person takes them off their cases.
     let case_id = write(&store, move |tx| {
         tx.insert_rating(&rating("r1", one, 2, 0))?;
-        let case_id = tx.insert_case(&case("NM-AAAA", one, "r1", 0))?.unwrap();
+        let case_id = tx.insert_case(&case("NM-AAAA", one, "r1", 0))?.unwrap().id;
         tx.assign_case(case_id, Some(ann))?;
         Ok(case_id)
     });

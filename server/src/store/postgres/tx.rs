@@ -8,9 +8,9 @@
 
 use super::*;
 use crate::store::rows::{
-    self, CASE_COLUMNS, CASE_JOIN, DELIVERY_SELECT, DETAILS_COLUMNS, ENDPOINT_STATE_SELECT,
-    EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS, STEP_SELECT, TOKEN_COLUMNS,
-    USER_COLUMNS,
+    self, CASE_COLUMNS, CASE_JOIN, CASE_JOINS, DELIVERY_SELECT, DETAILS_COLUMNS,
+    ENDPOINT_STATE_SELECT, EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS,
+    STEP_SELECT, TOKEN_COLUMNS, USER_COLUMNS,
 };
 use ::postgres::Row;
 use std::collections::HashMap;
@@ -240,11 +240,12 @@ impl Tx for PostgresTx<'_> {
         )
     }
 
-    fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<(), StoreError> {
-        self.exec(
+    fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<bool, StoreError> {
+        let inserted = self.exec(
             "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
                                   content, created_at, rerates_case, signed)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (id) DO NOTHING",
             &[
                 &r.id,
                 &r.site_id,
@@ -259,7 +260,7 @@ impl Tx for PostgresTx<'_> {
                 &r.signed,
             ],
         )?;
-        Ok(())
+        Ok(inserted == 1)
     }
 
     fn save_details(&mut self, d: &NewDetails<'_>) -> Result<(), StoreError> {
@@ -292,14 +293,21 @@ impl Tx for PostgresTx<'_> {
         row.map(|row| rows::details(&row)).transpose()
     }
 
-    fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<i64>, StoreError> {
+    fn insert_case(&mut self, c: &NewCase<'_>) -> Result<Option<CaseRecord>, StoreError> {
         self.changed.cases = true;
-        // No row back when the reference is taken: the caller picks another.
-        self.id(
-            "INSERT INTO cases (ref, site_id, rating_id, opened_at, ack_due_at, close_due_at,
-                                overdue_from)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (ref) DO NOTHING RETURNING id",
+        // One round trip: the new row, joined as `case_by_id` reads it. No row back when
+        // the reference is taken: the caller picks another.
+        let sql = format!(
+            "WITH c AS (
+                 INSERT INTO cases (ref, site_id, rating_id, opened_at, ack_due_at,
+                                    close_due_at, overdue_from)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (ref) DO NOTHING RETURNING *
+             )
+             SELECT {CASE_COLUMNS} FROM c {CASE_JOINS}"
+        );
+        let row = self.row(
+            &sql,
             &[
                 &c.reference,
                 &c.site_id,
@@ -309,7 +317,8 @@ impl Tx for PostgresTx<'_> {
                 &c.close_due_at,
                 &c.overdue_from,
             ],
-        )
+        )?;
+        row.map(|row| rows::case(&row)).transpose()
     }
 
     fn case_by_id(&mut self, id: i64) -> Result<Option<CaseRecord>, StoreError> {
