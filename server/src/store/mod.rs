@@ -6,9 +6,10 @@
 //!   Reads run on their own connections beside the writer; every write goes through one
 //!   writer thread that commits whatever arrived together in one transaction (group
 //!   commit), and answers each caller only after that commit is on disk.
-//! - PostgreSQL ([`postgres`]), for several servers sharing one database: each write is
-//!   a transaction of its own on a pooled connection; reads run on one without a
-//!   transaction.
+//! - PostgreSQL ([`postgres`]), for several servers sharing one database: a few writer
+//!   threads, each on its own connection, commit writes in batches the same way (a
+//!   round trip costs more than a statement there); reads run on pooled connections
+//!   without a transaction.
 
 mod memory;
 mod postgres;
@@ -215,19 +216,10 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        let engine = match &self.engine {
-            Engine::Sqlite(engine) => engine,
-            Engine::Postgres(engine) => {
-                let engine = engine.clone();
-                return tokio::task::spawn_blocking(move || engine.write(work))
-                    .await
-                    .map_err(|err| E::from(StoreError::Task(err.to_string())))?;
-            }
-        };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        engine.submit(work, move |result| {
+        self.engine.submit(job(work, move |result| {
             let _ = reply.send(result);
-        });
+        }));
         answer
             .await
             .map_err(|_| E::from(StoreError::Task("the database writer stopped".into())))?
@@ -252,18 +244,42 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        let engine = match &self.engine {
-            Engine::Sqlite(engine) => engine,
-            Engine::Postgres(engine) => return engine.write(work),
-        };
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        engine.submit(work, move |result| {
+        self.engine.submit(job(work, move |result| {
             let _ = reply.send(result);
-        });
+        }));
         answer
             .recv()
             .map_err(|_| E::from(StoreError::Task("the database writer stopped".into())))?
     }
+}
+
+/// Called with the outcome of the commit a write was part of.
+type Done = Box<dyn FnOnce(Result<(), &str>) + Send>;
+
+/// A write as the engines' writers take it: runs in a batch's transaction, says whether
+/// it succeeded (else its savepoint is rolled back) and what to do after the commit.
+type Job = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Done) + Send>;
+
+/// `work` as a [`Job`] whose caller hears through `reply`: its own result once the
+/// commit succeeded, the commit's failure otherwise.
+fn job<T, E, F>(work: F, reply: impl FnOnce(Result<T, E>) + Send + 'static) -> Job
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    Box::new(move |tx| {
+        let result = work(tx);
+        let ok = result.is_ok();
+        let done: Done = Box::new(move |commit| {
+            reply(match commit {
+                Ok(()) => result,
+                Err(why) => Err(E::from(StoreError::Commit(why.to_owned()))),
+            })
+        });
+        (ok, done)
+    })
 }
 
 /// Listening for changes announced by other processes ([`Store::listen`]); stops when
@@ -280,6 +296,16 @@ impl Drop for Listening {
 enum Engine {
     Sqlite(Arc<sqlite::Sqlite>),
     Postgres(Arc<postgres::Postgres>),
+}
+
+impl Engine {
+    /// Queues `job` for the engine's writers.
+    fn submit(&self, job: Job) {
+        match self {
+            Engine::Sqlite(engine) => engine.submit(job),
+            Engine::Postgres(engine) => engine.submit(job),
+        }
+    }
 }
 
 /// A list of names as the JSON text both engines store (reasons, causes, alert events).

@@ -80,12 +80,6 @@ const WRITER_CHECKPOINT_PAGES: i64 = 4000;
 /// How often the checkpointer copies committed pages into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Called with the commit's outcome once the batch a write was part of is committed.
-type Done = Box<dyn FnOnce(Result<(), &str>) + Send>;
-/// A write: runs in the batch's transaction; says whether it succeeded (else its
-/// savepoint is rolled back) and what to do after the commit.
-type Job = Box<dyn FnOnce(&mut SqliteTx<'_>) -> (bool, Done) + Send>;
-
 pub(super) struct Sqlite {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
@@ -167,23 +161,8 @@ impl Sqlite {
         Ok(conn)
     }
 
-    pub(super) fn submit<T, E, F>(&self, work: F, reply: impl FnOnce(Result<T, E>) + Send + 'static)
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
-    {
-        let job: Job = Box::new(move |tx| {
-            let result = work(tx);
-            let ok = result.is_ok();
-            let done: Done = Box::new(move |commit| {
-                reply(match commit {
-                    Ok(()) => result,
-                    Err(why) => Err(E::from(StoreError::Commit(why.to_owned()))),
-                })
-            });
-            (ok, done)
-        });
+    /// Queues `job` for the writer thread.
+    pub(super) fn submit(&self, job: Job) {
         let sent = self
             .writer
             .lock()
@@ -371,8 +350,9 @@ fn run_job(conn: &Connection, job: Job) -> Done {
         tracing::error!(error = %err, "savepoint failed");
         return Box::new(|_| {});
     }
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        job(&mut SqliteTx { conn } as &mut dyn Tx)
+    }));
     match outcome {
         Ok((true, done)) => {
             let _ = run(conn, "RELEASE job");
@@ -1512,12 +1492,12 @@ mod tests {
             timezone: "UTC".into(),
         };
         let key = format!("s_{name}");
-        engine.submit(
+        engine.submit(job(
             move |tx| then(tx.insert_site(&settings, &key, "secret", 0)?),
             move |result| {
                 let _ = reply.send(result);
             },
-        );
+        ));
         answer
     }
 
@@ -1527,7 +1507,7 @@ mod tests {
         let engine = Sqlite::open(&dir.path().join("nearmiss.db")).unwrap();
         // Hold the writer so that the next writes queue up and share one batch.
         let (reply, held) = sync_channel(1);
-        engine.submit(
+        engine.submit(job(
             |_| {
                 std::thread::sleep(Duration::from_millis(100));
                 Ok::<_, StoreError>(())
@@ -1535,7 +1515,7 @@ mod tests {
             move |r| {
                 let _ = reply.send(r);
             },
-        );
+        ));
         let kept = insert(&engine, "kept", Ok);
         let refused = insert(&engine, "refused", |_| {
             Err(StoreError::Task("refused by the product".into()))
@@ -1631,9 +1611,9 @@ mod tests {
             )
             .unwrap();
         let (reply, repaired) = sync_channel(1);
-        engine.submit(crate::cases::repair_overdue_from, move |r| {
+        engine.submit(job(crate::cases::repair_overdue_from, move |r| {
             let _ = reply.send(r);
-        });
+        }));
         assert_eq!(repaired.recv().unwrap().unwrap(), 1);
         let overdue_from: i64 = Connection::open(&path)
             .unwrap()
@@ -1655,7 +1635,7 @@ mod tests {
         assert!(kept.recv().unwrap().is_ok());
         // A write that holds the write transaction open for a long while.
         let (reply, written) = sync_channel(1);
-        engine.submit(
+        engine.submit(job(
             |tx| {
                 tx.revoke_site(1, 0)?;
                 std::thread::sleep(Duration::from_millis(800));
@@ -1664,7 +1644,7 @@ mod tests {
             move |r| {
                 let _ = reply.send(r);
             },
-        );
+        ));
         std::thread::sleep(Duration::from_millis(100));
         let site = engine.read(|tx| tx.site_by_key("s_kept", 0)).unwrap();
         assert!(

@@ -5,7 +5,7 @@
 
 use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
 /// A fresh database, removed with this.
@@ -1082,4 +1082,76 @@ fn changes_are_announced_to_listeners() {
     assert!(hear.recv_timeout(Duration::from_millis(300)).is_err());
     assert_eq!(write(&store, move |tx| tx.redeliver(one, hook, 100_000)), 1);
     assert_eq!(hear.recv_timeout(Duration::from_secs(5)), Ok("outbox"));
+}
+
+#[test]
+fn a_failed_write_undoes_only_its_own_changes() {
+    let Some(db) = TestDb::new("a_failed_write_undoes_only_its_own_changes") else {
+        return;
+    };
+    let store = db.open();
+    // Writes that hold every writer until released, so that the next ones wait in line
+    // and are committed together.
+    let (release, released) = mpsc::channel::<()>();
+    let released = Arc::new(Mutex::new(released));
+    let holders: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, released) = (store.clone(), released.clone());
+            std::thread::spawn(move || {
+                write(&store, move |_| {
+                    let _ = released.lock().unwrap().recv();
+                    Ok(())
+                })
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let site = |name: &'static str| settings(name, &[]);
+    let writes: Vec<(
+        &str,
+        Box<dyn FnOnce(&mut dyn Tx) -> Result<i64, StoreError> + Send>,
+    )> = vec![
+        (
+            "kept",
+            Box::new(move |tx| tx.insert_site(&site("kept"), "s_kept", "secret", 0)),
+        ),
+        (
+            "refused",
+            Box::new(move |tx| {
+                tx.insert_site(&site("refused"), "s_refused", "secret", 0)?;
+                Err(StoreError::Task("refused by the product".into()))
+            }),
+        ),
+        (
+            "panicked",
+            Box::new(move |tx| {
+                tx.insert_site(&site("panicked"), "s_panicked", "secret", 0)?;
+                panic!("a write panicked (on purpose)")
+            }),
+        ),
+        (
+            "after",
+            Box::new(move |tx| tx.insert_site(&site("after"), "s_after", "secret", 0)),
+        ),
+    ];
+    let waiting: Vec<_> = writes
+        .into_iter()
+        .map(|(name, work)| {
+            let store = store.clone();
+            let thread = std::thread::spawn(move || store.write_now(work).is_ok());
+            // In this order in line.
+            std::thread::sleep(Duration::from_millis(20));
+            (name, thread)
+        })
+        .collect();
+    for _ in 0..4 {
+        release.send(()).unwrap();
+    }
+    holders.into_iter().for_each(|h| h.join().unwrap());
+    for (name, thread) in waiting {
+        let answered_ok = thread.join().unwrap();
+        let stored = read(&store, move |tx| tx.site_by_key(&format!("s_{name}"), 0)).is_some();
+        let expected = matches!(name, "kept" | "after");
+        assert_eq!((answered_ok, stored), (expected, expected), "{name}");
+    }
 }

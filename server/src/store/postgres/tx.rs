@@ -36,7 +36,7 @@ impl PostgresTx<'_> {
     /// The one row `sql` returns (an error if none: for `RETURNING` and aggregates).
     fn one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row, StoreError> {
         let statement = self.statement(sql)?;
-        Ok(self.tx.query_one(&statement, params)?)
+        Ok(self.client.query_one(&statement, params)?)
     }
 
     /// The id (first column) of the row `sql` returns, if any.
