@@ -1107,10 +1107,8 @@ fn a_failed_write_undoes_only_its_own_changes() {
         .collect();
     std::thread::sleep(Duration::from_millis(200));
     let site = |name: &'static str| settings(name, &[]);
-    let writes: Vec<(
-        &str,
-        Box<dyn FnOnce(&mut dyn Tx) -> Result<i64, StoreError> + Send>,
-    )> = vec![
+    type Work = Box<dyn FnOnce(&mut dyn Tx) -> Result<i64, StoreError> + Send>;
+    let writes: Vec<(&str, Work)> = vec![
         (
             "kept",
             Box::new(move |tx| tx.insert_site(&site("kept"), "s_kept", "secret", 0)),
