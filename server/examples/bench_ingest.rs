@@ -65,8 +65,10 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const WEBHOOK_GRACE: Duration = Duration::from_secs(10);
 /// Offered loads of the open-loop phases, ratings a second.
 const OFFERED: [u64; 2] = [1_000, 5_000];
-/// The goals: durable ratings a second at maximum, and p99 at this offered load.
+/// The issues' goals: durable ratings a second at maximum (on SQLite; on PostgreSQL with
+/// one server), and p99 at this offered load.
 const GOAL_RATE: f64 = 10_000.0;
+const GOAL_RATE_POSTGRES: f64 = 5_000.0;
 const GOAL_P99: Duration = Duration::from_millis(25);
 const GOAL_P99_AT: u64 = 5_000;
 
@@ -234,7 +236,13 @@ fn bench(server: &Path, db: Option<String>, readers: usize, servers: usize) -> b
     report.push_str(&db.describe());
     let _ = writeln!(report);
     report.push_str(&table(&results));
-    report.push_str(&goals(&results, &target.name));
+    // Several servers share two cores with the database here: no goal, the figure.
+    let goal_rate = match (matches!(db, Database::Postgres(_)), servers) {
+        (false, _) => Some(GOAL_RATE),
+        (true, 1) => Some(GOAL_RATE_POSTGRES),
+        (true, _) => None,
+    };
+    report.push_str(&goals(&results, &target.name, goal_rate));
     let (checks, ok) = after.report();
     report.push_str(&checks);
     for (i, log) in logs.iter().enumerate() {
@@ -531,7 +539,7 @@ fn start_servers(server: &Path, db: &Database, count: usize, dir: &Path) -> Vec<
 }
 
 /// The ratio of the maximums and the goals, next to the numbers.
-fn goals(results: &[PhaseResult], server: &str) -> String {
+fn goals(results: &[PhaseResult], server: &str, goal_rate: Option<f64>) -> String {
     let mut out = String::new();
     let max_of = |name: &str| {
         results
@@ -549,12 +557,14 @@ fn goals(results: &[PhaseResult], server: &str) -> String {
             0.0
         }
     );
-    let _ = writeln!(
-        out,
-        "goal: >= {} durable ratings/s at max: {server_max:.0}/s, {}",
-        thousands(GOAL_RATE as u64),
-        met(server_max >= GOAL_RATE)
-    );
+    if let Some(goal_rate) = goal_rate {
+        let _ = writeln!(
+            out,
+            "goal: >= {} durable ratings/s at max: {server_max:.0}/s, {}",
+            thousands(goal_rate as u64),
+            met(server_max >= goal_rate)
+        );
+    }
     if let Some(phase) = results
         .iter()
         .find(|r| r.target == server && r.offered == Some(GOAL_P99_AT))
