@@ -13,7 +13,7 @@ use crate::store::{
     CaseFilter, CaseRecord, CaseSummary, NewCase, NewStep, Prevention, Site, Store, StoreError, Tx,
     User,
 };
-use crate::time::{millis, Timestamp};
+use crate::time::Timestamp;
 use nearmiss_core::{check_line, check_text, LIMITS};
 
 /// Cases listed at most at once.
@@ -55,8 +55,8 @@ pub(crate) fn open(
     rating_id: &str,
     now: i64,
 ) -> Result<CaseSummary, StoreError> {
-    let ack_due = now.saturating_add(millis(site.settings.ack_within));
-    let close_due = now.saturating_add(millis(site.settings.close_within));
+    let ack_due = site.settings.ack_due(now);
+    let close_due = site.settings.close_due(now);
     // Four characters give ~920,000 references; widen after collisions so a busy
     // deployment keeps working instead of looping.
     for attempt in 0..12 {
@@ -138,8 +138,8 @@ pub(crate) fn rerated(
         case.acknowledged_at = None;
         case.ack_overdue_at = None;
         case.close_overdue_at = None;
-        case.ack_due_at = now.saturating_add(millis(site.settings.ack_within));
-        case.close_due_at = now.saturating_add(millis(site.settings.close_within));
+        case.ack_due_at = site.settings.ack_due(now);
+        case.close_due_at = site.settings.close_due(now);
     }
     save(tx, &case)?;
     changed(tx, case, &[Event::Updated], None, now).map(drop)

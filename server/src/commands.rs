@@ -5,6 +5,7 @@
 use crate::{AlertAddArgs, EndpointArgs, SiteAddArgs, SiteSetArgs, UserAddArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use nearmiss_core::Scale;
+use nearmiss_server::hours::OpeningHours;
 use nearmiss_server::people::{self, NewPerson};
 use nearmiss_server::sites::{self, Site, SiteSettings};
 use nearmiss_server::states::{EndpointKind, Role};
@@ -107,6 +108,7 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
         );
     }
     settings.timezone = args.timezone;
+    settings.hours = args.hours.as_deref().map(hours_flag).transpose()?.flatten();
     settings.review_url = args.review_url;
     // Every value goes through the same checks as the desk's form: bounded deadlines,
     // an http(s) review link, no empty reason.
@@ -458,6 +460,10 @@ pub fn show_site(db: &str, key: &str) -> Result<()> {
         humantime::format_duration(s.close_within)
     );
     println!("time zone     {}", s.timezone);
+    match &s.hours {
+        Some(hours) => println!("open          {hours} ({})", s.timezone),
+        None => println!("open          always"),
+    }
     println!("reasons       {}", s.reasons.join(" | "));
     println!("causes        {}", s.causes.join(" | "));
     println!("apology       {}", s.apology);
@@ -603,6 +609,11 @@ pub fn set_site(db: &str, args: SiteSetArgs) -> Result<()> {
     if let Some(zone) = args.timezone {
         form.timezone = zone;
     }
+    if let Some(hours) = args.hours {
+        form.hours = hours_flag(&hours)?
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+    }
     let settings = form.settings().map_err(flag_error)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime
@@ -630,4 +641,14 @@ pub fn rotate_secret(db: &str, args: EndpointArgs, overlap: Duration) -> Result<
     );
     println!("{secret}");
     Ok(())
+}
+
+/// `--hours`: opening hours, or `None` for "" (always open); an error says what is wrong.
+fn hours_flag(text: &str) -> Result<Option<OpeningHours>> {
+    match text.trim() {
+        "" => Ok(None),
+        text => OpeningHours::parse(text)
+            .map(Some)
+            .map_err(|why| anyhow!("--hours {text:?}: {why}")),
+    }
 }

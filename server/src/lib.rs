@@ -20,6 +20,7 @@ pub mod demo;
 pub mod erasure;
 pub mod error;
 pub mod export;
+pub mod hours;
 pub mod http;
 pub mod interactions;
 pub mod live;

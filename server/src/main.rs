@@ -254,9 +254,13 @@ pub(crate) struct SiteSetArgs {
     /// Accept only signed interactions: true or false.
     #[arg(long)]
     pub(crate) require_token: Option<bool>,
-    /// The time zone staff read times in.
+    /// The time zone staff read times in, and opening hours are read in.
     #[arg(long)]
     pub(crate) timezone: Option<String>,
+    /// Opening hours, like "Mo-Fr 09:00-17:30; Sa 10:00-14:00" ("" for always open):
+    /// deadlines then count open time only.
+    #[arg(long)]
+    pub(crate) hours: Option<String>,
 }
 
 #[derive(Args)]
@@ -294,9 +298,14 @@ pub(crate) struct SiteAddArgs {
     /// Accept only ratings of interactions the business's server signed.
     #[arg(long)]
     pub(crate) require_token: bool,
-    /// The time zone staff read times in (like Europe/London).
+    /// The time zone staff read times in (like Europe/London), and opening hours are
+    /// read in.
     #[arg(long, default_value = "UTC")]
     pub(crate) timezone: String,
+    /// Opening hours, like "Mo-Fr 09:00-17:30; Sa 10:00-14:00" (default: always open):
+    /// deadlines then count open time only.
+    #[arg(long)]
+    pub(crate) hours: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {

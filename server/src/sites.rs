@@ -2,6 +2,7 @@
 //! reason chips, the apology's words, the origins allowed to send ratings, and their keys.
 
 use crate::error::Error;
+use crate::hours::OpeningHours;
 use crate::store::{Store, StoreError};
 use crate::time::millis;
 use nearmiss_core::{check_line, check_text, Scale, LIMITS};
@@ -37,6 +38,25 @@ impl SiteSettings {
             owner: format!("The {name} team"),
             review_url: None,
             timezone: "UTC".into(),
+            hours: None,
+        }
+    }
+
+    /// When a case opened at `now` must be acknowledged: `ack_within` of open time.
+    pub fn ack_due(&self, now: i64) -> i64 {
+        self.due(now, self.ack_within)
+    }
+
+    /// When a case opened at `now` must be closed: `close_within` of open time.
+    pub fn close_due(&self, now: i64) -> i64 {
+        self.due(now, self.close_within)
+    }
+
+    /// `within` after `now`, counting only the opening hours when the site has them.
+    fn due(&self, now: i64, within: Duration) -> i64 {
+        match &self.hours {
+            Some(hours) => hours.deadline(now, within, &self.timezone),
+            None => now.saturating_add(crate::time::millis(within)),
         }
     }
 }
@@ -155,6 +175,9 @@ pub struct SiteForm {
     pub review_url: String,
     /// An IANA time zone.
     pub timezone: String,
+    /// Opening hours like `Mo-Fr 09:00-17:30; Sa 10:00-14:00`, or empty: always open.
+    #[serde(default)]
+    pub hours: String,
     /// "on" when ticked.
     pub require_token: Option<String>,
 }
@@ -175,6 +198,11 @@ impl SiteForm {
             owner: settings.owner.clone(),
             review_url: settings.review_url.clone().unwrap_or_default(),
             timezone: settings.timezone.clone(),
+            hours: settings
+                .hours
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             require_token: settings.require_token.then(|| "on".into()),
         }
     }
@@ -282,6 +310,13 @@ impl SiteForm {
                 "Give a time zone like Europe/London or America/New_York.",
             );
         }
+        settings.hours = match self.hours.trim() {
+            "" => None,
+            text => match OpeningHours::parse(text) {
+                Ok(hours) => Some(hours),
+                Err(_) => return bad("hours", "Opening hours are days and times, like Mo-Fr 09:00-17:30; Sa 10:00-14:00 (an end before its start runs past midnight), or empty for always open."),
+            },
+        };
         settings.require_token = self.require_token.is_some();
         Ok(settings)
     }

@@ -731,3 +731,32 @@ fn refused_origins_are_counted_and_the_settings_tell_the_widget() {
         1
     );
 }
+
+#[test]
+fn a_site_with_opening_hours_counts_its_deadlines_in_open_time() {
+    // Sunday 2026-11-29 12:00 UTC (noon in London): closed until Monday 09:00.
+    let server = Server::builder().clock(support::test_clock()).start();
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Corner Bistro");
+    settings.timezone = "Europe/London".into();
+    settings.hours =
+        Some(nearmiss_server::hours::OpeningHours::parse("Mo-Fr 09:00-17:30").unwrap());
+    let site = server.add_site_with(settings);
+    let reply = server.post_json("/v1/ratings", &support::rating(&site, 2).id(ID).json());
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    // The promise names the real time: 15 open minutes after Monday's opening.
+    assert_eq!(
+        reply.json()["case"]["promise"]["by"],
+        "2026-11-30T09:15:00Z"
+    );
+    // Two days to close are 48 open hours: five and a half 8.5-hour days.
+    let close_due = server.count("SELECT close_due_at FROM cases");
+    assert_eq!(
+        nearmiss_server::time::Timestamp(close_due).rfc3339(),
+        "2026-12-07T14:30:00Z"
+    );
+    assert_eq!(
+        server.count("SELECT ack_due_at FROM cases"),
+        server.count("SELECT overdue_from FROM cases"),
+        "overdue from the open-time deadline"
+    );
+}

@@ -45,6 +45,8 @@ fn a_site_with_a_wrong_value_is_refused_by_name_and_not_added() {
         (&["--reason", ""], "--reason"),
         (&["--origin", "https://*.shop.example"], "--origin"),
         (&["--timezone", "Mars/Olympus"], "--timezone"),
+        (&["--hours", "Mo 9-5"], "--hours"),
+        (&["--hours", "Mo-Fr"], "--hours"),
     ] {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();
         let (ok, stdout, stderr) = nearmiss(&db, &args);
@@ -146,8 +148,15 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
         "https://www.bistro.example",
         "--timezone",
         "Europe/London",
+        "--hours",
+        "mo-fr 09:00-17:30; sa 10:00-14:00",
     ]);
     assert!(ok, "{stderr}");
+    let (_, shown, _) = run(&["site", "show", "--site", &key]);
+    assert!(
+        shown.contains("open          Mo-Fr 09:00-17:30; Sa 10:00-14:00 (Europe/London)"),
+        "{shown}"
+    );
     let (ok, _, stderr) = run(&["site", "set", "--site", &key, "--close-within", "8000years"]);
     assert!(
         !ok && stderr.starts_with("nearmiss: --close-within"),
@@ -161,7 +170,10 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
              VALUES (1, 'http://bistro.example', 12, 0, 60000);",
         )
         .unwrap();
+    let (ok, _, stderr) = run(&["site", "set", "--site", &key, "--hours", ""]);
+    assert!(ok, "{stderr}");
     let (ok, shown, _) = run(&["site", "show", "--site", &key]);
+    assert!(shown.contains("open          always"), "{shown}");
     assert!(
         shown.contains("apology       Sorry: that was on us."),
         "{shown}"

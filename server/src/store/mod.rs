@@ -823,8 +823,11 @@ pub struct SiteSettings {
     pub owner: String,
     /// A public review link, offered to every rater or to none.
     pub review_url: Option<String>,
-    /// The time zone staff read times in (IANA, like `Europe/London`).
+    /// The time zone staff read times in (IANA, like `Europe/London`), and the one
+    /// opening hours are read in.
     pub timezone: String,
+    /// When the site is open; `None`: always. Deadlines count open time only.
+    pub hours: Option<crate::hours::OpeningHours>,
 }
 
 /// A stored rating with its case, enough to answer a replay or a details call.

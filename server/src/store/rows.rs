@@ -3,6 +3,7 @@
 //! share.
 
 use super::*;
+use crate::hours::OpeningHours;
 
 /// A column value both engines read (`i64`, `bool`, `String`, `Option` of them).
 pub(super) trait Value:
@@ -50,7 +51,7 @@ fn ids_of(list: Option<String>) -> Vec<i64> {
 
 pub(super) const SITE_COLUMNS: &str =
     "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-     apology, owner, review_url, causes, require_token, secret, timezone";
+     apology, owner, review_url, causes, require_token, secret, timezone, hours";
 
 /// A site from [`SITE_COLUMNS`], without its origins (read separately).
 pub(super) fn site(row: &impl Columns) -> Result<Site, StoreError> {
@@ -71,6 +72,10 @@ pub(super) fn site(row: &impl Columns) -> Result<Site, StoreError> {
             causes: read_list(&row.get::<String>(10)?),
             require_token: row.get(11)?,
             timezone: row.get(13)?,
+            hours: row
+                .get::<Option<String>>(14)?
+                .map(|text| OpeningHours::parse(&text).map_err(StoreError::Corrupt))
+                .transpose()?,
         },
     })
 }

@@ -64,6 +64,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_outbox_lanes.sql",
         include_str!("../../migrations/sqlite/0011_outbox_lanes.sql"),
     ),
+    (
+        "0012_opening_hours.sql",
+        include_str!("../../migrations/sqlite/0012_opening_hours.sql"),
+    ),
 ];
 
 /// How long a re-rating link already mailed by an older build keeps working after the
@@ -500,7 +504,7 @@ impl Tx for SqliteTx<'_> {
         self.conn.execute(
             "UPDATE sites SET name = ?2, scale = ?3, ack_within_secs = ?4, close_within_secs = ?5,
                     reasons = ?6, apology = ?7, owner = ?8, review_url = ?9, causes = ?10,
-                    require_token = ?11, timezone = ?12
+                    require_token = ?11, timezone = ?12, hours = ?13
              WHERE id = ?1",
             params![
                 site_id,
@@ -515,6 +519,7 @@ impl Tx for SqliteTx<'_> {
                 json_list(&settings.causes),
                 settings.require_token,
                 settings.timezone,
+                settings.hours.as_ref().map(ToString::to_string),
             ],
         )?;
         self.conn
@@ -1490,6 +1495,7 @@ mod tests {
             owner: String::new(),
             review_url: None,
             timezone: "UTC".into(),
+            hours: None,
         };
         let key = format!("s_{name}");
         engine.submit(job(

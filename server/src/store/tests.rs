@@ -126,6 +126,9 @@ fn settings(name: &str, origins: &[&str]) -> SiteSettings {
         owner: "The team".into(),
         review_url: Some("https://reviews.example/x".into()),
         timezone: "Europe/London".into(),
+        hours: Some(
+            crate::hours::OpeningHours::parse("Mo-Fr 09:00-17:30; Sa 10:00-14:00").unwrap(),
+        ),
     }
 }
 
@@ -227,7 +230,7 @@ fn servers_starting_together_migrate_once() {
         server.join().unwrap().unwrap();
     }
     let applied = db.count("SELECT count(*) FROM schema_migrations");
-    assert_eq!(applied, 11);
+    assert_eq!(applied, 12);
     // And once more, finding everything applied.
     db.open();
 }

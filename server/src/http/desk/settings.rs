@@ -547,6 +547,7 @@ fn site_form(form: &SiteForm, action: &str, staff: &Staff) -> Markup {
             (text_field("ack_within", "Acknowledge within", Some("Like 15m or 2h."), &form.ack_within, false))
             (text_field("close_within", "Close within", Some("Like 2d."), &form.close_within, false))
             (text_field("timezone", "Time zone", Some("Times in alerts and on the desk, like Europe/London."), &form.timezone, false))
+            (text_field("hours", "Opening hours (optional)", Some("Like Mo-Fr 09:00-17:30; Sa 10:00-14:00, in the time zone above. Deadlines then count open time only; empty: always open."), &form.hours, false))
             (text_field("reasons", "Reasons customers pick", Some("One per line."), &form.reasons, true))
             (text_field("causes", "Root-cause categories", Some("One per line."), &form.causes, true))
             (text_field("apology", "Apology after a near miss", None, &form.apology, true))

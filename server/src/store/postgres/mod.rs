@@ -73,6 +73,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_outbox_lanes.sql",
         include_str!("../../../migrations/postgres/0011_outbox_lanes.sql"),
     ),
+    (
+        "0012_opening_hours.sql",
+        include_str!("../../../migrations/postgres/0012_opening_hours.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating: of several servers starting together, one

@@ -122,7 +122,7 @@ impl Tx for PostgresTx<'_> {
         self.exec(
             "UPDATE sites SET name = $2, scale = $3, ack_within_secs = $4, close_within_secs = $5,
                     reasons = $6, apology = $7, owner = $8, review_url = $9, causes = $10,
-                    require_token = $11, timezone = $12
+                    require_token = $11, timezone = $12, hours = $13
              WHERE id = $1",
             &[
                 &site_id,
@@ -137,6 +137,7 @@ impl Tx for PostgresTx<'_> {
                 &json_list(&settings.causes),
                 &settings.require_token,
                 &settings.timezone,
+                &settings.hours.as_ref().map(ToString::to_string),
             ],
         )?;
         self.exec("DELETE FROM site_origins WHERE site_id = $1", &[&site_id])?;
