@@ -57,8 +57,13 @@ pub fn build(
     title
 }
 
-/// An RFC 3339 time as the customer's local clock time ("3:15 PM").
+/// An RFC 3339 time as the customer's local clock reads it: "3:15 PM", or on another
+/// day (a site with opening hours promises the next opening) "Monday 9:15 AM".
 fn local_time(rfc3339: &str) -> alloc::string::String {
-    let options = dom::object(&[("hour", "numeric".into()), ("minute", "2-digit".into())]);
-    crate::js::Date::new(rfc3339).to_locale_time_string(&JsValue::UNDEFINED, &options)
+    let at = crate::js::Date::new(rfc3339);
+    let mut fields = alloc::vec![("hour", "numeric".into()), ("minute", "2-digit".into())];
+    if at.to_date_string() != crate::js::Date::now().to_date_string() {
+        fields.push(("weekday", "long".into()));
+    }
+    at.to_locale_string(&JsValue::UNDEFINED, &dom::object(&fields))
 }

@@ -70,6 +70,10 @@ extern "C" {
     pub type Date;
     #[wasm_bindgen(constructor)]
     pub fn new(rfc3339: &str) -> Date;
-    #[wasm_bindgen(method, js_name = toLocaleTimeString)]
-    pub fn to_locale_time_string(this: &Date, locales: &JsValue, options: &JsValue) -> String;
+    #[wasm_bindgen(constructor, js_class = "Date")]
+    pub fn now() -> Date;
+    #[wasm_bindgen(method, js_name = toDateString)]
+    pub fn to_date_string(this: &Date) -> String;
+    #[wasm_bindgen(method, js_name = toLocaleString)]
+    pub fn to_locale_string(this: &Date, locales: &JsValue, options: &JsValue) -> String;
 }

@@ -31,6 +31,10 @@ pub struct Words {
     pub promise_contact: String,
     /// The promise when not (`{owner}`, `{minutes}`).
     pub promise_look: String,
+    /// `promise_contact` of a site with opening hours, whose minutes count while open.
+    pub promise_contact_hours: String,
+    /// `promise_look` of a site with opening hours.
+    pub promise_look_hours: String,
     /// The send button.
     pub send: String,
     /// The send button while sending.

@@ -380,8 +380,19 @@ pub fn widget_settings(site: &Site, origin_allowed: bool) -> nearmiss_core::Widg
         ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
         review_url: s.review_url.clone(),
         origin_allowed,
-        words: english().clone(),
+        words: words_for(s),
     }
+}
+
+/// The words `settings`' widget shows: a site with opening hours promises its minutes
+/// in opening time.
+fn words_for(settings: &SiteSettings) -> nearmiss_core::Words {
+    let mut words = english().clone();
+    if settings.hours.is_some() {
+        words.promise_contact = words.promise_contact_hours.clone();
+        words.promise_look = words.promise_look_hours.clone();
+    }
+    words
 }
 
 #[cfg(test)]

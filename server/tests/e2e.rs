@@ -64,6 +64,47 @@ fn a_customer_rates_4_stars_and_gets_a_case_reference() {
     assert_eq!(server.count(interaction), 1);
 }
 
+#[test]
+fn a_site_closed_now_promises_in_opening_hours_and_names_the_day() {
+    // Open one hour, two days from now (UTC): closed whenever this runs.
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let open_day = today.checked_add(jiff::Span::new().days(2)).unwrap();
+    let (short, long) = match open_day.weekday() {
+        jiff::civil::Weekday::Monday => ("Mo", "Monday"),
+        jiff::civil::Weekday::Tuesday => ("Tu", "Tuesday"),
+        jiff::civil::Weekday::Wednesday => ("We", "Wednesday"),
+        jiff::civil::Weekday::Thursday => ("Th", "Thursday"),
+        jiff::civil::Weekday::Friday => ("Fr", "Friday"),
+        jiff::civil::Weekday::Saturday => ("Sa", "Saturday"),
+        jiff::civil::Weekday::Sunday => ("Su", "Sunday"),
+    };
+    let mut server = Server::with_widget();
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Night Bakery");
+    settings.origins = vec![server.base.clone()];
+    settings.hours =
+        Some(nearmiss_server::hours::OpeningHours::parse(&format!("{short} 03:00-04:00")).unwrap());
+    server.site = server.add_site_with(settings);
+    let browser = Browser::start();
+    browser.goto(&format!("{}/demo/{}", server.base, server.site));
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    browser.click(&browser.find(Some(&root), "[role=radio][aria-label='2 of 5']"));
+    let promise = browser.text(&browser.find(Some(&root), ".promise"));
+    assert!(
+        promise.contains("within 15 minutes during opening hours"),
+        "{promise}"
+    );
+    browser.click(&browser.find(Some(&root), ".send"));
+    browser.find(Some(&root), ".ref");
+    let done = browser.text(&browser.find(Some(&root), "p.promise"));
+    // Chromium here runs in UTC: 15 open minutes after 03:00 that day.
+    assert!(
+        done.contains(long) && done.contains("3:15"),
+        "the promise names the day and time: {done}"
+    );
+}
+
 /// The CSP a host page needs, and nothing more: no `'unsafe-inline'` anywhere.
 fn strict_csp(collector: &str) -> String {
     format!(
