@@ -236,72 +236,87 @@ mod tests {
 
     #[test]
     fn deadlines_count_open_time_only() {
-        let london = "Europe/London";
-        let hours = OpeningHours::parse("Mo-Su 12:00-22:00").unwrap();
-        // While open: plain minutes.
-        let start = at("2026-11-24T13:00", london);
-        assert_eq!(
-            hours.deadline(start, MIN15, london),
-            at("2026-11-24T13:15", london)
-        );
-        // Before opening: from the opening.
-        let start = at("2026-11-24T08:00", london);
-        assert_eq!(
-            hours.deadline(start, MIN15, london),
-            at("2026-11-24T12:15", london)
-        );
-        // Just before closing: what is left runs on when it opens again.
-        let start = at("2026-11-24T21:50", london);
-        assert_eq!(
-            hours.deadline(start, MIN15, london),
-            at("2026-11-25T12:05", london)
-        );
-        // After closing: tomorrow's opening.
-        let start = at("2026-11-24T23:50", london);
-        assert_eq!(
-            hours.deadline(start, MIN15, london),
-            at("2026-11-25T12:15", london)
-        );
-        // Two days of open time is two days of ten open hours each... and more.
-        let start = at("2026-11-24T12:00", london);
-        let two_days = Duration::from_secs(2 * 24 * 3600);
-        assert_eq!(
-            hours.deadline(start, two_days, london),
-            at("2026-11-28T20:00", london)
-        );
-    }
-
-    #[test]
-    fn deadlines_skip_closed_days_run_past_midnight_and_keep_to_the_zone() {
-        let week = OpeningHours::parse("Mo-Fr 09:00-17:00").unwrap();
-        let zone = "America/New_York";
-        // Friday 16:55 + 15 min: Monday 09:10.
-        let start = at("2026-11-27T16:55", zone);
-        assert_eq!(
-            week.deadline(start, MIN15, zone),
-            at("2026-11-30T09:10", zone)
-        );
-        let late = OpeningHours::parse("Fr-Sa 18:00-02:00").unwrap();
-        // Saturday 01:00 is still Friday night's opening.
-        let start = at("2026-11-28T01:00", zone);
-        assert_eq!(
-            late.deadline(start, MIN15, zone),
-            at("2026-11-28T01:15", zone)
-        );
-        // Sunday 01:00 is Saturday night's; Sunday 03:00 waits for Friday.
-        let start = at("2026-11-29T03:00", zone);
-        assert_eq!(
-            late.deadline(start, MIN15, zone),
-            at("2026-12-04T18:15", zone)
-        );
-        // Across the change to summer time the clock times stay the shop's.
-        let london = "Europe/London";
-        let start = at("2027-03-27T22:00", london);
-        assert_eq!(
-            OpeningHours::parse("Mo-Su 09:00-17:00")
-                .unwrap()
-                .deadline(start, MIN15, london),
-            at("2027-03-28T09:15", london)
-        );
+        const DAYS2: Duration = Duration::from_secs(2 * 24 * 3600);
+        let (london, new_york) = ("Europe/London", "America/New_York");
+        // (hours, zone, start, within, deadline, why), local times in the zone.
+        let cases = [
+            (
+                "Mo-Su 12:00-22:00",
+                london,
+                "2026-11-24T13:00",
+                MIN15,
+                "2026-11-24T13:15",
+                "while open: plain minutes",
+            ),
+            (
+                "Mo-Su 12:00-22:00",
+                london,
+                "2026-11-24T08:00",
+                MIN15,
+                "2026-11-24T12:15",
+                "before opening: from the opening",
+            ),
+            (
+                "Mo-Su 12:00-22:00",
+                london,
+                "2026-11-24T21:50",
+                MIN15,
+                "2026-11-25T12:05",
+                "what is left runs on at the next opening",
+            ),
+            (
+                "Mo-Su 12:00-22:00",
+                london,
+                "2026-11-24T23:50",
+                MIN15,
+                "2026-11-25T12:15",
+                "after closing: the next opening",
+            ),
+            (
+                "Mo-Su 12:00-22:00",
+                london,
+                "2026-11-24T12:00",
+                DAYS2,
+                "2026-11-28T20:00",
+                "two days are 48 open hours",
+            ),
+            (
+                "Mo-Fr 09:00-17:00",
+                new_york,
+                "2026-11-27T16:55",
+                MIN15,
+                "2026-11-30T09:10",
+                "a Friday's last minutes run on on Monday",
+            ),
+            (
+                "Fr-Sa 18:00-02:00",
+                new_york,
+                "2026-11-28T01:00",
+                MIN15,
+                "2026-11-28T01:15",
+                "Saturday 01:00 is Friday night's opening",
+            ),
+            (
+                "Fr-Sa 18:00-02:00",
+                new_york,
+                "2026-11-29T03:00",
+                MIN15,
+                "2026-12-04T18:15",
+                "Sunday 03:00 waits for Friday",
+            ),
+            (
+                "Mo-Su 09:00-17:00",
+                london,
+                "2027-03-27T22:00",
+                MIN15,
+                "2027-03-28T09:15",
+                "summer time starts overnight: the shop's clock",
+            ),
+        ];
+        for (hours, zone, start, within, due, why) in cases {
+            let hours = OpeningHours::parse(hours).unwrap();
+            let deadline = hours.deadline(at(start, zone), within, zone);
+            assert_eq!(deadline, at(due, zone), "{why}");
+        }
     }
 }
