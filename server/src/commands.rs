@@ -10,6 +10,7 @@ use nearmiss_server::people::{self, NewPerson};
 use nearmiss_server::sites::{self, Site, SiteSettings};
 use nearmiss_server::states::{EndpointKind, Role};
 use nearmiss_server::store::{self, Store};
+use nearmiss_server::words::OwnWords;
 use nearmiss_server::{alerts, tokens, AppState, Assets, Clock, ServeConfig};
 use std::time::Duration;
 
@@ -109,6 +110,7 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
     }
     settings.timezone = args.timezone;
     settings.hours = args.hours.as_deref().map(hours_flag).transpose()?.flatten();
+    text_flags(&mut settings.words, &args.texts)?;
     settings.review_url = args.review_url;
     // Every value goes through the same checks as the desk's form: bounded deadlines,
     // an http(s) review link, no empty reason.
@@ -464,6 +466,9 @@ pub fn show_site(db: &str, key: &str) -> Result<()> {
         Some(hours) => println!("open          {hours} ({})", s.timezone),
         None => println!("open          always"),
     }
+    for line in s.words.to_string().lines() {
+        println!("text          {line}");
+    }
     println!("reasons       {}", s.reasons.join(" | "));
     println!("causes        {}", s.causes.join(" | "));
     println!("apology       {}", s.apology);
@@ -609,6 +614,11 @@ pub fn set_site(db: &str, args: SiteSetArgs) -> Result<()> {
     if let Some(zone) = args.timezone {
         form.timezone = zone;
     }
+    if !args.texts.is_empty() {
+        let mut words = OwnWords::parse(&form.words).unwrap_or_default();
+        text_flags(&mut words, &args.texts)?;
+        form.words = words.to_string();
+    }
     if let Some(hours) = args.hours {
         form.hours = hours_flag(&hours)?
             .map(|h| h.to_string())
@@ -651,4 +661,19 @@ fn hours_flag(text: &str) -> Result<Option<OpeningHours>> {
             .map(Some)
             .map_err(|why| anyhow!("--hours {text:?}: {why}")),
     }
+}
+
+/// `--text LANG.WORD=TEXT` flags put over `words`; an error names the flag.
+fn text_flags(words: &mut OwnWords, flags: &[String]) -> Result<()> {
+    for flag in flags {
+        let (name, text) = flag.split_once('=').ok_or_else(|| {
+            anyhow!(
+                "--text {flag:?}: write LANG.WORD=TEXT, like en.question=\"How was your order?\""
+            )
+        })?;
+        words
+            .set(name.trim(), text.trim())
+            .map_err(|why| anyhow!("--text {why}"))?;
+    }
+    Ok(())
 }

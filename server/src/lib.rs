@@ -34,6 +34,7 @@ pub mod stats;
 pub mod store;
 pub mod time;
 pub mod tokens;
+pub mod words;
 
 pub use alerts::Alerts;
 pub use config::ServeConfig;

@@ -261,6 +261,10 @@ pub(crate) struct SiteSetArgs {
     /// deadlines then count open time only.
     #[arg(long)]
     pub(crate) hours: Option<String>,
+    /// The widget in the site's words: LANG.WORD=TEXT, like en.question="How was your
+    /// order?" (repeatable; an empty TEXT brings back the product's words).
+    #[arg(long = "text")]
+    pub(crate) texts: Vec<String>,
 }
 
 #[derive(Args)]
@@ -306,6 +310,10 @@ pub(crate) struct SiteAddArgs {
     /// deadlines then count open time only.
     #[arg(long)]
     pub(crate) hours: Option<String>,
+    /// The widget in the site's words: LANG.WORD=TEXT, like en.question="How was your
+    /// order?" (repeatable).
+    #[arg(long = "text")]
+    pub(crate) texts: Vec<String>,
 }
 
 fn main() -> std::process::ExitCode {

@@ -39,6 +39,7 @@ impl SiteSettings {
             review_url: None,
             timezone: "UTC".into(),
             hours: None,
+            words: Default::default(),
         }
     }
 
@@ -178,6 +179,9 @@ pub struct SiteForm {
     /// Opening hours like `Mo-Fr 09:00-17:30; Sa 10:00-14:00`, or empty: always open.
     #[serde(default)]
     pub hours: String,
+    /// The site's own wording, one `en.question = How was your order?` a line.
+    #[serde(default)]
+    pub words: String,
     /// "on" when ticked.
     pub require_token: Option<String>,
 }
@@ -203,6 +207,7 @@ impl SiteForm {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
+            words: settings.words.to_string(),
             require_token: settings.require_token.then(|| "on".into()),
         }
     }
@@ -317,6 +322,10 @@ impl SiteForm {
                 Err(_) => return bad("hours", "Opening hours are days and times, like Mo-Fr 09:00-17:30; Sa 10:00-14:00 (an end before its start runs past midnight), or empty for always open."),
             },
         };
+        settings.words = match crate::words::OwnWords::parse(&self.words) {
+            Ok(words) => words,
+            Err(_) => return bad("words", "Each line is LANGUAGE.WORD = text, like en.question = How was your order?, with the {…} names of the word it replaces."),
+        };
         settings.require_token = self.require_token.is_some();
         Ok(settings)
     }
@@ -359,16 +368,6 @@ pub async fn update(store: &Store, site_id: i64, settings: SiteSettings) -> Resu
     Ok(())
 }
 
-/// The widget's English words, `www/words/en.json`.
-pub fn english() -> &'static nearmiss_core::Words {
-    static ENGLISH: std::sync::LazyLock<nearmiss_core::Words> = std::sync::LazyLock::new(|| {
-        // Checked by a test: the file is compiled in, so it cannot change afterwards.
-        serde_json::from_str(include_str!("../../www/words/en.json"))
-            .expect("www/words/en.json holds every word, and only those")
-    });
-    &ENGLISH
-}
-
 /// The widget's settings for `site`, asked by a page that may send ratings or not.
 pub fn widget_settings(site: &Site, origin_allowed: bool) -> nearmiss_core::WidgetSettings {
     let s = &site.settings;
@@ -380,29 +379,13 @@ pub fn widget_settings(site: &Site, origin_allowed: bool) -> nearmiss_core::Widg
         ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
         review_url: s.review_url.clone(),
         origin_allowed,
-        words: words_for(s),
+        words: crate::words::for_site(s),
     }
-}
-
-/// The words `settings`' widget shows: a site with opening hours promises its minutes
-/// in opening time.
-fn words_for(settings: &SiteSettings) -> nearmiss_core::Words {
-    let mut words = english().clone();
-    if settings.hours.is_some() {
-        words.promise_contact = words.promise_contact_hours.clone();
-        words.promise_look = words.promise_look_hours.clone();
-    }
-    words
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_english_words_are_complete() {
-        assert_eq!(english().question, "How was your visit?");
-    }
 
     #[test]
     fn origins_are_normalized_like_browsers_send_them() {

@@ -760,3 +760,17 @@ fn a_site_with_opening_hours_counts_its_deadlines_in_open_time() {
         "overdue from the open-time deadline"
     );
 }
+
+#[test]
+fn a_site_asks_in_its_own_words() {
+    let server = Server::start();
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Corner Bistro");
+    settings.words =
+        nearmiss_server::words::OwnWords::parse("en.question = How was your order?").unwrap();
+    let site = server.add_site_with(settings);
+    let reply = server.get(&format!("/v1/sites/{site}/widget"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let words = &reply.json()["words"];
+    assert_eq!(words["question"], "How was your order?");
+    assert_eq!(words["send"], "Send", "the other words stay the product's");
+}

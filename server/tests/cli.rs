@@ -47,6 +47,9 @@ fn a_site_with_a_wrong_value_is_refused_by_name_and_not_added() {
         (&["--timezone", "Mars/Olympus"], "--timezone"),
         (&["--hours", "Mo 9-5"], "--hours"),
         (&["--hours", "Mo-Fr"], "--hours"),
+        (&["--text", "en.done_miss=Thanks!"], "--text"),
+        (&["--text", "en.headline=Hi"], "--text"),
+        (&["--text", "question"], "--text"),
     ] {
         let args: Vec<&str> = base.iter().chain(extra).copied().collect();
         let (ok, stdout, stderr) = nearmiss(&db, &args);
@@ -150,11 +153,14 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
         "Europe/London",
         "--hours",
         "mo-fr 09:00-17:30; sa 10:00-14:00",
+        "--text",
+        "en.question=How was your order?",
     ]);
     assert!(ok, "{stderr}");
     let (_, shown, _) = run(&["site", "show", "--site", &key]);
     assert!(
-        shown.contains("open          Mo-Fr 09:00-17:30; Sa 10:00-14:00 (Europe/London)"),
+        shown.contains("open          Mo-Fr 09:00-17:30; Sa 10:00-14:00 (Europe/London)")
+            && shown.contains("text          en.question = How was your order?"),
         "{shown}"
     );
     let (ok, _, stderr) = run(&["site", "set", "--site", &key, "--close-within", "8000years"]);

@@ -828,6 +828,8 @@ pub struct SiteSettings {
     pub timezone: String,
     /// When the site is open; `None`: always. Deadlines count open time only.
     pub hours: Option<crate::hours::OpeningHours>,
+    /// The site's own wording of the widget's words.
+    pub words: crate::words::OwnWords,
 }
 
 /// A stored rating with its case, enough to answer a replay or a details call.

@@ -51,7 +51,7 @@ fn ids_of(list: Option<String>) -> Vec<i64> {
 
 pub(super) const SITE_COLUMNS: &str =
     "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-     apology, owner, review_url, causes, require_token, secret, timezone, hours";
+     apology, owner, review_url, causes, require_token, secret, timezone, hours, words";
 
 /// A site from [`SITE_COLUMNS`], without its origins (read separately).
 pub(super) fn site(row: &impl Columns) -> Result<Site, StoreError> {
@@ -76,6 +76,8 @@ pub(super) fn site(row: &impl Columns) -> Result<Site, StoreError> {
                 .get::<Option<String>>(14)?
                 .map(|text| OpeningHours::parse(&text).map_err(StoreError::Corrupt))
                 .transpose()?,
+            words: serde_json::from_str(&row.get::<String>(15)?)
+                .map_err(|err| StoreError::Corrupt(format!("a site's own words: {err}")))?,
         },
     })
 }

@@ -68,6 +68,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_opening_hours.sql",
         include_str!("../../migrations/sqlite/0012_opening_hours.sql"),
     ),
+    (
+        "0013_own_words.sql",
+        include_str!("../../migrations/sqlite/0013_own_words.sql"),
+    ),
 ];
 
 /// How long a re-rating link already mailed by an older build keeps working after the
@@ -504,7 +508,8 @@ impl Tx for SqliteTx<'_> {
         self.conn.execute(
             "UPDATE sites SET name = ?2, scale = ?3, ack_within_secs = ?4, close_within_secs = ?5,
                     reasons = ?6, apology = ?7, owner = ?8, review_url = ?9, causes = ?10,
-                    require_token = ?11, timezone = ?12, hours = ?13
+                    require_token = ?11, timezone = ?12, hours = ?13,
+                    words = ?14
              WHERE id = ?1",
             params![
                 site_id,
@@ -520,6 +525,7 @@ impl Tx for SqliteTx<'_> {
                 settings.require_token,
                 settings.timezone,
                 settings.hours.as_ref().map(ToString::to_string),
+                serde_json::to_string(&settings.words).unwrap_or_else(|_| "{}".into()),
             ],
         )?;
         self.conn
@@ -1496,6 +1502,7 @@ mod tests {
             review_url: None,
             timezone: "UTC".into(),
             hours: None,
+            words: Default::default(),
         };
         let key = format!("s_{name}");
         engine.submit(job(

@@ -129,6 +129,7 @@ fn settings(name: &str, origins: &[&str]) -> SiteSettings {
         hours: Some(
             crate::hours::OpeningHours::parse("Mo-Fr 09:00-17:30; Sa 10:00-14:00").unwrap(),
         ),
+        words: crate::words::OwnWords::parse("en.question = How was your order?").unwrap(),
     }
 }
 
@@ -230,7 +231,7 @@ fn servers_starting_together_migrate_once() {
         server.join().unwrap().unwrap();
     }
     let applied = db.count("SELECT count(*) FROM schema_migrations");
-    assert_eq!(applied, 12);
+    assert_eq!(applied, 13);
     // And once more, finding everything applied.
     db.open();
 }

@@ -77,6 +77,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_opening_hours.sql",
         include_str!("../../../migrations/postgres/0012_opening_hours.sql"),
     ),
+    (
+        "0013_own_words.sql",
+        include_str!("../../../migrations/postgres/0013_own_words.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating: of several servers starting together, one
