@@ -615,7 +615,8 @@ pub fn set_site(db: &str, args: SiteSetArgs) -> Result<()> {
         form.timezone = zone;
     }
     if !args.texts.is_empty() {
-        let mut words = OwnWords::parse(&form.words).unwrap_or_default();
+        let mut words = OwnWords::parse(&form.words)
+            .map_err(|why| anyhow!("the site's stored words: {why}"))?;
         text_flags(&mut words, &args.texts)?;
         form.words = words.to_string();
     }

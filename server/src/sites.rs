@@ -57,7 +57,7 @@ impl SiteSettings {
     fn due(&self, now: i64, within: Duration) -> i64 {
         match &self.hours {
             Some(hours) => hours.deadline(now, within, &self.timezone),
-            None => now.saturating_add(crate::time::millis(within)),
+            None => now.saturating_add(millis(within)),
         }
     }
 }

@@ -261,6 +261,19 @@ type Done = Box<dyn FnOnce(Result<(), &str>) + Send>;
 /// it succeeded (else its savepoint is rolled back) and what to do after the commit.
 type Job = Box<dyn FnOnce(&mut dyn Tx) -> (bool, Done) + Send>;
 
+/// Runs `job` in `tx`, a panic counted as a failure: whether it succeeded (else the
+/// engine undoes its changes), and what to call after the commit. `None` after a panic:
+/// the reply went with it, so its caller hears that the write failed.
+fn run_job(job: Job, tx: &mut dyn Tx) -> (bool, Option<Done>) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(tx))) {
+        Ok((ok, done)) => (ok, Some(done)),
+        Err(_) => {
+            tracing::error!("a database write panicked; its changes were undone");
+            (false, None)
+        }
+    }
+}
+
 /// `work` as a [`Job`] whose caller hears through `reply`: its own result once the
 /// commit succeeded, the commit's failure otherwise.
 fn job<T, E, F>(work: F, reply: impl FnOnce(Result<T, E>) + Send + 'static) -> Job

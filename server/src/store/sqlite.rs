@@ -328,7 +328,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
             // The jobs not run are dropped with their replies: their callers hear of it.
             break;
         }
-        finished.push(run_job(conn, job));
+        finished.push(run_in_savepoint(conn, job));
     }
     if conn.is_autocommit() {
         // An error (a full disk, an I/O error) ended the whole transaction: what ran is
@@ -351,32 +351,19 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
 
 /// Runs one write inside its own savepoint, so that its failure (or panic) undoes only
 /// its own changes.
-fn run_job(conn: &Connection, job: Job) -> Done {
+fn run_in_savepoint(conn: &Connection, job: Job) -> Done {
     if let Err(err) = run(conn, "SAVEPOINT job") {
         // Without its savepoint a failing write could not be undone alone: it does not
         // run, and its dropped reply tells its caller.
         tracing::error!(error = %err, "savepoint failed");
         return Box::new(|_| {});
     }
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        job(&mut SqliteTx { conn } as &mut dyn Tx)
-    }));
-    match outcome {
-        Ok((true, done)) => {
-            let _ = run(conn, "RELEASE job");
-            done
-        }
-        Ok((false, done)) => {
-            undo(conn);
-            done
-        }
-        Err(_) => {
-            tracing::error!("a database write panicked; its changes were undone");
-            undo(conn);
-            // Its reply went with the panic: the caller hears that the write failed.
-            Box::new(|_| {})
-        }
+    let (ok, done) = run_job(job, &mut SqliteTx { conn });
+    match ok {
+        true => drop(run(conn, "RELEASE job")),
+        false => undo(conn),
     }
+    done.unwrap_or_else(|| Box::new(|_| {}))
 }
 
 fn undo(conn: &Connection) {
@@ -1512,46 +1499,6 @@ mod tests {
             },
         ));
         answer
-    }
-
-    #[test]
-    fn writes_committed_together_fail_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Sqlite::open(&dir.path().join("nearmiss.db")).unwrap();
-        // Hold the writer so that the next writes queue up and share one batch.
-        let (reply, held) = sync_channel(1);
-        engine.submit(job(
-            |_| {
-                std::thread::sleep(Duration::from_millis(100));
-                Ok::<_, StoreError>(())
-            },
-            move |r| {
-                let _ = reply.send(r);
-            },
-        ));
-        let kept = insert(&engine, "kept", Ok);
-        let refused = insert(&engine, "refused", |_| {
-            Err(StoreError::Task("refused by the product".into()))
-        });
-        let panicked = insert(&engine, "panicked", |_| panic!("a bug in a write"));
-        let after = insert(&engine, "after", Ok);
-        held.recv().unwrap().unwrap();
-
-        assert!(kept.recv().unwrap().is_ok());
-        assert!(matches!(refused.recv().unwrap(), Err(StoreError::Task(_))));
-        assert!(
-            panicked.recv().is_err(),
-            "a panicked write's caller hears of it"
-        );
-        assert!(after.recv().unwrap().is_ok());
-        let stored = |key: &str| {
-            engine
-                .read(|tx| tx.site_id_by_any_key(key))
-                .map(|id: Option<i64>| id.is_some())
-                .unwrap()
-        };
-        assert!(stored("s_kept") && stored("s_after"));
-        assert!(!stored("s_refused") && !stored("s_panicked"));
     }
 
     #[test]

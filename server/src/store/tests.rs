@@ -1094,11 +1094,11 @@ fn a_failed_write_undoes_only_its_own_changes() {
         return;
     };
     let store = db.open();
-    // Writes that hold every writer until released, so that the next ones wait in line
-    // and are committed together.
+    // Writes that hold every writer until released (SQLite has one, PostgreSQL
+    // `WRITERS`), so that the next ones wait in line and are committed together.
     let (release, released) = mpsc::channel::<()>();
     let released = Arc::new(Mutex::new(released));
-    let holders: Vec<_> = (0..4)
+    let holders: Vec<_> = (0..postgres::WRITERS)
         .map(|_| {
             let (store, released) = (store.clone(), released.clone());
             std::thread::spawn(move || {
@@ -1146,12 +1146,17 @@ fn a_failed_write_undoes_only_its_own_changes() {
             (name, thread)
         })
         .collect();
-    for _ in 0..4 {
+    for _ in 0..postgres::WRITERS {
         release.send(()).unwrap();
     }
     holders.into_iter().for_each(|h| h.join().unwrap());
-    for (name, thread) in waiting {
-        let answered_ok = thread.join().unwrap();
+    // Every answer first: a panicked write's caller hears at once, before its batch's
+    // commit, and "after" is answered once that commit is done.
+    let answers: Vec<(&str, bool)> = waiting
+        .into_iter()
+        .map(|(name, thread)| (name, thread.join().unwrap()))
+        .collect();
+    for (name, answered_ok) in answers {
         let stored = read(&store, move |tx| tx.site_by_key(&format!("s_{name}"), 0)).is_some();
         let expected = matches!(name, "kept" | "after");
         assert_eq!((answered_ok, stored), (expected, expected), "{name}");

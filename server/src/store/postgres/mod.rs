@@ -92,7 +92,7 @@ const MAX_CONNECTIONS: usize = 32;
 
 /// Writer threads, each with a connection of its own: while one waits for its commit to
 /// reach the disk, the others run their batches.
-const WRITERS: usize = 4;
+pub(super) const WRITERS: usize = 4;
 
 /// Most writes committed together. Each runs in a savepoint, and PostgreSQL keeps up to
 /// 64 subtransactions of a transaction in shared memory; past that every snapshot that
@@ -485,20 +485,9 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, writes: &Queue) -> Optio
             }
         }
         let mut tx = PostgresTx::on(conn, true);
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut tx as &mut dyn Tx)));
+        let (succeeded, done) = run_job(job, &mut tx);
         let job_changed = tx.changed;
-        let succeeded = match outcome {
-            Ok((ok, done)) => {
-                finished.push(done);
-                ok
-            }
-            Err(_) => {
-                // Its reply went with the panic: the caller hears that the write failed.
-                tracing::error!("a database write panicked; its changes were undone");
-                false
-            }
-        };
+        finished.extend(done);
         if succeeded {
             changed.add(job_changed);
             clean = false;

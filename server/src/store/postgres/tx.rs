@@ -696,8 +696,9 @@ impl Tx for PostgresTx<'_> {
     fn claim_messages(&mut self, claim: &Claim<'_>) -> Result<Vec<Message>, StoreError> {
         // Two statements, not `endpoint_id IS NOT DISTINCT FROM nullif($2, 0)`: each is a
         // seek on `outbox_lane_due` (the customers' ordered as that index, so that the
-        // planner does not walk `outbox_due` through every lane's delivered rows). Rows another process is claiming are skipped; once
-        // it commits, their lease puts them out of reach.
+        // planner does not walk `outbox_due` through every lane's delivered rows). Rows
+        // another process is claiming are skipped; once it commits, their lease puts them
+        // out of reach.
         let customers = format!(
             "SELECT {MESSAGE_COLUMNS}, CASE WHEN e.old_secret_until > $1 THEN e.old_secret END
              FROM outbox o LEFT JOIN endpoints e ON e.id = o.endpoint_id
