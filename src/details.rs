@@ -123,8 +123,8 @@ impl View {
         } else {
             "promise_look"
         });
-        let minutes = dom::number(site.ack_within_minutes);
-        let words = dom::fill(&words, &[("owner", &site.owner), ("minutes", &minutes)]);
+        let duration = site.duration(site.ack_within_minutes);
+        let words = dom::fill(&words, &[("owner", &site.owner), ("duration", &duration)]);
         promise.set_text_content(&words);
     }
 

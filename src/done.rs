@@ -1,11 +1,13 @@
 //! The last screen: thanks, and after a near miss the case reference with who will
-//! answer and by when (in the customer's own clock); a note while what they sent still
+//! answer and by when (on the site's clock, in the customer's language); a note while what they sent still
 //! waits for the network; the public review link, offered to every rater.
 
 use crate::dom;
+use crate::js::Date;
 use crate::js::Element;
 use crate::send::Answer;
 use crate::site::Site;
+use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 /// Draws the screen in `screen` and returns its title (which takes focus).
@@ -28,7 +30,7 @@ pub fn build(
             dom::add_text(&title, "span", "", after);
             let by = answer
                 .and_then(|a| a.promise_by.as_deref())
-                .map(local_time)
+                .map(|by| site_time(site, by))
                 .unwrap_or_default();
             let next = site.word(if contact_given {
                 "done_contact"
@@ -57,13 +59,23 @@ pub fn build(
     title
 }
 
-/// An RFC 3339 time as the customer's local clock reads it: "3:15 PM", or on another
-/// day (a site with opening hours promises the next opening) "Monday 9:15 AM".
-fn local_time(rfc3339: &str) -> alloc::string::String {
-    let at = crate::js::Date::new(rfc3339);
+/// An RFC 3339 time as the site's clock reads it, in the customer's language: "3:15 PM",
+/// or on another day (a site with opening hours promises the next opening) "Monday 9:15
+/// AM".
+fn site_time(site: &Site, rfc3339: &str) -> String {
+    let at = Date::new(rfc3339);
+    let say = |date: &Date, fields: &[(&str, JsValue)]| {
+        let mut options = alloc::vec![("timeZone", site.time_zone.clone())];
+        options.extend_from_slice(fields);
+        // An unknown zone (an old browser's list) leaves the customer's own clock.
+        date.to_locale_string(&site.lang, &dom::object(&options))
+            .or_else(|_| date.to_locale_string(&site.lang, &dom::object(fields)))
+            .unwrap_or_default()
+    };
+    let day = [("dateStyle", "short".into())];
     let mut fields = alloc::vec![("hour", "numeric".into()), ("minute", "2-digit".into())];
-    if at.to_date_string() != crate::js::Date::now().to_date_string() {
+    if say(&at, &day) != say(&Date::now(), &day) {
         fields.push(("weekday", "long".into()));
     }
-    at.to_locale_string(&JsValue::UNDEFINED, &dom::object(&fields))
+    say(&at, &fields)
 }

@@ -72,8 +72,21 @@ extern "C" {
     pub fn new(rfc3339: &str) -> Date;
     #[wasm_bindgen(constructor, js_class = "Date")]
     pub fn now() -> Date;
-    #[wasm_bindgen(method, js_name = toDateString)]
-    pub fn to_date_string(this: &Date) -> String;
-    #[wasm_bindgen(method, js_name = toLocaleString)]
-    pub fn to_locale_string(this: &Date, locales: &JsValue, options: &JsValue) -> String;
+    /// Throws for a time zone or language tag the browser does not know.
+    #[wasm_bindgen(method, js_name = toLocaleString, catch)]
+    pub fn to_locale_string(
+        this: &Date,
+        locales: &JsValue,
+        options: &JsValue,
+    ) -> Result<String, JsValue>;
+
+    /// A JS number, to be formatted in the customer's language.
+    pub type Number;
+    /// Throws for an unknown language tag, or in a browser without unit formatting.
+    #[wasm_bindgen(method, js_name = toLocaleString, catch)]
+    pub fn to_locale_string(
+        this: &Number,
+        locales: &JsValue,
+        options: &JsValue,
+    ) -> Result<String, JsValue>;
 }

@@ -5,9 +5,15 @@ use crate::js::Element;
 use crate::score::ScoreGroup;
 use crate::site::Site;
 
-/// Draws the question in `screen`; the radios take focus from the first.
-pub fn build(screen: &Element, site: &Site) -> ScoreGroup {
-    let title = site.add(screen, "h2", "title", "question");
+/// Draws the question in `screen` (after a case was put right, the re-rating page's
+/// own); the radios take focus from the first.
+pub fn build(screen: &Element, site: &Site, rerating: bool) -> ScoreGroup {
+    let word = if rerating {
+        "rerate_question"
+    } else {
+        "question"
+    };
+    let title = site.add(screen, "h2", "title", word);
     dom::attrs(&title, &[("id", "nm-title")]);
-    ScoreGroup::build(screen, site.scale, "nm-title", &site.word("of"))
+    ScoreGroup::build(screen, site, "nm-title")
 }

@@ -3,6 +3,7 @@
 
 use crate::dom;
 use crate::js::Element;
+use crate::site::Site;
 use alloc::vec::Vec;
 use nearmiss_core::Scale;
 
@@ -13,9 +14,11 @@ pub struct ScoreGroup {
 }
 
 impl ScoreGroup {
-    /// The group in `parent`, labelled by `labelled_by`; `of` joins "3" and "5" for a
-    /// screen reader ("3 of 5").
-    pub fn build(parent: &Element, scale: Scale, labelled_by: &str, of: &str) -> ScoreGroup {
+    /// The group in `parent`, labelled by `labelled_by`; a screen reader hears "3 of 5",
+    /// and at the ends of 0 to 10 the words under them ("0 of 10, Very poor").
+    pub fn build(parent: &Element, site: &Site, labelled_by: &str) -> ScoreGroup {
+        let scale = site.scale;
+        let of = site.word("of");
         let class = if scale == Scale::Ten {
             "scores ten"
         } else {
@@ -38,9 +41,17 @@ impl ScoreGroup {
                 let radio = dom::add_text(&group, "div", "score", face);
                 let mut label = number.clone();
                 label.push(' ');
-                label.push_str(of);
+                label.push_str(&of);
                 label.push(' ');
                 label.push_str(&top);
+                if scale == Scale::Ten && (score == scale.min() || score == scale.max()) {
+                    label.push_str(", ");
+                    label.push_str(&site.word(if score == 0 {
+                        "scale_low"
+                    } else {
+                        "scale_high"
+                    }));
+                }
                 let tabindex = if score == scale.min() { "0" } else { "-1" };
                 dom::attrs(
                     &radio,
@@ -55,6 +66,13 @@ impl ScoreGroup {
                 radio
             })
             .collect();
+        if scale == Scale::Ten {
+            // Seen under the row; heard with the end radios' names.
+            let ends = dom::add(parent, "div", "ends");
+            dom::attrs(&ends, &[("aria-hidden", "true")]);
+            site.add(&ends, "span", "", "scale_low");
+            site.add(&ends, "span", "", "scale_high");
+        }
         ScoreGroup { scale, radios }
     }
 
@@ -96,12 +114,19 @@ impl ScoreGroup {
     }
 }
 
-/// Where a key moves the check in a group of `len` radios; `None` for other keys.
-pub fn key_target(key: &str, current: Option<usize>, len: usize) -> Option<usize> {
+/// Where a key moves the check in a group of `len` radios; `None` for other keys. Left
+/// and right follow what the eye sees: right to left (`rtl`), the next score is on the
+/// left.
+pub fn key_target(key: &str, current: Option<usize>, len: usize, rtl: bool) -> Option<usize> {
     if len == 0 {
         return None;
     }
     let last = len - 1;
+    let key = match (key, rtl) {
+        ("ArrowLeft", true) => "ArrowRight",
+        ("ArrowRight", true) => "ArrowLeft",
+        (key, _) => key,
+    };
     match key {
         "ArrowRight" | "ArrowDown" => {
             Some(current.map_or(0, |i| if i >= last { 0 } else { i + 1 }))
@@ -121,14 +146,22 @@ mod tests {
 
     #[test]
     fn arrows_wrap_and_home_end_jump() {
-        assert_eq!(key_target("ArrowRight", None, 5), Some(0));
-        assert_eq!(key_target("ArrowRight", Some(4), 5), Some(0));
-        assert_eq!(key_target("ArrowDown", Some(1), 5), Some(2));
-        assert_eq!(key_target("ArrowLeft", Some(0), 5), Some(4));
-        assert_eq!(key_target("ArrowUp", None, 5), Some(4));
-        assert_eq!(key_target("Home", Some(3), 5), Some(0));
-        assert_eq!(key_target("End", Some(0), 11), Some(10));
-        assert_eq!(key_target("a", Some(0), 5), None);
-        assert_eq!(key_target("ArrowRight", None, 0), None);
+        assert_eq!(key_target("ArrowRight", None, 5, false), Some(0));
+        assert_eq!(key_target("ArrowRight", Some(4), 5, false), Some(0));
+        assert_eq!(key_target("ArrowDown", Some(1), 5, false), Some(2));
+        assert_eq!(key_target("ArrowLeft", Some(0), 5, false), Some(4));
+        assert_eq!(key_target("ArrowUp", None, 5, false), Some(4));
+        assert_eq!(key_target("Home", Some(3), 5, false), Some(0));
+        assert_eq!(key_target("End", Some(0), 11, false), Some(10));
+        assert_eq!(key_target("a", Some(0), 5, false), None);
+        assert_eq!(key_target("ArrowRight", None, 0, false), None);
+    }
+
+    #[test]
+    fn right_to_left_the_arrows_follow_the_eye_and_up_down_do_not_change() {
+        assert_eq!(key_target("ArrowLeft", Some(1), 5, true), Some(2));
+        assert_eq!(key_target("ArrowRight", Some(1), 5, true), Some(0));
+        assert_eq!(key_target("ArrowDown", Some(1), 5, true), Some(2));
+        assert_eq!(key_target("ArrowUp", Some(1), 5, true), Some(0));
     }
 }

@@ -3,11 +3,11 @@
 //! reads, in their language. The loader fetches them alongside the wasm.
 
 use crate::dom::{prop, text};
-use crate::js::Element;
+use crate::js::{Element, Number};
 use alloc::string::String;
 use alloc::vec::Vec;
 use nearmiss_core::Scale;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 pub struct Site {
     pub scale: Scale,
@@ -16,6 +16,12 @@ pub struct Site {
     pub owner: String,
     pub ack_within_minutes: u32,
     pub review_url: Option<String>,
+    /// The customer's language tag (`de-AT`), for `lang` and the browser's `Intl`.
+    pub lang: JsValue,
+    /// Arabic: laid out right to left.
+    pub rtl: bool,
+    /// The site's time zone, which promised times are told in.
+    pub time_zone: JsValue,
     /// The customer-facing words (`question`, `send`, `invalid_email`, …).
     words: JsValue,
 }
@@ -39,8 +45,33 @@ impl Site {
             ack_within_minutes: prop(body, "ack_within_minutes").as_f64().unwrap_or(15.0) as u32,
             review_url: text(body, "review_url")
                 .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+            lang: prop(body, "lang"),
+            rtl: text(body, "lang").is_some_and(|lang| lang.starts_with("ar")),
+            time_zone: prop(body, "time_zone"),
             words: prop(body, "words"),
         }
+    }
+
+    /// `minutes` as the customer's language says it, by the browser's `Intl`: "15
+    /// minutes", "2 Stunden", "١٥ دقيقة"; "15 min" where the browser cannot.
+    pub fn duration(&self, minutes: u32) -> String {
+        let (count, unit) = match minutes {
+            m if m >= 60 && m % 60 == 0 => (m / 60, "hour"),
+            m => (m, "minute"),
+        };
+        let options = crate::dom::object(&[
+            ("style", "unit".into()),
+            ("unit", unit.into()),
+            ("unitDisplay", "long".into()),
+        ]);
+        let number: Number = JsValue::from_f64(count.into()).unchecked_into();
+        number
+            .to_locale_string(&self.lang, &options)
+            .unwrap_or_else(|_| {
+                let mut text = crate::dom::number(minutes);
+                text.push_str(" min");
+                text
+            })
     }
 
     /// One of the words; empty when the server did not send it.

@@ -227,8 +227,10 @@ impl Widget {
                 ("role", "dialog"),
                 ("aria-labelledby", "nm-title"),
                 ("hidden", ""),
+                ("dir", if site.rtl { "rtl" } else { "ltr" }),
             ],
         );
+        dom::set_prop(&panel, "lang", &site.lang);
         let close = dom::add_text(&panel, "button", "close", "×");
         dom::attrs(
             &close,
@@ -296,7 +298,9 @@ impl Widget {
         self.screen.set_text_content("");
         let (screen, site) = (&self.screen, &self.site);
         self.view = match self.state.stage {
-            Stage::Question => View::Question(question::build(screen, site)),
+            Stage::Question => {
+                View::Question(question::build(screen, site, self.embed.rerate.is_some()))
+            }
             Stage::Details => {
                 let perfect = self.state.rating.as_ref().is_some_and(|c| c.perfect);
                 View::Details(details::build(screen, site, perfect, &self.state.options))
@@ -428,7 +432,7 @@ impl Widget {
             dom::call(event, "preventDefault", &[]);
             group.check(from);
             self.choose(score);
-        } else if let Some(index) = key_target(key, Some(from), group.radios.len()) {
+        } else if let Some(index) = key_target(key, Some(from), group.radios.len(), self.site.rtl) {
             dom::call(event, "preventDefault", &[]);
             group.check(index);
         }

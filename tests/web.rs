@@ -89,7 +89,7 @@ extern "C" {
 #[wasm_bindgen(module = "/www/facade.js")]
 extern "C" {
     /// The loader's facade: the element, its shadow root, and the button for "button".
-    fn facade(document: &JsValue, button: bool) -> JsValue;
+    fn facade(document: &JsValue, label: &JsValue) -> JsValue;
     /// Puts the element on the page, as the loader does when the widget starts.
     fn place(document: &JsValue, root: &JsValue);
 }
@@ -97,6 +97,11 @@ extern "C" {
 /// A site's settings as the server sends them: the core's type, serialised, so the
 /// widget is tested on the schema the server uses.
 fn site_config(scale: u8) -> JsValue {
+    site_config_in(scale, "en-GB", include_str!("../www/words/en.json"))
+}
+
+/// The settings for a customer whose language is `lang`, with the words of that file.
+fn site_config_in(scale: u8, lang: &str, words: &str) -> JsValue {
     let settings = nearmiss_core::WidgetSettings {
         scale,
         reasons: vec!["Cold food".into(), "Late delivery".into()],
@@ -105,7 +110,9 @@ fn site_config(scale: u8) -> JsValue {
         ack_within_minutes: 15,
         review_url: None,
         origin_allowed: true,
-        words: serde_json::from_str(include_str!("../www/words/en.json")).unwrap(),
+        lang: lang.into(),
+        time_zone: "Europe/London".into(),
+        words: serde_json::from_str(words).unwrap(),
     };
     js_sys::JSON::parse(&serde_json::to_string(&settings).unwrap()).unwrap()
 }
@@ -147,6 +154,15 @@ async fn boot(trigger: &str, scale: u8) -> ShadowRoot {
 }
 
 async fn boot_with(trigger: &str, scale: u8, extra: &[(&str, &str)]) -> ShadowRoot {
+    boot_config(trigger, scale, extra, site_config(scale)).await
+}
+
+async fn boot_config(
+    trigger: &str,
+    scale: u8,
+    extra: &[(&str, &str)],
+    config: JsValue,
+) -> ShadowRoot {
     fake_collector(scale);
     let settings = js_sys::Object::new();
     let base = [
@@ -159,8 +175,12 @@ async fn boot_with(trigger: &str, scale: u8, extra: &[(&str, &str)]) -> ShadowRo
     }
     let window: JsValue = web_sys::window().unwrap().into();
     js_sys::Reflect::set(&settings, &"outbox".into(), &outbox(&window)).unwrap();
-    js_sys::Reflect::set(&settings, &"config".into(), &site_config(scale)).unwrap();
-    let root = facade(&document().into(), trigger == "button");
+    js_sys::Reflect::set(&settings, &"config".into(), &config).unwrap();
+    let label = match trigger {
+        "button" => "Rate your visit".into(),
+        _ => JsValue::FALSE,
+    };
+    let root = facade(&document().into(), &label);
     if trigger != "button" {
         place(&document().into(), &root);
     }
@@ -387,6 +407,70 @@ async fn the_score_control_is_a_radio_group_with_a_roving_tabindex() {
 }
 
 #[wasm_bindgen_test]
+async fn in_arabic_the_panel_is_right_to_left_and_the_arrows_follow_the_eye() {
+    let config = site_config_in(5, "ar-EG", include_str!("../www/words/ar.json"));
+    let root = boot_config("open", 5, &[], config).await;
+    let panel = find(&root, ".panel").await;
+    assert_eq!(panel.get_attribute("dir").as_deref(), Some("rtl"));
+    assert_eq!(panel.get_attribute("lang").as_deref(), Some("ar-EG"));
+    assert_eq!(
+        find(&root, ".title").await.text_content().unwrap(),
+        "كيف كانت زيارتك؟"
+    );
+    let radios = radios(&root);
+    // Read 1 to 5 in order, laid out from the right: "1 من 5" is the rightmost.
+    assert_eq!(
+        radios[0].get_attribute("aria-label").as_deref(),
+        Some("1 من 5")
+    );
+    let x = |r: &Element| r.get_bounding_client_rect().left();
+    assert!(x(&radios[0]) > x(&radios[1]) && x(&radios[3]) > x(&radios[4]));
+    // The close button sits at the inline end: the left.
+    let close = root.query_selector(".close").unwrap().unwrap();
+    assert!(x(&close) < x(&radios[4]));
+    press(&radios[0], "ArrowLeft");
+    assert_eq!(
+        active_label(&root).as_deref(),
+        Some("2 من 5"),
+        "left is onward"
+    );
+    press(&radios[1], "ArrowRight");
+    assert_eq!(
+        active_label(&root).as_deref(),
+        Some("1 من 5"),
+        "right is back"
+    );
+    press(&radios[0], "ArrowDown");
+    assert_eq!(
+        active_label(&root).as_deref(),
+        Some("2 من 5"),
+        "down is onward"
+    );
+    settle().await;
+    assert_eq!(posts().length(), 0);
+    // The promise's minutes are said by the browser, in Arabic.
+    press(&radios[1], "Enter");
+    let promise = find(&root, ".promise").await.text_content().unwrap();
+    assert!(
+        promise.contains("Sam") && promise.contains("دقيقة"),
+        "{promise}"
+    );
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
+async fn a_german_customer_is_promised_minutes_in_german() {
+    let config = site_config_in(5, "de-DE", include_str!("../www/words/de.json"));
+    let root = boot_config("open", 5, &[], config).await;
+    let two = find(&root, "[aria-label='2 von 5']").await;
+    click(&two);
+    let promise = find(&root, ".promise").await.text_content().unwrap();
+    assert!(promise.contains("15 Minuten"), "{promise}");
+    assert!(promise.starts_with("Sam "), "{promise}");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
 async fn a_near_miss_apologises_asks_why_and_promises_who_and_when() {
     let root = boot("open", 5).await;
     find(&root, "[role=radio]").await;
@@ -434,9 +518,21 @@ async fn a_perfect_score_is_thanked_and_asked_what_made_it_great() {
     find(&root, "[role=radio]").await;
     assert_eq!(radios(&root).len(), 11, "0 to 10");
     let ten = root
-        .query_selector("[aria-label='10 of 10']")
+        .query_selector("[aria-label='10 of 10, Excellent']")
         .unwrap()
         .unwrap();
+    assert!(root
+        .query_selector("[aria-label='0 of 10, Very poor']")
+        .unwrap()
+        .is_some());
+    let ends = root.query_selector(".ends").unwrap().unwrap();
+    assert_eq!(ends.text_content().unwrap(), "Very poorExcellent");
+    assert_eq!(ends.get_attribute("aria-hidden").as_deref(), Some("true"));
+    let tops: Vec<i32> = radios(&root)
+        .iter()
+        .map(|r| r.get_bounding_client_rect().top() as i32)
+        .collect();
+    assert!(tops.iter().all(|top| *top == tops[0]), "one row: {tops:?}");
     click(&ten);
     let title = find(&root, ".title").await;
     assert_eq!(title.text_content().unwrap(), "Thank you! We're so glad.");

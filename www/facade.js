@@ -1,7 +1,7 @@
 // nearmiss facade: the widget's element, made by the loader before any wasm is
 // downloaded: <nearmiss-widget> with an open shadow root and its frame. For the "button"
-// trigger it draws the floating button and puts the element on the page at once; for
-// the others the loader does that when the widget starts. The wasm draws its panel in
+// trigger it draws the floating button with its `label` and puts the element on the page
+// at once; for the others (no label) the loader does that when the widget starts. The wasm draws its panel in
 // the same frame.
 // `cargo xtask build` inlines it into nearmiss.js; the widget's browser tests import it.
 //
@@ -11,9 +11,9 @@
 // The launcher is fixed to the corner by itself, out of the frame's flow: the frame is
 // empty (no box) until the panel shows, so the panel appearing moves nothing that was on
 // screen (a frame growing from the button's size to the panel's was a layout shift).
-export function facade(d, button) {
+export function facade(d, label) {
   var host = d.createElement('nearmiss-widget'), root = host.attachShadow({ mode: 'open' }),
-    frame = d.createElement('div'), sheet,
+    frame = d.createElement('div'), sheet, button,
     css = ':host{all:initial!important;display:block!important}' +
       '.frame,.launcher{position:fixed;right:16px;bottom:16px}' +
       '.frame{font:15px/1.45 system-ui,sans-serif;color:#1f1f1f;z-index:2147483647}[hidden]{display:none!important}' +
@@ -28,10 +28,10 @@ export function facade(d, button) {
     frame.appendChild(d.createElement('style')).textContent = css;
   }
   root.appendChild(frame);
-  if (button) {
+  if (label) {
     button = frame.appendChild(d.createElement('button'));
     button.className = 'launcher';
-    button.textContent = 'Rate your visit';
+    button.textContent = label;
     place(d, root);
   }
   return root;

@@ -8,7 +8,8 @@
 //
 // The outbox (www/outbox.js) travels in the glue: a page where something from an
 // earlier page still waits downloads the glue (not the wasm) to send it.
-// `cargo xtask build` fills in the hashed names, inlines www/facade.js, and minifies it.
+// `cargo xtask build` fills in the hashed names, inlines www/facade.js, minifies it, and
+// writes it once for each language with that language's button label.
 (function (w, d) {
   var s = d.currentScript;
   if (!s || w.__nearmiss) return;
@@ -24,7 +25,10 @@
   try {
     if ((hidden = JSON.parse(localStorage[memo] || 0)).t > Date.now() - 36e5) console.error(loading = hidden.m);
   } catch (e) {}
-  var root = facade(d, !loading && trigger == 'button'), b = root.querySelector('button'),
+  // The label is the page's (`data-label`), or ours in the customer's language: the
+  // server sends this file in the one their browser asks for first.
+  var root = facade(d, !loading && trigger == 'button' && (a.label || '__NEARMISS_LAUNCHER__')),
+    b = root.querySelector('button'),
     endpoint = a.endpoint || new URL(s.src).origin,
     u = function (f) { return new URL('widget/' + f, s.src).href; },
     outbox = function () {
@@ -41,7 +45,8 @@
   // Tried twice on a flaky network (a tap that fails, the next one tries again); a
   // refusal (4xx) at once.
   var settings = function () {
-    return fetch(endpoint + '/v1/sites/' + encodeURIComponent(a.site) + '/widget').then(function (r) {
+    // `[a.lang]`: "" without one. Keys and language tags need no escaping.
+    return fetch(endpoint + '/v1/sites/' + a.site + '/widget?lang=' + [a.lang]).then(function (r) {
       if (!r.ok) throw r.status;
       return r.json();
     });
@@ -71,8 +76,8 @@
       if (!b) place(d, root);
       glue.then(function (m) {
         // The data- attributes as they are (site, trigger, interaction, interactionToken,
-        // lang, rerate), with what the loader made.
-        m.boot(Object.assign({}, a, { outbox: r[0], config: c, endpoint: endpoint, root: root }));
+        // lang, label, rerate), with what the loader made.
+        m.boot({ ...a, outbox: r[0], config: c, endpoint: endpoint, root: root });
         // The queued calls (a tap's 'open': the first render) in a task of their own: with
         // the boot, one task of over 50 ms at 4x CPU throttling.
         setTimeout(function () {

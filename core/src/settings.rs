@@ -27,6 +27,11 @@ pub struct WidgetSettings {
     /// Whether the asking page's origin may send ratings: the widget stays hidden when
     /// not.
     pub origin_allowed: bool,
-    /// Every word the customer reads that the site does not set.
+    /// The customer's language tag the words are in (`de-AT`): the browser formats
+    /// numbers and times by it, and lays out right to left for Arabic.
+    pub lang: String,
+    /// The site's time zone (IANA, like `Europe/Berlin`): promised times are its clock's.
+    pub time_zone: String,
+    /// Every word the customer reads that the site does not set, in `lang`.
     pub words: Words,
 }

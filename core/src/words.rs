@@ -1,7 +1,8 @@
 //! Every word the widget shows that the business does not set: sent by the server with
 //! the site's settings (`words`), so a language costs the page nothing. The English
-//! ones are `www/words/en.json`; `{owner}`, `{minutes}`, `{time}` and `{ref}` are filled
-//! in by the widget.
+//! ones are `www/words/en.json`, and each other language has its file beside it;
+//! `{owner}`, `{duration}` ("15 minutes", in the customer's language), `{time}` and `{ref}`
+//! are filled in by the widget.
 
 use alloc::string::String;
 use serde::{Deserialize, Serialize};
@@ -11,10 +12,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Words {
+    /// The floating button's label. The loader draws it before anything is downloaded,
+    /// so it is built into the loader (one per language), not read from here.
+    pub launcher: String,
     /// The first screen's question.
     pub question: String,
+    /// The question on the re-rating page, after the case was put right.
+    pub rerate_question: String,
     /// Joins a score and the top of the scale for screen readers: "3 of 5".
     pub of: String,
+    /// The label under 0 of a 0 to 10 scale.
+    pub scale_low: String,
+    /// The label under 10.
+    pub scale_high: String,
     /// The close button's accessible name.
     pub close: String,
     /// The title after a perfect score.
@@ -27,9 +37,9 @@ pub struct Words {
     pub contact_consent: String,
     /// The contact field's label.
     pub contact_label: String,
-    /// The promise when the customer may be contacted (`{owner}`, `{minutes}`).
+    /// The promise when the customer may be contacted (`{owner}`, `{duration}`).
     pub promise_contact: String,
-    /// The promise when not (`{owner}`, `{minutes}`).
+    /// The promise when not (`{owner}`, `{duration}`).
     pub promise_look: String,
     /// `promise_contact` of a site with opening hours, whose minutes count while open.
     pub promise_contact_hours: String,
@@ -47,6 +57,10 @@ pub struct Words {
     pub done_look: String,
     /// The last screen's title otherwise.
     pub done_perfect: String,
+    /// Shown instead of the question when this browser already rated the interaction.
+    pub rated: String,
+    /// Takes a mis-tapped score back, for a while after the rating.
+    pub change_score: String,
     /// The public review link.
     pub review: String,
     /// What was sent waits for the network.

@@ -262,7 +262,8 @@ pub(crate) struct SiteSetArgs {
     #[arg(long)]
     pub(crate) hours: Option<String>,
     /// The widget in the site's words: LANG.WORD=TEXT, like en.question="How was your
-    /// order?" (repeatable; an empty TEXT brings back the product's words).
+    /// order?" or de.question="Wie war Ihre Bestellung?" (LANG: en es fr de pt it nl ar;
+    /// repeatable; an empty TEXT brings back the product's words).
     #[arg(long = "text")]
     pub(crate) texts: Vec<String>,
 }
@@ -311,7 +312,8 @@ pub(crate) struct SiteAddArgs {
     #[arg(long)]
     pub(crate) hours: Option<String>,
     /// The widget in the site's words: LANG.WORD=TEXT, like en.question="How was your
-    /// order?" (repeatable).
+    /// order?" or de.question="Wie war Ihre Bestellung?" (LANG: en es fr de pt it nl ar;
+    /// repeatable).
     #[arg(long = "text")]
     pub(crate) texts: Vec<String>,
 }

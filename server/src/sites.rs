@@ -368,9 +368,16 @@ pub async fn update(store: &Store, site_id: i64, settings: SiteSettings) -> Resu
     Ok(())
 }
 
-/// The widget's settings for `site`, asked by a page that may send ratings or not.
-pub fn widget_settings(site: &Site, origin_allowed: bool) -> nearmiss_core::WidgetSettings {
+/// The widget's settings for `site`, asked by a page that may send ratings or not, for
+/// a customer who reads the languages `asked` (most wanted first, see
+/// [`crate::words::negotiate`]).
+pub fn widget_settings(
+    site: &Site,
+    origin_allowed: bool,
+    asked: &str,
+) -> nearmiss_core::WidgetSettings {
     let s = &site.settings;
+    let (lang, language) = crate::words::negotiate(asked);
     nearmiss_core::WidgetSettings {
         scale: s.scale.into(),
         reasons: s.reasons.clone(),
@@ -379,7 +386,9 @@ pub fn widget_settings(site: &Site, origin_allowed: bool) -> nearmiss_core::Widg
         ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
         review_url: s.review_url.clone(),
         origin_allowed,
-        words: crate::words::for_site(s),
+        lang,
+        time_zone: s.timezone.clone(),
+        words: crate::words::for_site(s, language),
     }
 }
 

@@ -7,18 +7,76 @@ use nearmiss_core::{check_line, Words, LIMITS};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::LazyLock;
 
-/// The languages the widget speaks so far.
-const LANGUAGES: [&str; 1] = ["en"];
+/// The languages the widget speaks, each with its file `www/words/LANG.json`. English
+/// comes first: it is spoken when the customer asks for none of these.
+pub const LANGUAGES: [&str; 8] = ["en", "es", "fr", "de", "pt", "it", "nl", "ar"];
+
+/// The product's words in each of [`LANGUAGES`], in that order.
+static PRODUCT: LazyLock<Vec<Words>> = LazyLock::new(|| {
+    // Compiled in, so they cannot change afterwards; a test reads every one.
+    [
+        include_str!("../../www/words/en.json"),
+        include_str!("../../www/words/es.json"),
+        include_str!("../../www/words/fr.json"),
+        include_str!("../../www/words/de.json"),
+        include_str!("../../www/words/pt.json"),
+        include_str!("../../www/words/it.json"),
+        include_str!("../../www/words/nl.json"),
+        include_str!("../../www/words/ar.json"),
+    ]
+    .iter()
+    .zip(LANGUAGES)
+    .map(|(file, language)| {
+        serde_json::from_str::<Words>(file).unwrap_or_else(|e| {
+            panic!("www/words/{language}.json holds every word, and only those: {e}")
+        })
+    })
+    .collect()
+});
 
 /// The widget's English words.
 pub fn english() -> &'static Words {
-    static ENGLISH: std::sync::LazyLock<Words> = std::sync::LazyLock::new(|| {
-        // Checked by a test: the file is compiled in, so it cannot change afterwards.
-        serde_json::from_str(include_str!("../../www/words/en.json"))
-            .expect("www/words/en.json holds every word, and only those")
-    });
-    &ENGLISH
+    &PRODUCT[0]
+}
+
+/// The product's words in `language`, one of [`LANGUAGES`]; English for any other.
+pub fn product(language: &str) -> &'static Words {
+    let index = LANGUAGES.iter().position(|l| *l == language);
+    &PRODUCT[index.unwrap_or(0)]
+}
+
+/// The language the widget speaks to a customer who asks for `asked`: a list of
+/// language tags, most wanted first, as `data-lang` or `Accept-Language` give it
+/// (`de-AT,de;q=0.9,en;q=0.8`). Answers the tag that matched, for the browser to format
+/// numbers and times by (`de-AT`), and the language of the words (`de`).
+pub fn negotiate(asked: &str) -> (String, &'static str) {
+    for tag in asked.split(',') {
+        let tag = tag.split(';').next().unwrap_or("").trim();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let Some(language) = LANGUAGES.iter().find(|l| **l == primary) else {
+            continue;
+        };
+        // Only a tag the browser's Intl surely reads reaches it (it throws on others):
+        // the language with a region (`pt-BR`, `es-419`) or a script (`sr-Latn`).
+        let well_formed = tag.len() == language.len()
+            || tag.as_bytes()[language.len()] == b'-'
+                && tag[language.len() + 1..]
+                    .split('-')
+                    .all(|part| match part.len() {
+                        2 | 4 => part.bytes().all(|b| b.is_ascii_alphabetic()),
+                        3 => part.bytes().all(|b| b.is_ascii_digit()),
+                        _ => false,
+                    });
+        let locale = if well_formed { tag } else { language };
+        return (locale.to_owned(), language);
+    }
+    ("en".to_owned(), LANGUAGES[0])
 }
 
 /// A site's own wording, by language and word: `en.question = How was your order?`.
@@ -50,8 +108,13 @@ impl OwnWords {
             .ok_or_else(|| format!("{name:?}: name a language and a word, like en.question"))?;
         if !LANGUAGES.contains(&language) {
             return Err(format!(
-                "{language:?}: the widget speaks {} so far",
+                "{language:?}: the widget speaks {}",
                 LANGUAGES.join(", ")
+            ));
+        }
+        if word == "launcher" {
+            return Err(format!(
+                "{name}: the button's label is drawn before the site's words are downloaded: set it on the script tag, data-label=\"…\""
             ));
         }
         let ours = serde_json::to_value(english()).unwrap_or_default();
@@ -117,20 +180,26 @@ fn placeholders(text: &str) -> Vec<&str> {
     names
 }
 
-/// The words `settings`' widget shows in English: a site with opening hours promises
-/// its minutes in opening time, and the site's own wording comes last.
-pub fn for_site(settings: &SiteSettings) -> Words {
-    let mut words = english().clone();
+/// The words `settings`' widget shows in `language` (one of [`LANGUAGES`]): a site with
+/// opening hours promises its minutes in opening time, and the site's own wording in
+/// that language comes last.
+pub fn for_site(settings: &SiteSettings, language: &str) -> Words {
+    let mut words = product(language).clone();
     if settings.hours.is_some() {
         words.promise_contact = words.promise_contact_hours.clone();
         words.promise_look = words.promise_look_hours.clone();
     }
-    let Some(own) = settings.words.0.get("en") else {
+    let Some(own) = settings.words.0.get(language) else {
         return words;
     };
     let mut value = serde_json::to_value(&words).unwrap_or_default();
     for (word, text) in own {
-        if let Some(slot) = value.get_mut(word) {
+        // A wording stored before its word changed what it fills in is left out.
+        let fits = |slot: &serde_json::Value| {
+            slot.as_str()
+                .is_some_and(|ours| placeholders(ours) == placeholders(text))
+        };
+        if let Some(slot) = value.get_mut(word).filter(|slot| fits(slot)) {
             *slot = text.clone().into();
         }
     }
@@ -142,8 +211,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_english_words_are_complete() {
+    fn every_language_has_every_word_and_fills_in_what_english_does() {
         assert_eq!(english().question, "How was your visit?");
+        let english = serde_json::to_value(english()).unwrap();
+        for language in LANGUAGES {
+            let words = serde_json::to_value(product(language)).unwrap();
+            for (word, text) in english.as_object().unwrap() {
+                let theirs = words[word].as_str().unwrap();
+                assert!(!theirs.trim().is_empty(), "{language}.{word} is empty");
+                assert_eq!(
+                    placeholders(theirs),
+                    placeholders(text.as_str().unwrap()),
+                    "{language}.{word}"
+                );
+            }
+        }
+        assert_eq!(product("de").question, PRODUCT[3].question);
+        assert_ne!(product("de").question, english["question"]);
+    }
+
+    #[test]
+    fn the_customer_gets_the_first_language_they_ask_for_that_the_widget_speaks() {
+        let cases = [
+            ("de-AT,de;q=0.9,en;q=0.8", "de-AT", "de"),
+            ("sv-SE, pt-BR;q=0.8", "pt-BR", "pt"),
+            ("AR", "AR", "ar"),
+            ("fr_CA", "fr", "fr"),
+            ("nl-<script>", "nl", "nl"),
+            ("es-419", "es-419", "es"),
+            ("de-x-private", "de", "de"),
+            ("ja,zh", "en", "en"),
+            ("", "en", "en"),
+            ("*", "en", "en"),
+        ];
+        for (asked, locale, language) in cases {
+            assert_eq!(negotiate(asked), (locale.to_owned(), language), "{asked:?}");
+        }
+    }
+
+    #[test]
+    fn a_site_words_each_language_its_own_way() {
+        let mut settings = SiteSettings::new("Shop");
+        settings.words = OwnWords::parse("de.question = Wie war Ihre Bestellung?").unwrap();
+        assert_eq!(
+            for_site(&settings, "de").question,
+            "Wie war Ihre Bestellung?"
+        );
+        assert_eq!(for_site(&settings, "en").question, english().question);
+        assert_eq!(for_site(&settings, "fr").question, product("fr").question);
+        // Stored when the promise still filled in {minutes}: not shown any more.
+        settings.words = OwnWords(BTreeMap::from([(
+            "en".to_owned(),
+            BTreeMap::from([(
+                "promise_look".to_owned(),
+                "{owner} will look within {minutes} minutes.".to_owned(),
+            )]),
+        )]));
+        assert_eq!(
+            for_site(&settings, "en").promise_look,
+            english().promise_look
+        );
     }
 
     #[test]
@@ -155,7 +282,7 @@ mod tests {
         assert_eq!(OwnWords::parse(&own.to_string()).unwrap(), own);
         let mut settings = SiteSettings::new("Shop");
         settings.words = own;
-        let words = for_site(&settings);
+        let words = for_site(&settings, "en");
         assert_eq!(words.question, "How was your order?");
         assert_eq!(words.done_miss, "Thanks. Your order's case: {ref}");
         assert_eq!(words.send, english().send);
@@ -163,7 +290,8 @@ mod tests {
         for (line, why) in [
             ("en.question How was it?", "write LANGUAGE.WORD"),
             ("question = How was it?", "name a language"),
-            ("de.question = Wie war es?", "speaks en"),
+            ("xx.question = Wie war es?", "speaks en, es"),
+            ("en.launcher = Rate us", "data-label"),
             ("en.headline = Hi", "not one of the widget's words"),
             ("en.done_miss = Thanks!", "must keep ref"),
             ("en.question = How was {it}?", "must keep no {…} names"),

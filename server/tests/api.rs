@@ -676,7 +676,10 @@ fn refused_origins_are_counted_and_the_settings_tell_the_widget() {
     };
     let right = settings(Some("https://shop.example"));
     assert_eq!(right.json()["origin_allowed"], true);
-    assert_eq!(right.header("vary").as_deref(), Some("Origin"));
+    assert_eq!(
+        right.header("vary").as_deref(),
+        Some("Origin, Accept-Language")
+    );
     assert_eq!(settings(None).json()["origin_allowed"], true, "same origin");
     assert_eq!(
         settings(Some("https://www.shop.example")).json()["origin_allowed"],
@@ -773,4 +776,47 @@ fn a_site_asks_in_its_own_words() {
     let words = &reply.json()["words"];
     assert_eq!(words["question"], "How was your order?");
     assert_eq!(words["send"], "Send", "the other words stay the product's");
+}
+
+#[test]
+fn the_widget_speaks_the_customers_language_and_the_sites_words_in_it() {
+    let server = Server::start();
+    let mut settings = nearmiss_server::sites::SiteSettings::new("Café Luna");
+    settings.timezone = "Europe/Berlin".into();
+    settings.words = nearmiss_server::words::OwnWords::parse(
+        "en.question = How was your order?\nde.question = Wie war Ihre Bestellung?",
+    )
+    .unwrap();
+    let site = server.add_site_with(settings);
+    let ask = |query: &str, accept: &str| {
+        let reply = server.request(
+            "GET",
+            &format!("/v1/sites/{site}/widget{query}"),
+            &[("accept-language", accept)],
+            None,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    };
+    // The browser's languages, first that the widget speaks.
+    let german = ask("", "sv-SE,de-AT;q=0.9,en;q=0.8");
+    assert_eq!(german["lang"], "de-AT");
+    assert_eq!(german["time_zone"], "Europe/Berlin");
+    assert_eq!(german["words"]["question"], "Wie war Ihre Bestellung?");
+    assert_eq!(german["words"]["send"], "Senden");
+    // The page's data-lang comes first.
+    let french = ask("?lang=fr", "de-AT");
+    assert_eq!(french["lang"], "fr");
+    assert_eq!(
+        french["words"]["question"],
+        nearmiss_server::words::product("fr").question,
+        "the product's French: the site words only English and German its own way"
+    );
+    let arabic = ask("?lang=", "ar-EG,ar");
+    assert_eq!(arabic["lang"], "ar-EG");
+    assert_eq!(arabic["words"]["send"], "إرسال");
+    // None the widget speaks: English.
+    let english = ask("?lang=ja", "zh-CN");
+    assert_eq!(english["lang"], "en");
+    assert_eq!(english["words"]["question"], "How was your order?");
 }

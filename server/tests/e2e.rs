@@ -375,11 +375,11 @@ fn the_button_costs_the_script_tag_alone_until_a_customer_shows_intent() {
     browser.click(&launcher);
     let two = browser.find(Some(&root), "[role=radio][aria-label='2 of 5']");
     let after = downloaded(&browser);
-    for part in [".wasm", ".js", "/widget"] {
+    for part in [".wasm", ".js", "/widget?lang="] {
         assert!(
             after
                 .iter()
-                .any(|n| n.contains("/widget") && n.ends_with(part)),
+                .any(|n| n.contains("/widget") && n.contains(part)),
             "{part} after the tap: {after:?}"
         );
     }
@@ -513,4 +513,68 @@ fn on_a_phone_the_keyboard_never_covers_the_field_being_typed_in() {
         let gap = browser.script(gap, json!([])).as_f64();
         gap.is_some_and(|px| (px - 16.0).abs() < 1.0)
     });
+}
+
+/// The literal parts of a word around its `{…}`s, which the shown text must hold.
+fn pieces(word: &str) -> Vec<String> {
+    word.split('{')
+        .map(|part| part.split_once('}').map_or(part, |(_, rest)| rest))
+        .map(|piece| piece.trim().to_owned())
+        .filter(|piece| !piece.is_empty())
+        .collect()
+}
+
+#[test]
+fn each_language_shows_its_own_words_and_the_rating_carries_its_locale() {
+    let (server, host, _) = host_shop();
+    for (asked, locale) in [
+        ("en-US,en", "en-US"),
+        ("es-ES,es", "es-ES"),
+        ("fr-FR,fr", "fr-FR"),
+        ("de-DE,de", "de-DE"),
+        ("pt-BR,pt", "pt-BR"),
+        ("it-IT,it", "it-IT"),
+        ("nl-NL,nl", "nl-NL"),
+        ("ar-EG,ar", "ar-EG"),
+    ] {
+        let language = &locale[..2];
+        let words = nearmiss_server::words::product(language);
+        let browser = Browser::start_in(asked);
+        browser.goto(&format!(
+            "{}/?site={}&trigger=button",
+            host.origin, server.site
+        ));
+        let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+        let launcher = browser.find(Some(&root), ".launcher");
+        assert_eq!(browser.text(&launcher), words.launcher, "{locale}");
+        browser.click(&launcher);
+        let two = format!("[role=radio][aria-label='2 {} 5']", words.of);
+        let two = browser.find(Some(&root), &two);
+        let panel = browser.find(Some(&root), ".panel");
+        assert_eq!(browser.attribute(&panel, "lang").as_deref(), Some(locale));
+        let dir = if language == "ar" { "rtl" } else { "ltr" };
+        assert_eq!(browser.attribute(&panel, "dir").as_deref(), Some(dir));
+        let title = browser.text(&browser.find(Some(&root), ".title"));
+        assert_eq!(title, words.question, "{locale}");
+        browser.click(&two);
+        let promise = browser.text(&browser.find(Some(&root), ".promise"));
+        for piece in pieces(&words.promise_look) {
+            assert!(
+                promise.contains(&piece),
+                "{locale}: {promise:?} lacks {piece:?}"
+            );
+        }
+        assert!(
+            promise.contains("15") || promise.contains("١٥"),
+            "{locale}: {promise}"
+        );
+        browser.click(&browser.find(Some(&root), ".send"));
+        browser.find(Some(&root), ".ref");
+        let done = browser.text(&browser.find(Some(&root), ".title"));
+        for piece in pieces(&words.done_miss) {
+            assert!(done.contains(&piece), "{locale}: {done:?} lacks {piece:?}");
+        }
+        let stored = format!("SELECT count(*) FROM ratings WHERE locale = '{locale}'");
+        wait_for("the rating with its locale", || server.count(&stored) == 1);
+    }
 }

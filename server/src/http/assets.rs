@@ -93,9 +93,26 @@ pub fn rerate_router() -> Router<AppState> {
     Router::new().route("/rerate/{token}", get(rerate_page))
 }
 
+/// The loader in the language the browser asks for first (its floating button's label):
+/// `nearmiss.de.js` for German, `nearmiss.js` (English) when none is built for it.
 async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let asked = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (_, language) = crate::words::negotiate(asked);
+    let path = format!("nearmiss.{language}.js");
+    let path = match state.assets.get(&path) {
+        Some(_) => &path,
+        None => "nearmiss.js",
+    };
     // Short-lived: the loader's name is fixed, and it names the current hashed files.
-    serve(&state, "nearmiss.js", "public, max-age=300", &headers)
+    let mut response = serve(&state, path, "public, max-age=300", &headers);
+    response.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Accept-Language"),
+    );
+    response
 }
 
 async fn widget_file(
@@ -206,7 +223,9 @@ async fn rerate_page(
         .store
         .read(move |tx| tx.rerate_page(&hash, now))
         .await?;
-    let Some((key, name, reference)) = found else {
+    // The widget asks the one question, in the customer's language; the case's
+    // reference was in the email that brought them.
+    let Some((key, name, _reference)) = found else {
         return Ok(link_spent());
     };
     Ok(fill(
@@ -214,7 +233,6 @@ async fn rerate_page(
         &[
             (SITE_KEY_PLACEHOLDER, &key),
             ("{{SITE_NAME}}", &name),
-            ("{{CASE_REF}}", &reference),
             ("{{RERATE}}", &token),
         ],
         "no-store",

@@ -30,11 +30,12 @@ pub fn alerts_router() -> Router<AppState> {
 async fn widget_settings(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    Query(asked): Query<LanguageQuery>,
     headers: HeaderMap,
 ) -> Response {
     // Readable by any page, refusals too: a widget whose key names no site says so on
     // the console instead of taking the refusal for a network failure.
-    let mut response = match settings_for(&state, &key, &headers).await {
+    let mut response = match settings_for(&state, &key, &asked, &headers).await {
         Ok(settings) => settings.into_response(),
         Err(refused) => refused.into_response(),
     };
@@ -45,9 +46,17 @@ async fn widget_settings(
     response
 }
 
+/// `?lang=de-AT,de`: the page's `data-lang`, which the browser's languages follow.
+#[derive(Deserialize)]
+struct LanguageQuery {
+    #[serde(default)]
+    lang: String,
+}
+
 async fn settings_for(
     state: &AppState,
     key: &str,
+    asked: &LanguageQuery,
     headers: &HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = state.clock.now();
@@ -57,11 +66,16 @@ async fn settings_for(
     if let (false, Some(origin)) = (allowed, origin) {
         super::ingest::note_refusal(state, &site, origin, now).await;
     }
-    let body = Json(sites::widget_settings(&site, allowed)).into_response();
+    let browser = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let languages = format!("{},{browser}", asked.lang);
+    let body = Json(sites::widget_settings(&site, allowed, &languages)).into_response();
     Ok((
         [
             (header::CACHE_CONTROL, "public, max-age=60"),
-            (header::VARY, "Origin"),
+            (header::VARY, "Origin, Accept-Language"),
         ],
         body,
     ))

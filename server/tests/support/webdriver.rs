@@ -28,6 +28,12 @@ pub enum Node {
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session.
     pub fn start() -> Browser {
+        Browser::start_in("en-US,en")
+    }
+
+    /// Like [`Browser::start`], for a customer whose browser asks for `languages`
+    /// (`de-DE,de`): its `navigator.languages` and `Accept-Language`.
+    pub fn start_in(languages: &str) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -69,10 +75,12 @@ impl Browser {
             "--no-first-run",
             "--window-size=1024,800",
             &format!("--user-data-dir={}", browser._profile.path().display()),
+            &format!("--lang={}", languages.split(',').next().unwrap_or("en")),
         ];
+        let prefs = json!({ "intl": { "accept_languages": languages } });
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+            "goog:chromeOptions": { "binary": CHROMIUM, "args": args, "prefs": prefs },
         }}});
         let value = browser.call("POST", "/session", Some(caps));
         browser.session = value["sessionId"]
