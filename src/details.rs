@@ -49,7 +49,14 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
         );
         for reason in &site.reasons {
             let chip = dom::add_text(&group, "button", "chip", reason);
-            dom::attrs(&chip, &[("type", "button"), ("aria-pressed", "false")]);
+            dom::attrs(
+                &chip,
+                &[
+                    ("type", "button"),
+                    ("aria-pressed", "false"),
+                    ("dir", "auto"),
+                ],
+            );
             chips.push((chip, reason.clone()));
         }
     }

@@ -13,6 +13,7 @@ pub struct Site {
     pub scale: Scale,
     pub reasons: Vec<String>,
     pub apology: String,
+    /// Who answers, isolated for the text's direction.
     pub owner: String,
     pub ack_within_minutes: u32,
     pub review_url: Option<String>,
@@ -41,7 +42,7 @@ impl Site {
             scale,
             reasons,
             apology: text(body, "apology").unwrap_or_default(),
-            owner: text(body, "owner").unwrap_or_default(),
+            owner: isolated(text(body, "owner").unwrap_or_default()),
             ack_within_minutes: prop(body, "ack_within_minutes").as_f64().unwrap_or(15.0) as u32,
             review_url: text(body, "review_url")
                 .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
@@ -90,4 +91,14 @@ impl Site {
         self.say(&el, key);
         el
     }
+}
+
+/// `name` isolated from the words around it (Unicode's first-strong isolate): a
+/// business's Latin name keeps its own direction inside an Arabic sentence, and the
+/// other way round, instead of carrying the sentence's full stop to its far side.
+fn isolated(name: String) -> String {
+    let mut text = String::from("\u{2068}");
+    text.push_str(&name);
+    text.push('\u{2069}');
+    text
 }

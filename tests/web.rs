@@ -466,7 +466,7 @@ async fn a_german_customer_is_promised_minutes_in_german() {
     click(&two);
     let promise = find(&root, ".promise").await.text_content().unwrap();
     assert!(promise.contains("15 Minuten"), "{promise}");
-    assert!(promise.starts_with("Sam "), "{promise}");
+    assert!(promise.starts_with("\u{2068}Sam\u{2069} "), "{promise}");
     nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
 }
 
@@ -492,7 +492,8 @@ async fn a_near_miss_apologises_asks_why_and_promises_who_and_when() {
     let promise = root.query_selector(".promise").unwrap().unwrap();
     assert_eq!(
         promise.text_content().unwrap(),
-        "Sam will look into this within 15 minutes."
+        "\u{2068}Sam\u{2069} will look into this within 15 minutes.",
+        "the business's name isolated from the sentence's direction"
     );
     assert!(root.query_selector(".consent input").unwrap().is_some());
     eventually("sent", || event_names() == "rated,flagged,sent").await;

@@ -378,11 +378,12 @@ pub fn widget_settings(
 ) -> nearmiss_core::WidgetSettings {
     let s = &site.settings;
     let (lang, language) = crate::words::negotiate(asked);
+    let own = |language, word| s.words.get(language, word);
     nearmiss_core::WidgetSettings {
         scale: s.scale.into(),
         reasons: s.reasons.clone(),
-        apology: s.apology.clone(),
-        owner: s.owner.clone(),
+        apology: own(language, "apology").unwrap_or(&s.apology).to_owned(),
+        owner: own(language, "owner").unwrap_or(&s.owner).to_owned(),
         ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
         review_url: s.review_url.clone(),
         origin_allowed,

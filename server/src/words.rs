@@ -118,8 +118,13 @@ impl OwnWords {
             ));
         }
         let ours = serde_json::to_value(english()).unwrap_or_default();
-        let Some(original) = ours.get(word).and_then(|w| w.as_str()) else {
-            return Err(format!("{word:?} is not one of the widget's words (they are the keys of www/words/en.json)"));
+        // The site's apology and who answers are its own already, in the language it
+        // set them in; these give them in another.
+        let original = match word {
+            "apology" | "owner" => "",
+            word => ours.get(word).and_then(|w| w.as_str()).ok_or_else(|| {
+                format!("{word:?} is not one of the widget's words (they are the keys of www/words/en.json, and apology and owner)")
+            })?,
         };
         if text.is_empty() {
             if let Some(words) = self.0.get_mut(language) {
@@ -149,6 +154,11 @@ impl OwnWords {
             .or_default()
             .insert(word.to_owned(), text.to_owned());
         Ok(())
+    }
+
+    /// The site's own `word` in `language`, if it set one.
+    pub fn get(&self, language: &str, word: &str) -> Option<&str> {
+        self.0.get(language)?.get(word).map(String::as_str)
     }
 
     /// Whether the site words nothing its own way.
@@ -259,6 +269,16 @@ mod tests {
         );
         assert_eq!(for_site(&settings, "en").question, english().question);
         assert_eq!(for_site(&settings, "fr").question, product("fr").question);
+        settings
+            .words
+            .set("de.apology", "Das tut uns leid.")
+            .unwrap();
+        assert_eq!(
+            settings.words.get("de", "apology"),
+            Some("Das tut uns leid.")
+        );
+        assert!(settings.words.set("de.apology", "Sorry {ref}").is_err());
+        assert_eq!(settings.words.get("en", "apology"), None);
         // Stored when the promise still filled in {minutes}: not shown any more.
         settings.words = OwnWords(BTreeMap::from([(
             "en".to_owned(),

@@ -784,7 +784,8 @@ fn the_widget_speaks_the_customers_language_and_the_sites_words_in_it() {
     let mut settings = nearmiss_server::sites::SiteSettings::new("Café Luna");
     settings.timezone = "Europe/Berlin".into();
     settings.words = nearmiss_server::words::OwnWords::parse(
-        "en.question = How was your order?\nde.question = Wie war Ihre Bestellung?",
+        "en.question = How was your order?\nde.question = Wie war Ihre Bestellung?\n\
+         de.apology = Das tut uns leid. Wir bringen das in Ordnung.",
     )
     .unwrap();
     let site = server.add_site_with(settings);
@@ -804,6 +805,10 @@ fn the_widget_speaks_the_customers_language_and_the_sites_words_in_it() {
     assert_eq!(german["time_zone"], "Europe/Berlin");
     assert_eq!(german["words"]["question"], "Wie war Ihre Bestellung?");
     assert_eq!(german["words"]["send"], "Senden");
+    assert_eq!(
+        german["apology"],
+        "Das tut uns leid. Wir bringen das in Ordnung."
+    );
     // The page's data-lang comes first.
     let french = ask("?lang=fr", "de-AT");
     assert_eq!(french["lang"], "fr");
@@ -819,4 +824,9 @@ fn the_widget_speaks_the_customers_language_and_the_sites_words_in_it() {
     let english = ask("?lang=ja", "zh-CN");
     assert_eq!(english["lang"], "en");
     assert_eq!(english["words"]["question"], "How was your order?");
+    assert_eq!(
+        english["apology"],
+        nearmiss_server::sites::SiteSettings::new("x").apology,
+        "the site's own apology where it gave none in the language"
+    );
 }
