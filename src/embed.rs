@@ -25,6 +25,13 @@ pub struct Embed {
     pub interaction: Option<String>,
     pub token: Option<String>,
     pub lang: Option<String>,
+    /// `data-mount`: drawn inside the page's element, not floating.
+    pub inline: bool,
+    /// `data-theme`: `light`, `dark` or `auto` (the browser's).
+    pub theme: Option<String>,
+    /// `data-nonce`: the page's CSP nonce, for a `<style>` where constructed stylesheets
+    /// are not supported.
+    pub nonce: Option<String>,
     /// The re-rating link's token (`data-rerate`, on the re-rating page).
     pub rerate: Option<String>,
     /// The collector's base URL, without a trailing slash.
@@ -50,7 +57,10 @@ impl Embed {
     pub fn from_js(value: &JsValue) -> Result<Embed, &'static str> {
         let site = text(value, "site").ok_or("nearmiss: data-site is missing")?;
         let endpoint = text(value, "endpoint").ok_or("nearmiss: no endpoint")?;
+        let inline = text(value, "mount").is_some();
         let trigger = match text(value, "trigger").as_deref() {
+            // Inline asks at once, as the loader does.
+            None if inline => Trigger::Open,
             None | Some("button") => Trigger::Button,
             Some("open") => Trigger::Open,
             Some("manual") => Trigger::Manual,
@@ -66,6 +76,9 @@ impl Embed {
             interaction: text(value, "interaction"),
             token: text(value, "interactionToken"),
             lang: text(value, "lang"),
+            inline,
+            theme: text(value, "theme"),
+            nonce: text(value, "nonce"),
             rerate: text(value, "rerate"),
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             outbox: prop(value, "outbox"),

@@ -17,6 +17,8 @@ pub struct Site {
     pub owner: String,
     pub ack_within_minutes: u32,
     pub review_url: Option<String>,
+    /// The site's accent colour (`#0a7d5a`), if it set one.
+    pub accent: Option<String>,
     /// The customer's language tag (`de-AT`), for `lang` and the browser's `Intl`.
     pub lang: JsValue,
     /// Arabic: laid out right to left.
@@ -46,6 +48,7 @@ impl Site {
             ack_within_minutes: prop(body, "ack_within_minutes").as_f64().unwrap_or(15.0) as u32,
             review_url: text(body, "review_url")
                 .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+            accent: text(body, "accent"),
             lang: prop(body, "lang"),
             rtl: text(body, "lang").is_some_and(|lang| lang.starts_with("ar")),
             time_zone: prop(body, "time_zone"),

@@ -217,9 +217,19 @@ impl Widget {
             return None;
         };
         let window = prop(&prop(&root, "ownerDocument"), "defaultView");
-        adopt_style(&root, &window, &frame);
+        adopt_style(&root, &window, &frame, embed.nonce.as_deref());
         let launcher = find(".launcher").filter(|_| embed.trigger == Trigger::Button);
         let site = Site::from_js(&embed.config);
+        // The look: the page's theme, inline or floating, and the site's accent (which
+        // the page's --nearmiss-accent overrides).
+        if let Some(theme) = &embed.theme {
+            dom::attrs(&frame, &[("data-theme", theme)]);
+        }
+        frame.toggle_attribute("data-inline", embed.inline);
+        if let Some(accent) = &site.accent {
+            let style = prop(&frame, "style");
+            dom::call(&style, "setProperty", &["--s".into(), accent.into()]);
+        }
         let panel = dom::add(&frame, "div", "panel");
         dom::attrs(
             &panel,
@@ -231,11 +241,14 @@ impl Widget {
             ],
         );
         dom::set_prop(&panel, "lang", &site.lang);
-        let close = dom::add_text(&panel, "button", "close", "×");
-        dom::attrs(
-            &close,
-            &[("aria-label", &site.word("close")), ("type", "button")],
-        );
+        // Inline, the panel is part of the page: nothing to close.
+        if !embed.inline {
+            let close = dom::add_text(&panel, "button", "close", "×");
+            dom::attrs(
+                &close,
+                &[("aria-label", &site.word("close")), ("type", "button")],
+            );
+        }
         let screen = dom::add(&panel, "div", "screen");
         let viewport = prop(&window, "visualViewport");
         listen(&root, &LISTENED, "addEventListener");
@@ -670,14 +683,17 @@ fn listen(target: &JsValue, events: &[&str], method: &str) {
 
 /// Adds the panel's stylesheet to the shadow root, after the loader's, as a constructed
 /// stylesheet: unlike a `<style>` element it needs no `style-src 'unsafe-inline'` in the
-/// host page's CSP. A `<style>` element where the browser cannot.
-fn adopt_style(root: &JsValue, window: &JsValue, frame: &Element) {
+/// host page's CSP. A `<style>` element (with the page's nonce) where the browser cannot.
+fn adopt_style(root: &JsValue, window: &JsValue, frame: &Element, nonce: Option<&str>) {
     let sheet = js::construct(&prop(window, "CSSStyleSheet"), &js::Array::new());
     if let Ok(sheet) = sheet {
         dom::call(&sheet, "replaceSync", &[STYLE.into()]);
         let sheets = dom::call(&prop(root, "adoptedStyleSheets"), "concat", &[sheet]);
         dom::set_prop(root, "adoptedStyleSheets", &sheets);
     } else {
-        dom::add_text(frame, "style", "", STYLE);
+        let style = dom::add_text(frame, "style", "", STYLE);
+        if let Some(nonce) = nonce {
+            dom::set_prop(&style, "nonce", &nonce.into());
+        }
     }
 }

@@ -91,7 +91,7 @@ extern "C" {
     /// The loader's facade: the element, its shadow root, and the button for "button".
     fn facade(document: &JsValue, label: &JsValue) -> JsValue;
     /// Puts the element on the page, as the loader does when the widget starts.
-    fn place(document: &JsValue, root: &JsValue);
+    fn place(document: &JsValue, root: &JsValue, mount: &JsValue);
 }
 
 /// A site's settings as the server sends them: the core's type, serialised, so the
@@ -110,6 +110,7 @@ fn site_config_in(scale: u8, lang: &str, words: &str) -> JsValue {
         ack_within_minutes: 15,
         review_url: None,
         origin_allowed: true,
+        accent: None,
         lang: lang.into(),
         time_zone: "Europe/London".into(),
         words: serde_json::from_str(words).unwrap(),
@@ -182,7 +183,9 @@ async fn boot_config(
     };
     let root = facade(&document().into(), &label);
     if trigger != "button" {
-        place(&document().into(), &root);
+        let mount = extra.iter().find(|(key, _)| *key == "mount");
+        let mount = mount.map_or(JsValue::UNDEFINED, |(_, selector)| (*selector).into());
+        place(&document().into(), &root, &mount);
     }
     js_sys::Reflect::set(&settings, &"root".into(), &root).unwrap();
     nearmiss_widget::boot(settings.into());
@@ -278,20 +281,28 @@ fn computed(el: &Element, property: &str) -> String {
         .unwrap()
 }
 
-/// The WCAG contrast ratio of two computed colours (`rgb(r, g, b)`).
+/// The WCAG contrast ratio of two computed colours (`rgb(r, g, b)`, or the
+/// `color(srgb-linear r g b)` that text on the accent computes to).
 fn contrast(a: &str, b: &str) -> f64 {
-    let luminance = |rgb: &str| {
-        let channels: Vec<f64> = rgb
-            .trim_start_matches(|c: char| !c.is_ascii_digit())
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|n| !n.is_empty())
+    let luminance = |colour: &str| {
+        let linear = colour.starts_with("color(srgb-linear");
+        let numbers: Vec<f64> = colour
+            .trim_start_matches("color(srgb-linear")
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
+            .filter_map(|n| n.parse::<f64>().ok())
             .take(3)
-            .map(|n| {
-                let c = n.parse::<f64>().unwrap() / 255.0;
-                if c <= 0.03928 {
-                    c / 12.92
-                } else {
-                    ((c + 0.055) / 1.055).powf(2.4)
+            .collect();
+        let channels: Vec<f64> = numbers
+            .iter()
+            .map(|&n| match linear {
+                true => n.clamp(0.0, 1.0),
+                false => {
+                    let c = n / 255.0;
+                    if c <= 0.03928 {
+                        c / 12.92
+                    } else {
+                        ((c + 0.055) / 1.055).powf(2.4)
+                    }
                 }
             })
             .collect();
@@ -404,6 +415,133 @@ async fn the_score_control_is_a_radio_group_with_a_roving_tabindex() {
     let body = js_sys::Reflect::get(&sent.get(0), &"body".into()).unwrap();
     let score = js_sys::Reflect::get(&body, &"score".into()).unwrap();
     assert_eq!(score.as_f64(), Some(5.0));
+}
+
+/// A stylesheet on the page, as a business would add one; removed by the caller.
+fn page_style(css: &str) -> Element {
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(css));
+    document().body().unwrap().append_child(&style).unwrap();
+    style
+}
+
+/// `#rrggbb` as a computed colour reads.
+fn rgb(hex: &str) -> String {
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+    format!("rgb({}, {}, {})", channel(1), channel(3), channel(5))
+}
+
+#[wasm_bindgen_test]
+async fn any_accent_the_page_sets_reaches_the_buttons_with_readable_text() {
+    // Light and dark, and the hardest: where black and white are nearly as good.
+    for accent in ["#ffd54f", "#0a7d5a", "#777777", "#00b0ff", "#6750a4"] {
+        let style = page_style(&format!(
+            "nearmiss-widget {{ --nearmiss-accent: {accent}; }}"
+        ));
+        let root = boot("button", 5).await;
+        let launcher = find(&root, ".launcher").await;
+        let background = computed(&launcher, "background-color");
+        assert_eq!(background, rgb(accent));
+        let ratio = contrast(&computed(&launcher, "color"), &background);
+        assert!(
+            ratio >= 4.5,
+            "the button's text on {accent} is {ratio:.2}:1"
+        );
+        // What the loader's button does.
+        nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
+        tap(&root, "[aria-label='2 of 5']").await;
+        let send = find(&root, ".send").await;
+        let background = computed(&send, "background-color");
+        assert_eq!(background, rgb(accent));
+        let ratio = contrast(&computed(&send, "color"), &background);
+        assert!(ratio >= 4.5, "Send on {accent} is {ratio:.2}:1");
+        nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+        style.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_sites_accent_is_used_where_the_page_sets_none() {
+    let config = site_config(5);
+    js_sys::Reflect::set(&config, &"accent".into(), &"#0a7d5a".into()).unwrap();
+    let root = boot_config("button", 5, &[], config.clone()).await;
+    let launcher = find(&root, ".launcher").await;
+    assert_eq!(computed(&launcher, "background-color"), rgb("#0a7d5a"));
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+
+    let style = page_style("nearmiss-widget { --nearmiss-accent: #6750a4; }");
+    let root = boot_config("button", 5, &[], config).await;
+    let launcher = find(&root, ".launcher").await;
+    assert_eq!(
+        computed(&launcher, "background-color"),
+        rgb("#6750a4"),
+        "the page's own wins"
+    );
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    style.remove();
+}
+
+#[wasm_bindgen_test]
+async fn dark_on_a_dark_page_every_colour_keeps_its_contrast() {
+    let style = page_style("body { background: #121212; color: #eee; }");
+    let root = boot_with("open", 5, &[("theme", "dark")]).await;
+    let panel = find(&root, ".panel").await;
+    let background = computed(&panel, "background-color");
+    let page = computed(&document().body().unwrap(), "background-color");
+    assert!(
+        contrast(&background, "rgb(0, 0, 0)") < 1.5,
+        "dark: {background}"
+    );
+    let title = find(&root, ".title").await;
+    let text = contrast(&computed(&title, "color"), &background);
+    assert!(text >= 4.5, "the question is {text:.2}:1");
+    let star = find(&root, "[aria-label='1 of 5']").await;
+    let unlit = contrast(&computed(&star, "color"), &background);
+    assert!(unlit >= 3.0, "an unlit star is {unlit:.2}:1");
+    tap(&root, "[aria-label='2 of 5']").await;
+    for (selector, property, least) in [
+        (".promise", "color", 4.5),
+        (".prompt", "color", 4.5),
+        (".comment", "border-top-color", 3.0),
+        (".chip", "border-top-color", 3.0),
+        (".chip", "color", 4.5),
+    ] {
+        let el = find(&root, selector).await;
+        let ratio = contrast(&computed(&el, property), &background);
+        assert!(ratio >= least, "{selector} {property}: {ratio:.2}:1");
+    }
+    assert_ne!(background, page, "the panel stands apart from the page");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    style.remove();
+}
+
+#[wasm_bindgen_test]
+async fn inline_it_renders_inside_the_pages_element_sized_by_it() {
+    let order = document().create_element("section").unwrap();
+    order.set_id("order-confirmation");
+    order.set_attribute("style", "width: 520px").unwrap();
+    document().body().unwrap().append_child(&order).unwrap();
+    let root = boot_with("", 5, &[("mount", "#order-confirmation")]).await;
+    let host = root.host();
+    assert_eq!(host.parent_element().unwrap().id(), "order-confirmation");
+    let panel = find(&root, ".panel").await;
+    assert!(!panel.has_attribute("hidden"), "asked at once");
+    assert!(root.query_selector(".launcher").unwrap().is_none());
+    assert!(root.query_selector(".close").unwrap().is_none());
+    let frame = root.query_selector(".frame").unwrap().unwrap();
+    assert_eq!(computed(&frame, "position"), "static");
+    assert_eq!(panel.get_bounding_client_rect().width(), 520.0);
+    // nearmiss('open') shows it again after a close.
+    nearmiss_widget::command("close", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    assert!(panel.has_attribute("hidden"));
+    nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    assert!(!panel.has_attribute("hidden"));
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    assert!(
+        order.first_element_child().is_none(),
+        "destroy leaves the page's element empty"
+    );
+    order.remove();
 }
 
 #[wasm_bindgen_test]
@@ -571,7 +709,14 @@ async fn a_hostile_page_stylesheet_cannot_reach_inside_and_ours_does_not_leak_ou
     let host = doc.query_selector("nearmiss-widget").unwrap().unwrap();
     assert_eq!(computed(&host, "display"), "block");
     assert_eq!(computed(&host, "opacity"), "1");
-    assert_eq!(computed(&launcher, "color"), "rgb(255, 255, 255)");
+    let on_accent = contrast(
+        &computed(&launcher, "color"),
+        &computed(&launcher, "background-color"),
+    );
+    assert!(
+        on_accent >= 4.5,
+        "the page's red did not reach: {on_accent:.2}:1"
+    );
     assert_eq!(
         computed(&launcher, "display"),
         "block",

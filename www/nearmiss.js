@@ -15,49 +15,45 @@
   if (!s || w.__nearmiss) return;
   w.__nearmiss = 1;
   /*FACADE*/
-  // A setup mistake (a wrong origin or site key) found on an earlier page keeps the
-  // widget hidden in this browser for an hour, so customers are not shown a button that
-  // goes away when they reach for it.
-  var a = s.dataset, q = (w.nearmiss && w.nearmiss.q) || [], trigger = a.trigger || 'button',
+  // Inline (`data-mount`) asks at once unless told otherwise. A setup mistake (a wrong
+  // origin or site key) found on an earlier page keeps the widget hidden in this browser
+  // for an hour, so customers are not shown a button that goes away when they reach for
+  // it.
+  var a = s.dataset, q = (w.nearmiss && w.nearmiss.q) || [], trigger = a.trigger || (a.mount ? 'open' : 'button'),
     memo = 'nearmiss:hidden:' + a.site, hidden, loading, glue, box;
-  // `|| 0`: no exception when there is none (the usual case), which cost more than the
-  // rest of the check (~1 ms of CPU, or ~5 ms at 4x CPU throttling).
+  // The memo is the time it was written (13 digits) and the message. No exception when
+  // there is none (the usual case): one cost more than the rest of the check (~1 ms of
+  // CPU, or ~5 ms at 4x CPU throttling).
   try {
-    if ((hidden = JSON.parse(localStorage[memo] || 0)).t > Date.now() - 36e5) console.error(loading = hidden.m);
+    if (Date.now() - parseInt(hidden = localStorage[memo]) < 36e5) console.error(loading = hidden.slice(13));
   } catch (e) {}
   // The label is the page's (`data-label`), or ours in the customer's language: the
   // server sends this file in the one their browser asks for first.
-  var root = facade(d, !loading && trigger == 'button' && (a.label || '__NEARMISS_LAUNCHER__')),
+  var root = facade(d, !loading && trigger == 'button' && (a.label || '__NEARMISS_LAUNCHER__'),
+      a.position, a.nonce),
     b = root.querySelector('button'),
     endpoint = a.endpoint || new URL(s.src).origin,
-    u = function (f) { return new URL('widget/' + f, s.src).href; },
+    // A URL: fetch and import() both take one.
+    u = function (f) { return new URL('widget/' + f, s.src); },
     outbox = function () {
       return (glue = glue || import(u('__NEARMISS_GLUE__'))).then(function (m) {
         return box = box || m.outbox(w);
       });
     };
+  // What an earlier page left waiting (the keys as one string: shorter than a loop).
   try {
-    for (var k in localStorage) if (!k.indexOf('nearmiss:o:')) {
-      outbox().then(function (o) { o.flush(1); }, function () {});
-      break;
-    }
+    if (/nearmiss:o:/.test(Object.keys(localStorage))) outbox().then(function (o) { o.flush(1); }, function () {});
   } catch (e) {}
-  // Tried twice on a flaky network (a tap that fails, the next one tries again); a
-  // refusal (4xx) at once.
-  var settings = function () {
-    // `[a.lang]`: "" without one. Keys and language tags need no escaping.
-    return fetch(endpoint + '/v1/sites/' + a.site + '/widget?lang=' + [a.lang]).then(function (r) {
-      if (!r.ok) throw r.status;
-      return r.json();
-    });
-  };
+  // Asked twice when the network fails (a tap that fails, the next one tries again).
+  // `[a.lang]`: "" without one. Keys and language tags need no escaping.
+  var settings = endpoint + '/v1/sites/' + a.site + '/widget?lang=' + [a.lang];
   // A setup mistake would have every rating refused: the widget goes away and says why,
   // once, on the console (a wrong origin is also counted on the server for the owner).
   var hide = function (why) {
     loading = 'nearmiss: hidden, as ' + why;
     root.host.remove();
     console.error(loading);
-    try { localStorage[memo] = JSON.stringify({ m: loading, t: Date.now() }); } catch (e) {}
+    try { localStorage[memo] = Date.now() + loading; } catch (e) {}
   };
   var load = function () {
     if (loading) return;
@@ -65,33 +61,33 @@
     var wasm = fetch(u('__NEARMISS_WASM__'));
     loading = Promise.all([
       outbox(),
-      settings().catch(function (e) {
-        if (e > 399 && e < 500) throw e;
-        return settings();
+      fetch(settings).catch(function () { return fetch(settings); }).then(function (r) {
+        if (!r.ok) throw r.status;
+        return r.json();
       }),
       glue.then(function (m) { return m.default({ module_or_path: wasm }); })
     ]).then(function (r) {
       var c = r[1];
       if (c.origin_allowed === false) return hide(location.origin + ' is not an origin of site ' + a.site);
-      if (!b) place(d, root);
+      if (!b) place(d, root, a.mount);
       glue.then(function (m) {
         // The data- attributes as they are (site, trigger, interaction, interactionToken,
-        // lang, label, rerate), with what the loader made.
+        // lang, label, theme, position, mount, nonce, rerate), with what the loader made.
         m.boot({ ...a, outbox: r[0], config: c, endpoint: endpoint, root: root });
         // The queued calls (a tap's 'open': the first render) in a task of their own: with
         // the boot, one task of over 50 ms at 4x CPU throttling.
         setTimeout(function () {
-          if (b) b.removeAttribute('aria-busy');
-          w.nearmiss = function (c, x, y) { m.command(c, x, y); };
-          for (var i = 0; i < q.length; i++) w.nearmiss.apply(w, q[i]);
+          if (b) b.ariaBusy = null;
+          w.nearmiss = m.command;
+          q.map(function (c) { m.command(...c); });
         });
       });
     }, function (e) {
       if (e == 404) return hide('no site has the key ' + a.site);
       // The next sign of intent tries again.
       loading = glue = 0;
-      if (b) b.removeAttribute('aria-busy');
-      console.warn('nearmiss: the widget could not load', e);
+      if (b) b.ariaBusy = null;
+      console.warn('nearmiss: not loaded', e);
     });
   };
   w.nearmiss = function (c) {
@@ -101,7 +97,8 @@
   if (b) {
     b.onpointerover = b.onfocus = load;
     b.onclick = function () {
-      if (w.nearmiss.q) b.setAttribute('aria-busy', 'true');
+      // ARIA's reflection: null removes the attribute.
+      if (w.nearmiss.q) b.ariaBusy = 'true';
       w.nearmiss('open');
     };
   }

@@ -27,6 +27,9 @@ pub struct WidgetSettings {
     /// Whether the asking page's origin may send ratings: the widget stays hidden when
     /// not.
     pub origin_allowed: bool,
+    /// The site's accent colour (`#0a7d5a`): buttons and the checked score, unless the
+    /// page sets `--nearmiss-accent`.
+    pub accent: Option<String>,
     /// The customer's language tag the words are in (`de-AT`): the browser formats
     /// numbers and times by it, and lays out right to left for Arabic.
     pub lang: String,

@@ -112,6 +112,12 @@ pub fn add_site(db: &str, args: SiteAddArgs) -> Result<()> {
     settings.hours = args.hours.as_deref().map(hours_flag).transpose()?.flatten();
     text_flags(&mut settings.words, &args.texts)?;
     settings.review_url = args.review_url;
+    settings.accent = args
+        .accent
+        .as_deref()
+        .map(accent_flag)
+        .transpose()?
+        .flatten();
     // Every value goes through the same checks as the desk's form: bounded deadlines,
     // an http(s) review link, no empty reason.
     let settings = sites::SiteForm::of(&settings)
@@ -472,6 +478,9 @@ pub fn show_site(db: &str, key: &str) -> Result<()> {
     println!("reasons       {}", s.reasons.join(" | "));
     println!("causes        {}", s.causes.join(" | "));
     println!("apology       {}", s.apology);
+    if let Some(accent) = &s.accent {
+        println!("accent        {accent}");
+    }
     println!("owner         {}", s.owner);
     println!(
         "review link   {}",
@@ -620,6 +629,9 @@ pub fn set_site(db: &str, args: SiteSetArgs) -> Result<()> {
         text_flags(&mut words, &args.texts)?;
         form.words = words.to_string();
     }
+    if let Some(accent) = args.accent {
+        form.accent = accent_flag(&accent)?.unwrap_or_default();
+    }
     if let Some(hours) = args.hours {
         form.hours = hours_flag(&hours)?
             .map(|h| h.to_string())
@@ -655,6 +667,16 @@ pub fn rotate_secret(db: &str, args: EndpointArgs, overlap: Duration) -> Result<
 }
 
 /// `--hours`: opening hours, or `None` for "" (always open); an error says what is wrong.
+/// `--accent`: `#0a7d5a` or `#0a7`; empty: the widget's own.
+fn accent_flag(text: &str) -> Result<Option<String>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    sites::accent(text).map(Some).ok_or_else(|| {
+        anyhow!("--accent {text:?}: give a colour like #0a7d5a (or \"\" for the widget's own)")
+    })
+}
+
 fn hours_flag(text: &str) -> Result<Option<OpeningHours>> {
     match text.trim() {
         "" => Ok(None),

@@ -266,6 +266,11 @@ pub(crate) struct SiteSetArgs {
     /// repeatable; an empty TEXT brings back the product's words).
     #[arg(long = "text")]
     pub(crate) texts: Vec<String>,
+    /// The widget's accent colour, like "#0a7d5a" ("" for the widget's own blue): its
+    /// buttons and the checked score; text on it is black or white, whichever reads
+    /// better. A page's --nearmiss-accent wins.
+    #[arg(long)]
+    pub(crate) accent: Option<String>,
 }
 
 #[derive(Args)]
@@ -316,6 +321,11 @@ pub(crate) struct SiteAddArgs {
     /// repeatable).
     #[arg(long = "text")]
     pub(crate) texts: Vec<String>,
+    /// The widget's accent colour, like "#0a7d5a" ("" for the widget's own blue): its
+    /// buttons and the checked score; text on it is black or white, whichever reads
+    /// better. A page's --nearmiss-accent wins.
+    #[arg(long)]
+    pub(crate) accent: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {

@@ -40,6 +40,7 @@ impl SiteSettings {
             timezone: "UTC".into(),
             hours: None,
             words: Default::default(),
+            accent: None,
         }
     }
 
@@ -182,6 +183,9 @@ pub struct SiteForm {
     /// The site's own wording, one `en.question = How was your order?` a line.
     #[serde(default)]
     pub words: String,
+    /// The accent colour, `#0a7d5a`, or empty: the widget's own.
+    #[serde(default)]
+    pub accent: String,
     /// "on" when ticked.
     pub require_token: Option<String>,
 }
@@ -208,6 +212,7 @@ impl SiteForm {
                 .map(ToString::to_string)
                 .unwrap_or_default(),
             words: settings.words.to_string(),
+            accent: settings.accent.clone().unwrap_or_default(),
             require_token: settings.require_token.then(|| "on".into()),
         }
     }
@@ -326,8 +331,39 @@ impl SiteForm {
             Ok(words) => words,
             Err(_) => return bad("words", "Each line is LANGUAGE.WORD = text, like en.question = How was your order?, with the {…} names of the word it replaces."),
         };
+        settings.accent = match self.accent.trim() {
+            "" => None,
+            text => match accent(text) {
+                Some(colour) => Some(colour),
+                None => {
+                    return bad(
+                        "accent",
+                        "The accent is a colour like #0a7d5a, or empty for the widget's own.",
+                    )
+                }
+            },
+        };
         settings.require_token = self.require_token.is_some();
         Ok(settings)
+    }
+}
+
+/// An accent colour as `#rrggbb` (lower case), from `#rgb` or `#rrggbb`; `None` for
+/// anything else. Only these reach the widget's stylesheet.
+pub fn accent(text: &str) -> Option<String> {
+    let hex = text.trim().strip_prefix('#')?;
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let hex = hex.to_ascii_lowercase();
+    match hex.len() {
+        6 => Some(format!("#{hex}")),
+        3 => Some(hex.chars().fold("#".to_owned(), |mut out, c| {
+            out.push(c);
+            out.push(c);
+            out
+        })),
+        _ => None,
     }
 }
 
@@ -387,6 +423,7 @@ pub fn widget_settings(
         ack_within_minutes: s.ack_within.as_secs().div_ceil(60),
         review_url: s.review_url.clone(),
         origin_allowed,
+        accent: s.accent.clone(),
         lang,
         time_zone: s.timezone.clone(),
         words: crate::words::for_site(s, language),

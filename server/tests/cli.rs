@@ -155,13 +155,24 @@ fn sites_alerts_and_cases_are_managed_from_the_command_line() {
         "mo-fr 09:00-17:30; sa 10:00-14:00",
         "--text",
         "en.question=How was your order?",
+        "--text",
+        "de.apology=Das tut uns leid.",
+        "--accent",
+        "#0A7",
     ]);
     assert!(ok, "{stderr}");
     let (_, shown, _) = run(&["site", "show", "--site", &key]);
     assert!(
         shown.contains("open          Mo-Fr 09:00-17:30; Sa 10:00-14:00 (Europe/London)")
-            && shown.contains("text          en.question = How was your order?"),
+            && shown.contains("text          en.question = How was your order?")
+            && shown.contains("text          de.apology = Das tut uns leid.")
+            && shown.contains("accent        #00aa77"),
         "{shown}"
+    );
+    let (ok, _, stderr) = run(&["site", "set", "--site", &key, "--accent", "teal"]);
+    assert!(
+        !ok && stderr.starts_with("nearmiss: --accent \"teal\""),
+        "{stderr}"
     );
     let (ok, _, stderr) = run(&["site", "set", "--site", &key, "--close-within", "8000years"]);
     assert!(

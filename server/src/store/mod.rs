@@ -843,6 +843,8 @@ pub struct SiteSettings {
     pub hours: Option<crate::hours::OpeningHours>,
     /// The site's own wording of the widget's words.
     pub words: crate::words::OwnWords,
+    /// The widget's accent colour, `#rrggbb`; `None`: the widget's own.
+    pub accent: Option<String>,
 }
 
 /// A stored rating with its case, enough to answer a replay or a details call.

@@ -51,7 +51,7 @@ fn ids_of(list: Option<String>) -> Vec<i64> {
 
 pub(super) const SITE_COLUMNS: &str =
     "id, key, name, scale, ack_within_secs, close_within_secs, reasons,
-     apology, owner, review_url, causes, require_token, secret, timezone, hours, words";
+     apology, owner, review_url, causes, require_token, secret, timezone, hours, words, accent";
 
 /// A site from [`SITE_COLUMNS`], without its origins (read separately).
 pub(super) fn site(row: &impl Columns) -> Result<Site, StoreError> {
@@ -78,6 +78,7 @@ pub(super) fn site(row: &impl Columns) -> Result<Site, StoreError> {
                 .transpose()?,
             words: serde_json::from_str(&row.get::<String>(15)?)
                 .map_err(|err| StoreError::Corrupt(format!("a site's own words: {err}")))?,
+            accent: row.get(16)?,
         },
     })
 }

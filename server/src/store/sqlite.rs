@@ -72,6 +72,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_own_words.sql",
         include_str!("../../migrations/sqlite/0013_own_words.sql"),
     ),
+    (
+        "0014_accent.sql",
+        include_str!("../../migrations/sqlite/0014_accent.sql"),
+    ),
 ];
 
 /// How long a re-rating link already mailed by an older build keeps working after the
@@ -496,7 +500,7 @@ impl Tx for SqliteTx<'_> {
             "UPDATE sites SET name = ?2, scale = ?3, ack_within_secs = ?4, close_within_secs = ?5,
                     reasons = ?6, apology = ?7, owner = ?8, review_url = ?9, causes = ?10,
                     require_token = ?11, timezone = ?12, hours = ?13,
-                    words = ?14
+                    words = ?14, accent = ?15
              WHERE id = ?1",
             params![
                 site_id,
@@ -513,6 +517,7 @@ impl Tx for SqliteTx<'_> {
                 settings.timezone,
                 settings.hours.as_ref().map(ToString::to_string),
                 serde_json::to_string(&settings.words).unwrap_or_else(|_| "{}".into()),
+                settings.accent,
             ],
         )?;
         self.conn
@@ -1490,6 +1495,7 @@ mod tests {
             timezone: "UTC".into(),
             hours: None,
             words: Default::default(),
+            accent: None,
         };
         let key = format!("s_{name}");
         engine.submit(job(

@@ -130,6 +130,7 @@ fn settings(name: &str, origins: &[&str]) -> SiteSettings {
             crate::hours::OpeningHours::parse("Mo-Fr 09:00-17:30; Sa 10:00-14:00").unwrap(),
         ),
         words: crate::words::OwnWords::parse("en.question = How was your order?").unwrap(),
+        accent: Some("#0a7d5a".into()),
     }
 }
 
@@ -231,7 +232,7 @@ fn servers_starting_together_migrate_once() {
         server.join().unwrap().unwrap();
     }
     let applied = db.count("SELECT count(*) FROM schema_migrations");
-    assert_eq!(applied, 13);
+    assert_eq!(applied, 14);
     // And once more, finding everything applied.
     db.open();
 }

@@ -553,6 +553,7 @@ fn site_form(form: &SiteForm, action: &str, staff: &Staff) -> Markup {
             (text_field("apology", "Apology after a near miss", None, &form.apology, true))
             (text_field("owner", "Who will get back to the customer", Some("Part of the promise, like: The Corner Bistro team."), &form.owner, false))
             (text_field("words", "The widget in your words (optional)", Some("One per line, like en.question = How was your order? or de.question = Wie war Ihre Bestellung? (languages en es fr de pt it nl ar; the words are those of www/words/en.json; keep any {…} in them). Customers see the product's words in any language you leave out."), &form.words, true))
+            (text_field("accent", "Accent colour (optional)", Some("Like #0a7d5a: the widget's buttons; text on it is black or white, whichever reads better. Empty: the widget's blue."), &form.accent, false))
             (text_field("review_url", "Public review link (optional)", Some("Offered to every rater, never only to happy ones."), &form.review_url, false))
             div.check {
                 input #require_token type="checkbox" name="require_token" checked[form.require_token.is_some()];

@@ -81,6 +81,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_own_words.sql",
         include_str!("../../../migrations/postgres/0013_own_words.sql"),
     ),
+    (
+        "0014_accent.sql",
+        include_str!("../../../migrations/postgres/0014_accent.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating: of several servers starting together, one

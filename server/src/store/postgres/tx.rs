@@ -123,7 +123,7 @@ impl Tx for PostgresTx<'_> {
             "UPDATE sites SET name = $2, scale = $3, ack_within_secs = $4, close_within_secs = $5,
                     reasons = $6, apology = $7, owner = $8, review_url = $9, causes = $10,
                     require_token = $11, timezone = $12, hours = $13,
-                    words = $14
+                    words = $14, accent = $15
              WHERE id = $1",
             &[
                 &site_id,
@@ -140,6 +140,7 @@ impl Tx for PostgresTx<'_> {
                 &settings.timezone,
                 &settings.hours.as_ref().map(ToString::to_string),
                 &serde_json::to_string(&settings.words).unwrap_or_else(|_| "{}".into()),
+                &settings.accent,
             ],
         )?;
         self.exec("DELETE FROM site_origins WHERE site_id = $1", &[&site_id])?;
