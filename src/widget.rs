@@ -300,10 +300,13 @@ impl Widget {
     }
 
     /// Removes the element and the listeners. What it was sending stays in the outbox.
+    /// The loader's mark goes too, so that a script tag added again starts a new widget
+    /// (a single-page app's next page).
     fn remove(self) {
         listen(&self.root, &LISTENED, "removeEventListener");
         listen(&self.viewport, &VIEWPORT, "removeEventListener");
         dom::call(&prop(&self.root, "host"), "remove", &[]);
+        dom::set_prop(&self.window, "__nearmiss", &JsValue::from(0));
     }
 
     /// Draws the current step from scratch.

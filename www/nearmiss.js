@@ -11,8 +11,9 @@
 // `cargo xtask build` fills in the hashed names, inlines www/facade.js, minifies it, and
 // writes it once for each language with that language's button label.
 (function (w, d) {
+  // A tag removed before it ran (an app's `destroy` right after `init`) starts nothing.
   var s = d.currentScript;
-  if (!s || w.__nearmiss) return;
+  if (!s?.isConnected || w.__nearmiss) return;
   w.__nearmiss = 1;
   /*FACADE*/
   // Inline (`data-mount`) asks at once unless told otherwise. A setup mistake (a wrong

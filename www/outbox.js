@@ -12,7 +12,12 @@
 // downloads on intent, or when a page finds something from an earlier page waiting: a
 // page view where nothing waits pays nothing for it. The widget's browser tests import
 // it as it is.
+// One a window: a page that starts the widget again (a single-page app) gets the same
+// one, and its listeners are added once.
+var made = new WeakMap();
+
 export function outbox(w) {
+  if (made.has(w)) return made.get(w);
   var PREFIX = 'nearmiss:o:', DROPPED = 'nearmiss:dropped', memory = {}, store, timer;
   try {
     store = w.localStorage;
@@ -105,7 +110,7 @@ export function outbox(w) {
     if (w.document.visibilityState == 'hidden') flush(1);
   });
   w.addEventListener('online', function () { flush(1); });
-  return {
+  var box = {
     // Stores an item (kind "r" for a rating, "d" for details); returns its key. At most
     // 50 wait: the oldest go first, counted.
     put: function (id, kind, url, body) {
@@ -126,4 +131,6 @@ export function outbox(w) {
       return item ? Math.max(item.n - Date.now(), 0) : 0;
     }
   };
+  made.set(w, box);
+  return box;
 }

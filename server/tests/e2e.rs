@@ -578,3 +578,92 @@ fn each_language_shows_its_own_words_and_the_rating_carries_its_locale() {
         wait_for("the rating with its locale", || server.count(&stored) == 1);
     }
 }
+
+#[test]
+fn an_app_starts_and_destroys_the_widget_100_times_and_nothing_is_left_behind() {
+    let (server, host, browser) = host_shop();
+    browser.goto(&format!("{}/?site={}&app", host.origin, server.site));
+    wait_for("the module", || {
+        browser.script("return !!window.nm", json!([])) == json!(true)
+    });
+    // Each cycle starts the widget, waits until it asks, listens, and destroys it; a
+    // button never reached for is destroyed too. Listeners are counted by spy.js.
+    let counted = browser.script_async(
+        r#"
+        var site = arguments[0], done = arguments[arguments.length - 1];
+        function asking() {
+          return new Promise(function (resolve) {
+            (function look() {
+              var host = document.querySelector('nearmiss-widget');
+              var radio = host && host.shadowRoot.querySelector('.panel:not([hidden]) [role=radio]');
+              radio ? resolve() : setTimeout(look, 5);
+            })();
+          });
+        }
+        async function cycle() {
+          nm.init({ site: site, trigger: 'open' });
+          await asking();
+          nm.on('rated', function () {});
+          nm.destroy();
+        }
+        (async function () {
+          await cycle();
+          var first = __liveListeners();
+          for (var i = 0; i < 100; i++) await cycle();
+          nm.init({ site: site });
+          nm.destroy();
+          done({
+            first: first,
+            last: __liveListeners(),
+            widgets: document.querySelectorAll('nearmiss-widget').length,
+            tags: document.querySelectorAll('script[src*="nearmiss.js"]').length,
+          });
+        })().catch(function (e) { done({ error: String(e) }); });
+        "#,
+        json!([server.site]),
+    );
+    assert_eq!(counted["error"], serde_json::Value::Null, "{counted}");
+    assert_eq!(
+        counted["first"], counted["last"],
+        "no listener left: {counted}"
+    );
+    assert_eq!(counted["widgets"], 0, "{counted}");
+    assert_eq!(counted["tags"], 0, "{counted}");
+    // And it still works: one more start, a rating, stored.
+    browser.script(
+        "nm.init({ site: arguments[0], trigger: 'open' })",
+        json!([server.site]),
+    );
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    browser.click(&browser.find(Some(&root), "[role=radio][aria-label='2 of 5']"));
+    wait_for("the rating stored", || {
+        server.count("SELECT count(*) FROM ratings WHERE score = 2") == 1
+    });
+    let types = server.get("/nearmiss.d.ts");
+    assert_eq!(types.status, 200);
+    assert!(types.body.contains("export function destroy(): void;"));
+}
+
+#[test]
+fn on_a_page_whose_csp_allows_only_its_nonce_the_widget_works() {
+    let mut server = Server::with_widget();
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-n0nce' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         connect-src {}; style-src 'nonce-n0nce'; base-uri 'none'",
+        server.base
+    );
+    let host = HostPage::start(&server.base, &csp);
+    server.site = server.add_site("Host Shop", &[&host.origin]);
+    let browser = Browser::start();
+    browser.goto(&format!(
+        "{}/?site={}&nonce=n0nce",
+        host.origin, server.site
+    ));
+    let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+    browser.click(&browser.find(Some(&root), "[role=radio][aria-label='2 of 5']"));
+    wait_for("the rating stored", || {
+        server.count("SELECT count(*) FROM ratings WHERE score = 2") == 1
+    });
+    let violations = browser.script("return window.__violations", json!([]));
+    assert_eq!(violations, json!([]), "no CSP violation");
+}

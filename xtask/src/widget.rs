@@ -128,12 +128,17 @@ pub fn build() -> Result<PathBuf> {
     for (name, loader) in &loaders {
         write(&out.join(name), loader.as_bytes())?;
     }
-    for page in ["demo.html", "rerate.html"] {
+    for page in ["demo.html", "rerate.html", "nearmiss.d.ts"] {
         let html = fs::read(www.join(page)).map_err(io("reading", &www))?;
         write(&out.join(page), &html)?;
     }
+    // The module for apps: it adds the script tag, so it names no hashed file.
+    let module = staging.join("nearmiss.mjs");
+    fs::copy(www.join("nearmiss.mjs"), &module).map_err(io("copying", &module))?;
+    write(&out.join("nearmiss.mjs"), &minify_js(&module, true)?)?;
 
     let files = loaders.iter().map(|(name, _)| out.join(name)).chain([
+        out.join("nearmiss.mjs"),
         out.join("widget").join(&glue_name),
         out.join("widget").join(&wasm_name),
     ]);

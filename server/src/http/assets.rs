@@ -79,10 +79,13 @@ impl Assets {
     }
 }
 
-/// `GET /nearmiss.js`, `GET /widget/{file}`, `GET /demo/{key}`.
+/// `GET /nearmiss.js`, `GET /nearmiss.mjs`, `GET /nearmiss.d.ts`, `GET /widget/{file}`,
+/// `GET /demo/{key}`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/nearmiss.js", get(loader))
+        .route("/nearmiss.mjs", get(module))
+        .route("/nearmiss.d.ts", get(types))
         .route("/widget/{file}", get(widget_file))
         .route("/demo/{key}", get(demo_page))
 }
@@ -113,6 +116,16 @@ async fn loader(State(state): State<AppState>, headers: HeaderMap) -> Response {
         HeaderValue::from_static("Accept-Encoding, Accept-Language"),
     );
     response
+}
+
+/// The ES module for apps, which adds the loader's script tag.
+async fn module(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    serve(&state, "nearmiss.mjs", "public, max-age=300", &headers)
+}
+
+/// The module's TypeScript types.
+async fn types(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    serve(&state, "nearmiss.d.ts", "public, max-age=300", &headers)
 }
 
 async fn widget_file(
@@ -176,7 +189,8 @@ fn serve(state: &AppState, path: &str, cache: &'static str, headers: &HeaderMap)
 
 fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next() {
-        Some("js") => "text/javascript; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("ts") => "application/typescript; charset=utf-8",
         Some("wasm") => "application/wasm",
         Some("html") => "text/html; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",

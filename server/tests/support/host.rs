@@ -11,6 +11,35 @@ use axum::Router;
 use std::collections::HashMap;
 
 const SPY: &str = r#"
+// Every listener added and not removed, by target: __liveListeners() counts those on
+// the window, the document, the visual viewport and connected nodes.
+(function () {
+  var held = new Map(), add = EventTarget.prototype.addEventListener,
+    remove = EventTarget.prototype.removeEventListener;
+  function key(type, fn, options) {
+    return type + ' ' + !!(options === true || options && options.capture);
+  }
+  EventTarget.prototype.addEventListener = function (type, fn, options) {
+    var list = held.get(this) || [], k = key(type, fn, options);
+    if (!list.some(function (l) { return l.k == k && l.fn == fn; })) list.push({ k: k, fn: fn });
+    held.set(this, list);
+    return add.apply(this, arguments);
+  };
+  EventTarget.prototype.removeEventListener = function (type, fn, options) {
+    var list = held.get(this) || [], k = key(type, fn, options);
+    held.set(this, list.filter(function (l) { return !(l.k == k && l.fn == fn); }));
+    return remove.apply(this, arguments);
+  };
+  window.__liveListeners = function () {
+    var count = 0;
+    held.forEach(function (list, target) {
+      var live = target === window || target === document || target === window.visualViewport ||
+        (target.isConnected === true) || (target.host && target.host.isConnected);
+      if (live) count += list.length;
+    });
+    return count;
+  };
+})();
 window.__violations = [];
 window.__console = [];
 document.addEventListener('securitypolicyviolation', function (e) {
@@ -33,7 +62,9 @@ pub struct HostPage {
 
 impl HostPage {
     /// Serves `/?site=KEY` with `csp`, embedding `nearmiss.js` from `collector`;
-    /// `&trigger=` (`open` unless given) and `&preload=` become its `data-` attributes.
+    /// `&trigger=` (`open` unless given), `&preload=` and `&nonce=` become its `data-`
+    /// attributes (the nonce also the page's scripts' own); `&app` loads `/app.js`
+    /// instead, a module that imports `nearmiss.mjs` as `window.nm`.
     pub fn start(collector: &str, csp: &str) -> HostPage {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -56,13 +87,33 @@ impl HostPage {
                                     .get("preload")
                                     .map(|p| format!(" data-preload=\"{p}\""))
                                     .unwrap_or_default();
+                                // The page's nonce, on its own scripts and passed on.
+                                let nonce = query
+                                    .get("nonce")
+                                    .map(|n| format!(" nonce=\"{n}\" data-nonce=\"{n}\""))
+                                    .unwrap_or_default();
+                                let spy_nonce = query
+                                    .get("nonce")
+                                    .map(|n| format!(" nonce=\"{n}\""))
+                                    .unwrap_or_default();
+                                // An app: the module, no script tag of the page's own.
+                                let app = query.contains_key("app");
+                                let widget = if app {
+                                    format!(
+                                        "<script type=\"module\" src=\"/app.js?collector={collector}\"></script>"
+                                    )
+                                } else {
+                                    format!(
+                                        "<script src=\"{collector}/nearmiss.js\" data-site=\"{site}\" \
+                                         data-trigger=\"{trigger}\"{preload}{nonce} async></script>"
+                                    )
+                                };
                                 let page = format!(
                                     "<!doctype html><html><head><title>Host shop</title>\
                                  <meta name=\"viewport\" content=\"width=device-width\">\
-                                 <script src=\"/spy.js\"></script></head>\
+                                 <script src=\"/spy.js\"{spy_nonce}></script></head>\
                                  <body><h1 id=\"host\">Thanks for your order</h1>\
-                                 <script src=\"{collector}/nearmiss.js\" data-site=\"{site}\" \
-                                 data-trigger=\"{trigger}\"{preload} async></script></body></html>"
+                                 {widget}</body></html>"
                                 );
                                 (
                                     [
@@ -77,6 +128,17 @@ impl HostPage {
                                     .into_response()
                             },
                         ),
+                    )
+                    .route(
+                        "/app.js",
+                        get(|Query(query): Query<HashMap<String, String>>| async move {
+                            let collector = query.get("collector").cloned().unwrap_or_default();
+                            let app = format!(
+                                "import * as nearmiss from '{collector}/nearmiss.mjs';\n\
+                                 window.nm = nearmiss;"
+                            );
+                            ([(header::CONTENT_TYPE, "text/javascript")], app).into_response()
+                        }),
                     )
                     .route(
                         "/spy.js",
