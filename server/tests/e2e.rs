@@ -667,3 +667,35 @@ fn on_a_page_whose_csp_allows_only_its_nonce_the_widget_works() {
     let violations = browser.script("return window.__violations", json!([]));
     assert_eq!(violations, json!([]), "no CSP violation");
 }
+
+#[test]
+fn axe_finds_nothing_in_any_state_in_english_and_arabic_light_and_dark() {
+    let axe = support::axe::axe_source();
+    let (server, host, _) = host_shop();
+    for (languages, theme) in [
+        ("en-US,en", "light"),
+        ("en-US,en", "dark"),
+        ("ar-EG,ar", "light"),
+        ("ar-EG,ar", "dark"),
+    ] {
+        let of = nearmiss_server::words::product(&languages[..2]).of.clone();
+        let browser = Browser::start_in(languages);
+        browser.goto(&format!(
+            "{}/?site={}&trigger=button&theme={theme}",
+            host.origin, server.site
+        ));
+        let state = |name: &str| format!("{languages} {theme}: {name}");
+        let root = browser.shadow_root(&browser.find(None, "nearmiss-widget"));
+        let launcher = browser.find(Some(&root), ".launcher");
+        support::axe::assert_accessible(&browser, &axe, &state("the button"));
+        browser.click(&launcher);
+        let two = browser.find(Some(&root), &format!("[role=radio][aria-label='2 {of} 5']"));
+        support::axe::assert_accessible(&browser, &axe, &state("the question"));
+        browser.click(&two);
+        browser.find(Some(&root), ".chip");
+        support::axe::assert_accessible(&browser, &axe, &state("the details"));
+        browser.click(&browser.find(Some(&root), ".send"));
+        browser.find(Some(&root), ".ref");
+        support::axe::assert_accessible(&browser, &axe, &state("the last screen"));
+    }
+}

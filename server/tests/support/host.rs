@@ -62,8 +62,8 @@ pub struct HostPage {
 
 impl HostPage {
     /// Serves `/?site=KEY` with `csp`, embedding `nearmiss.js` from `collector`;
-    /// `&trigger=` (`open` unless given), `&preload=` and `&nonce=` become its `data-`
-    /// attributes (the nonce also the page's scripts' own); `&app` loads `/app.js`
+    /// `&trigger=` (`open` unless given), `&preload=`, `&theme=`, `&position=`,
+    /// `&mount=`, `&lang=`, `&label=` and `&nonce=` become its `data-` attributes (the nonce also the page's scripts' own); `&app` loads `/app.js`
     /// instead, a module that imports `nearmiss.mjs` as `window.nm`.
     pub fn start(collector: &str, csp: &str) -> HostPage {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -83,10 +83,14 @@ impl HostPage {
                             move |Query(query): Query<HashMap<String, String>>| async move {
                                 let site = query.get("site").cloned().unwrap_or_default();
                                 let trigger = query.get("trigger").map_or("open", |t| t);
-                                let preload = query
-                                    .get("preload")
-                                    .map(|p| format!(" data-preload=\"{p}\""))
-                                    .unwrap_or_default();
+                                // The other data- attributes a test may give.
+                                let preload: String = ["preload", "theme", "position", "mount", "lang", "label"]
+                                    .iter()
+                                    .filter_map(|name| {
+                                        let value = query.get(*name)?;
+                                        Some(format!(" data-{name}=\"{value}\""))
+                                    })
+                                    .collect();
                                 // The page's nonce, on its own scripts and passed on.
                                 let nonce = query
                                     .get("nonce")
@@ -109,7 +113,7 @@ impl HostPage {
                                     )
                                 };
                                 let page = format!(
-                                    "<!doctype html><html><head><title>Host shop</title>\
+                                    "<!doctype html><html lang=\"en\"><head><title>Host shop</title>\
                                  <meta name=\"viewport\" content=\"width=device-width\">\
                                  <script src=\"/spy.js\"{spy_nonce}></script></head>\
                                  <body><h1 id=\"host\">Thanks for your order</h1>\

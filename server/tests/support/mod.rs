@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod axe;
 pub mod database;
 pub mod desk;
 pub mod host;
