@@ -17,7 +17,7 @@ mod settings;
 mod validate;
 mod words;
 
-pub use rating::{Contact, Details, Rating};
+pub use rating::{Contact, Details, Rating, ScoreChange};
 pub use scale::{is_perfect, Scale};
 pub use settings::WidgetSettings;
 pub use validate::{check_line, check_text, ErrorKind, ValidationError, LIMITS};

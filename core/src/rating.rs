@@ -49,6 +49,17 @@ pub struct Details {
     pub contact: Option<Contact>,
 }
 
+/// The customer changed their mind (`POST /v1/ratings/{id}/score`), within 10 minutes
+/// of the rating: a mis-tap taken back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreChange {
+    /// The site's public key; must be the rating's site.
+    pub site: String,
+    /// The new score, on the site's scale.
+    pub score: i64,
+}
+
 /// How the business may reach the customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {

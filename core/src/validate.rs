@@ -1,7 +1,7 @@
 //! Validation of ratings and details, with errors that carry a stable `code` and the
 //! `field`: the server's JSON error body and the widget's messages are built from them.
 
-use crate::{Contact, Details, Rating, Scale};
+use crate::{Contact, Details, Rating, Scale, ScoreChange};
 use alloc::string::String;
 use core::fmt;
 
@@ -128,6 +128,17 @@ impl fmt::Display for ValidationError {
 }
 
 impl core::error::Error for ValidationError {}
+
+impl ScoreChange {
+    /// Checks the new score against the site's scale.
+    pub fn validate(&self, scale: Scale) -> Result<(), ValidationError> {
+        line(&self.site, "site", LIMITS.site, true)?;
+        if !scale.contains(self.score) {
+            return Err(ValidationError::new(ErrorKind::ScoreOutOfRange, "score"));
+        }
+        Ok(())
+    }
+}
 
 impl Rating {
     /// Checks the rating against the site's scale.

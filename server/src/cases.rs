@@ -145,6 +145,72 @@ pub(crate) fn rerated(
     changed(tx, case, &[Event::Updated], None, now).map(drop)
 }
 
+/// Who closed a case when the customer took their near miss back.
+pub const CUSTOMER: &str = "The customer";
+
+/// The customer changed the score of `rating_id` to `score` (`perfect` or not) within
+/// minutes of giving it: a near miss that became perfect closes its case, as changed by
+/// the customer; a perfect score that became a near miss opens one (or reopens the case
+/// an earlier change closed, with fresh deadlines); a near miss that stays one updates
+/// it. Returns the case the customer is told about, if any.
+pub(crate) fn score_changed(
+    tx: &mut dyn Tx,
+    site: &Site,
+    rating_id: &str,
+    score: i64,
+    perfect: bool,
+    now: i64,
+) -> Result<Option<CaseSummary>, StoreError> {
+    let case = match tx.case_id_for_rating(rating_id)? {
+        Some(case_id) => tx.case_by_id(case_id)?,
+        None => None,
+    };
+    let Some(mut case) = case else {
+        return match perfect {
+            true => Ok(None),
+            false => open(tx, site, rating_id, now).map(Some),
+        };
+    };
+    if perfect {
+        if case.status == Status::Open {
+            let note = format!(
+                "The customer changed their score to {score} of {}.",
+                site.settings.scale.max()
+            );
+            tx.insert_step(&NewStep {
+                case_id: case.id,
+                step: Step::Closed,
+                actor: CUSTOMER,
+                note: Some(&note),
+                cause: None,
+                prevention_id: None,
+                at: now,
+            })?;
+            case.status = Status::Closed;
+            case.closed_at = Some(now);
+            save(tx, &case)?;
+            changed(tx, case, &[Event::Closed], None, now)?;
+        }
+        return Ok(None);
+    }
+    if case.status == Status::Closed {
+        case.status = Status::Open;
+        case.closed_at = None;
+        case.acknowledged_at = None;
+        case.ack_overdue_at = None;
+        case.close_overdue_at = None;
+        case.ack_due_at = site.settings.ack_due(now);
+        case.close_due_at = site.settings.close_due(now);
+        save(tx, &case)?;
+    }
+    let summary = CaseSummary {
+        reference: case.reference.clone(),
+        ack_due_at: case.ack_due_at,
+    };
+    changed(tx, case, &[Event::Updated], None, now)?;
+    Ok(Some(summary))
+}
+
 /// The customer added details to a rating: its case (if any) is updated.
 pub(crate) fn details_arrived(
     tx: &mut dyn Tx,

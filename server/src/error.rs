@@ -51,6 +51,9 @@ pub enum Error {
     /// Details may be changed for 24 hours after the rating.
     #[error("details window closed")]
     DetailsClosed,
+    /// A score may be changed for 10 minutes after the rating.
+    #[error("score window closed")]
+    ScoreClosed,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -6,10 +6,13 @@ use crate::error::Error;
 use crate::interactions::{verify, Refusal};
 use crate::store::{NewDetails, NewRating, Site, Store, StoreError, StoredRating, Tx};
 use crate::time::Timestamp;
-use nearmiss_core::{Details, Rating};
+use nearmiss_core::{Details, Rating, ScoreChange};
 
 /// Details may be added or replaced for this long after the rating.
 const DETAILS_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A score may be changed for this long after it was given: a mis-tap taken back.
+pub const SCORE_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// What storing a rating did.
 pub struct Recorded {
@@ -115,6 +118,46 @@ fn store_rating(
         case,
     };
     Ok((stored, true))
+}
+
+/// Gives rating `id` the customer's new score, within [`SCORE_WINDOW_MS`] of the rating,
+/// and opens or closes its case to match (`cases::score_changed`). Answers as the rating
+/// did, with the case the customer is now told about, and whether a case changed
+/// (alerts are waiting).
+pub async fn change_score(
+    store: &Store,
+    site: Site,
+    id: String,
+    change: ScoreChange,
+    foreign_origin: Option<&str>,
+    now: i64,
+) -> Result<(RatingAnswer, bool), Error> {
+    change.validate(site.settings.scale)?;
+    check_origin(&site, foreign_origin)?;
+    let owner = site.settings.owner.clone();
+    store
+        .write(move |tx| {
+            let mut rating = match tx.rating_by_id(&id)? {
+                Some(rating) if rating.site_id == site.id => rating,
+                _ => return Err(Error::UnknownRating),
+            };
+            if now - rating.created_at > SCORE_WINDOW_MS {
+                return Err(Error::ScoreClosed);
+            }
+            if rating.score == change.score {
+                return Ok((answer(&owner, &rating), false));
+            }
+            let perfect = nearmiss_core::is_perfect(change.score, site.settings.scale);
+            tx.change_score(&rating.id, change.score, perfect)?;
+            let had_case = rating.case.is_some();
+            rating.case =
+                crate::cases::score_changed(tx, &site, &rating.id, change.score, perfect, now)?;
+            rating.score = change.score;
+            rating.flagged = !perfect;
+            let changed_case = had_case || rating.case.is_some();
+            Ok((answer(&owner, &rating), changed_case))
+        })
+        .await
 }
 
 /// A rating sent again: the same content is a replay, anything else a conflict.

@@ -830,3 +830,107 @@ fn the_widget_speaks_the_customers_language_and_the_sites_words_in_it() {
         "the site's own apology where it gave none in the language"
     );
 }
+
+#[test]
+fn a_customer_takes_a_mis_tap_back_within_ten_minutes() {
+    use std::sync::atomic::Ordering;
+    let clock = support::test_clock();
+    let server = Server::builder().clock(clock.clone()).start();
+    let site = server.site.clone();
+    let change = |id: &str, score: i64| {
+        server.post_json(
+            &format!("/v1/ratings/{id}/score"),
+            &json!({ "site": site, "score": score }),
+        )
+    };
+    // A near miss that becomes perfect: its case closes, changed by the customer.
+    let first = support::id(1);
+    let rated = server.post_json("/v1/ratings", &support::rating(&site, 2).id(&first).json());
+    assert_eq!(rated.status, 201);
+    let reference = rated.json()["case"]["ref"].as_str().unwrap().to_owned();
+    let perfect = change(&first, 5);
+    assert_eq!(perfect.status, 200, "{}", perfect.body);
+    assert_eq!(perfect.json()["flagged"], false);
+    assert_eq!(perfect.json()["case"], json!(null));
+    assert_eq!(
+        server.count(&format!("SELECT score FROM ratings WHERE id = '{first}'")),
+        5
+    );
+    assert_eq!(
+        server.query_string(&format!(
+            "SELECT status FROM cases WHERE ref = '{reference}'"
+        )),
+        "closed"
+    );
+    assert_eq!(
+        server.query_string("SELECT actor FROM case_steps WHERE step = 'closed'"),
+        "The customer"
+    );
+    // And back: the same case, open again.
+    let again = change(&first, 3);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["flagged"], true);
+    assert_eq!(again.json()["case"]["ref"], reference.as_str());
+    assert_eq!(
+        server.query_string(&format!(
+            "SELECT status FROM cases WHERE ref = '{reference}'"
+        )),
+        "open"
+    );
+    // The same score again changes nothing.
+    assert_eq!(change(&first, 3).json()["case"]["ref"], reference.as_str());
+
+    // A perfect score that becomes a near miss opens a case.
+    let second = support::id(2);
+    let rated = server.post_json("/v1/ratings", &support::rating(&site, 5).id(&second).json());
+    assert_eq!(rated.json()["case"], json!(null));
+    let miss = change(&second, 1);
+    assert_eq!(miss.status, 200, "{}", miss.body);
+    assert!(miss.json()["case"]["ref"]
+        .as_str()
+        .unwrap()
+        .starts_with("NM-"));
+    assert_eq!(server.count("SELECT count(*) FROM cases"), 2);
+
+    // Bad input changes nothing.
+    let unknown = support::id(9);
+    for (id, body, status, code) in [
+        (
+            &second,
+            json!({ "site": site, "score": 9 }),
+            422,
+            "score_out_of_range",
+        ),
+        (
+            &unknown,
+            json!({ "site": site, "score": 4 }),
+            404,
+            "unknown_rating",
+        ),
+        (
+            &second,
+            json!({ "site": site, "score": 4, "extra": 1 }),
+            422,
+            "invalid_type",
+        ),
+        (
+            &second,
+            json!({ "site": "s_nobody", "score": 4 }),
+            404,
+            "unknown_site",
+        ),
+    ] {
+        let reply = server.post_json(&format!("/v1/ratings/{id}/score"), &body);
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(reply.json()["error"]["code"], code, "{}", reply.body);
+    }
+    assert_eq!(
+        server.count(&format!("SELECT score FROM ratings WHERE id = '{second}'")),
+        1
+    );
+    // Ten minutes later the score stands.
+    clock.fetch_add(10 * 60 * 1000 + 1, Ordering::SeqCst);
+    let late = change(&second, 5);
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert_eq!(late.json()["error"]["code"], "score_closed");
+}

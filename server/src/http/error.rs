@@ -163,6 +163,14 @@ fn product(err: &Error) -> (StatusCode, ErrorBody) {
                 "Details can be changed for 24 hours after the rating.",
             ),
         ),
+        ScoreClosed => (
+            StatusCode::CONFLICT,
+            body(
+                "score_closed",
+                Some("score"),
+                "A score can be changed for 10 minutes after it was given.",
+            ),
+        ),
         Store(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             body(

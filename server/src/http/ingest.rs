@@ -1,5 +1,6 @@
 //! The public collector API, called by the widget from the business's pages:
-//! `POST /v1/ratings` and `POST /v1/ratings/{id}/details`, with their CORS rules.
+//! `POST /v1/ratings`, `POST /v1/ratings/{id}/details` and `POST /v1/ratings/{id}/score`,
+//! with their CORS rules.
 //!
 //! A rating is answered 201 only after its transaction (rating + case) is committed.
 
@@ -15,13 +16,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use nearmiss_core::{Details, Rating};
+use nearmiss_core::{Details, Rating, ScoreChange};
 
 /// The collector routes, with CORS answered per site.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/v1/ratings", post(create_rating))
         .route("/v1/ratings/{id}/details", post(save_details))
+        .route("/v1/ratings/{id}/score", post(change_score))
         .layer(middleware::from_fn_with_state(state, cors))
 }
 
@@ -73,6 +75,29 @@ async fn save_details(
         state.cases_changed();
     }
     tracing::info!(id = %answer.id, site = %key, "details stored");
+    Ok(Json(answer).into_response())
+}
+
+/// `POST /v1/ratings/{id}/score`: the customer takes a mis-tap back.
+async fn change_score(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(change): JsonBody<ScoreChange>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let site = find_site(&state, &change.site, now).await?;
+    let (key, site_id) = (site.key.clone(), site.id);
+    let origin = foreign_origin(&headers);
+    refuse_wrong_origin(&state, &site, origin, now).await?;
+    let score = change.score;
+    let (answer, case_changed) =
+        ratings::change_score(&state.store, site, id, change, origin, now).await?;
+    let _ = state.site_limiter.check(site_id, now);
+    if case_changed {
+        state.cases_changed();
+    }
+    tracing::info!(id = %answer.id, site = %key, score, "score changed");
     Ok(Json(answer).into_response())
 }
 

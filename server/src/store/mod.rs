@@ -388,6 +388,8 @@ pub trait Tx {
     /// already. A second write of the same id at the same moment waits for the first
     /// one's commit, then answers `false`.
     fn insert_rating(&mut self, rating: &NewRating<'_>) -> Result<bool, StoreError>;
+    /// Gives a stored rating another score (the customer changed their mind).
+    fn change_score(&mut self, id: &str, score: i64, perfect: bool) -> Result<(), StoreError>;
     /// Stores a rating's details, replacing earlier ones.
     fn save_details(&mut self, details: &NewDetails<'_>) -> Result<(), StoreError>;
     /// The details of a rating.

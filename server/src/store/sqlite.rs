@@ -601,6 +601,14 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
+    fn change_score(&mut self, id: &str, score: i64, perfect: bool) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE ratings SET score = ?2, perfect = ?3 WHERE id = ?1",
+            params![id, score, perfect],
+        )?;
+        Ok(())
+    }
+
     fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<bool, StoreError> {
         let inserted = self
             .conn

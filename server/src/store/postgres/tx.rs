@@ -244,6 +244,14 @@ impl Tx for PostgresTx<'_> {
         )
     }
 
+    fn change_score(&mut self, id: &str, score: i64, perfect: bool) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE ratings SET score = $2, perfect = $3 WHERE id = $1",
+            &[&id, &score, &perfect],
+        )?;
+        Ok(())
+    }
+
     fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<bool, StoreError> {
         let inserted = self.exec(
             "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
