@@ -10,24 +10,20 @@ use crate::site::Site;
 use alloc::string::String;
 use wasm_bindgen::JsValue;
 
-/// Draws the screen in `screen` and returns its title (which takes focus).
+/// Draws the screen in `screen` and returns its title (which takes focus). `note` is
+/// the word of a note under it; `changeable` offers "Change my score".
 pub fn build(
     screen: &Element,
     site: &Site,
     answer: Option<&Answer>,
     contact_given: bool,
-    waiting: bool,
+    note: Option<&str>,
+    changeable: bool,
 ) -> Element {
     let case_ref = answer.and_then(|a| a.case_ref.as_deref());
     let title = match case_ref {
         Some(case_ref) => {
-            let title = dom::add(screen, "h2", "title");
-            // The reference stands out: the words around it, and it in <strong>.
-            let words = dom::fill(&site.word("done_miss"), &[("ref", "\u{0}")]);
-            let (before, after) = words.split_once('\u{0}').unwrap_or((&words, ""));
-            dom::add_text(&title, "span", "", before);
-            dom::add_text(&title, "strong", "ref", case_ref);
-            dom::add_text(&title, "span", "", after);
+            let title = reference(screen, site, case_ref);
             let by = answer
                 .and_then(|a| a.promise_by.as_deref())
                 .map(|by| site_time(site, by))
@@ -44,9 +40,13 @@ pub fn build(
         None => site.add(screen, "h2", "title", "done_perfect"),
     };
     dom::attrs(&title, &[("id", "nm-title"), ("tabindex", "-1")]);
-    if waiting {
-        let note = site.add(screen, "p", "note", "offline");
+    if let Some(word) = note {
+        let note = site.add(screen, "p", "note", word);
         dom::attrs(&note, &[("role", "status")]);
+    }
+    if changeable {
+        let change = site.add(screen, "button", "change", "change_score");
+        dom::attrs(&change, &[("type", "button")]);
     }
     if let Some(url) = &site.review_url {
         // Offered to every rater, perfect or not: never review gating.
@@ -56,6 +56,28 @@ pub fn build(
             &[("href", url), ("target", "_blank"), ("rel", "noopener")],
         );
     }
+    title
+}
+
+/// The screen of an interaction this browser rated already: its case's reference after
+/// a near miss, thanks otherwise. Returns the title.
+pub fn already(screen: &Element, site: &Site, case_ref: Option<&str>) -> Element {
+    let title = match case_ref {
+        Some(case_ref) => reference(screen, site, case_ref),
+        None => site.add(screen, "h2", "title", "rated"),
+    };
+    dom::attrs(&title, &[("id", "nm-title"), ("tabindex", "-1")]);
+    title
+}
+
+/// The title naming the case's reference: the words around it, and it in <strong>.
+fn reference(screen: &Element, site: &Site, case_ref: &str) -> Element {
+    let title = dom::add(screen, "h2", "title");
+    let words = dom::fill(&site.word("done_miss"), &[("ref", "\u{0}")]);
+    let (before, after) = words.split_once('\u{0}').unwrap_or((&words, ""));
+    dom::add_text(&title, "span", "", before);
+    dom::add_text(&title, "strong", "ref", case_ref);
+    dom::add_text(&title, "span", "", after);
     title
 }
 

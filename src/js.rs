@@ -68,6 +68,9 @@ extern "C" {
     pub fn get_random_values(bytes: &mut [u8]);
 
     pub type Date;
+    /// Milliseconds since 1970, now.
+    #[wasm_bindgen(static_method_of = Date, js_name = now)]
+    pub fn now_ms() -> f64;
     #[wasm_bindgen(constructor)]
     pub fn new(rfc3339: &str) -> Date;
     #[wasm_bindgen(constructor, js_class = "Date")]

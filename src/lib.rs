@@ -18,6 +18,7 @@ mod done;
 mod embed;
 mod events;
 mod js;
+mod memo;
 mod outbox;
 mod question;
 mod score;

@@ -21,6 +21,14 @@ pub fn rating_body(r: &Rating) -> String {
     ]))
 }
 
+/// The body of `POST /v1/ratings/{id}/score` as JSON.
+pub fn score_body(site: &str, score: i64) -> String {
+    json(&object(&[
+        ("site", site.into()),
+        ("score", (score as f64).into()),
+    ]))
+}
+
 /// The body of `POST /v1/ratings/{id}/details` as JSON.
 pub fn details_body(d: &Details) -> String {
     // Left out when empty, as the core's type writes it.

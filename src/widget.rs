@@ -8,6 +8,7 @@ use crate::dom::{self, prop};
 use crate::embed::{Embed, OpenOptions, Trigger};
 use crate::events::{self, Events};
 use crate::js::{self, Element};
+use crate::memo::{self, Memo};
 use crate::outbox::Outbox;
 use crate::score::{key_target, ScoreGroup};
 use crate::send::{self, Answer};
@@ -37,6 +38,12 @@ const DETAILS_SENT: u32 = 2;
 const DETAILS_FAILED: u32 = 3;
 const RETRY_RATING: u32 = 4;
 const FOCUS: u32 = 5;
+const SCORE_SENT: u32 = 6;
+const SCORE_FAILED: u32 = 7;
+
+/// How long "Change my score" is offered: the server takes a change for 10 minutes, and
+/// the customer may take a while to choose.
+const CHANGE_OFFERED_MS: f64 = 9.0 * 60_000.0;
 const KINDS: u32 = 8;
 
 /// The page's one widget, and the one JS function that calls back into it.
@@ -110,8 +117,13 @@ pub fn boot(settings: JsValue) {
         *slot = Some(widget);
     }
     if open_now {
-        // Opened by the page, not by the customer: focus stays where it is.
-        with(|w| w.open(OpenOptions::default(), false));
+        // Opened by the page, not by the customer: focus stays where it is. Not again
+        // for an interaction the customer closed without rating.
+        with(|w| {
+            if !matches!(w.memo(), Some(Memo::Dismissed)) {
+                w.open(OpenOptions::default(), false);
+            }
+        });
     }
 }
 
@@ -177,6 +189,10 @@ struct State {
     contact_given: bool,
     /// Something the customer sent is still in the outbox, waiting for the network.
     waiting: bool,
+    /// Changing the score: the score and whether it was perfect before.
+    changing: Option<(i64, bool)>,
+    /// The server refused the change: the score stands.
+    change_refused: bool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +212,10 @@ struct Stored {
 
 struct Chosen {
     id: String,
+    score: i64,
     perfect: bool,
+    /// When it was chosen (ms): its score may be changed for a while.
+    at: f64,
     stored: Stored,
     answer: Option<Answer>,
     in_flight: bool,
@@ -290,8 +309,12 @@ impl Widget {
         }
     }
 
-    /// Hides the panel; a rating already chosen keeps sending.
+    /// Hides the panel; a rating already chosen keeps sending. Closed before a score, it
+    /// stays closed for this interaction.
     fn close(&mut self) {
+        if self.state.rating.is_none() && !matches!(self.memo(), Some(Memo::Rated(_))) {
+            self.remember(&Memo::Dismissed);
+        }
         dom::show(&self.panel, false);
         if let Some(launcher) = &self.launcher {
             dom::show(launcher, true);
@@ -309,27 +332,70 @@ impl Widget {
         dom::set_prop(&self.window, "__nearmiss", &JsValue::from(0));
     }
 
+    /// The interaction being rated: `nearmiss('open')`'s, or the script tag's.
+    fn interaction(&self) -> Option<&str> {
+        let options = self.state.options.interaction.as_deref();
+        options.or(self.embed.interaction.as_deref())
+    }
+
+    /// What this browser remembers of the interaction.
+    fn memo(&self) -> Option<Memo> {
+        memo::read(&self.window, &self.embed.site, self.interaction()?)
+    }
+
+    fn remember(&self, what: &Memo) {
+        if let Some(interaction) = self.interaction() {
+            memo::write(&self.window, &self.embed.site, interaction, what);
+        }
+    }
+
     /// Draws the current step from scratch.
     fn render(&mut self, focus: bool) {
         self.screen.set_text_content("");
+        let rated = match (&self.state.rating, self.memo()) {
+            (None, Some(Memo::Rated(reference))) => Some(reference),
+            _ => None,
+        };
         let (screen, site) = (&self.screen, &self.site);
         self.view = match self.state.stage {
+            // Rated already in this browser: its reference, not the question again.
+            Stage::Question if rated.is_some() => {
+                View::Done(done::already(screen, site, rated.flatten().as_deref()))
+            }
             Stage::Question => {
-                View::Question(question::build(screen, site, self.embed.rerate.is_some()))
+                let group = question::build(screen, site, self.embed.rerate.is_some());
+                if let (Some(chosen), Some(_)) = (&self.state.rating, self.state.changing) {
+                    group.check((chosen.score - site.scale.min()) as usize);
+                }
+                View::Question(group)
             }
             Stage::Details => {
                 let perfect = self.state.rating.as_ref().is_some_and(|c| c.perfect);
                 View::Details(details::build(screen, site, perfect, &self.state.options))
             }
             Stage::Done => {
-                let answer = self.state.rating.as_ref().and_then(|c| c.answer.as_ref());
+                let chosen = self.state.rating.as_ref();
+                let answer = chosen.and_then(|c| c.answer.as_ref());
+                // Offered while the server takes it, once it has the rating.
+                // Not on the re-rating page: that score is the case's, not a new one.
+                let changeable = self.embed.rerate.is_none()
+                    && chosen.is_some_and(|c| {
+                        c.answer.is_some() && js::Date::now_ms() - c.at < CHANGE_OFFERED_MS
+                    });
                 let state = &self.state;
                 View::Done(done::build(
                     screen,
                     site,
                     answer,
                     state.contact_given,
-                    state.waiting,
+                    // What the customer sent waits for the network, or a change was
+                    // refused.
+                    match (state.waiting, state.change_refused) {
+                        (true, _) => Some("offline"),
+                        (_, true) => Some("not_sent"),
+                        _ => None,
+                    },
+                    changeable && !state.change_refused,
                 ))
             }
         };
@@ -380,6 +446,7 @@ impl Widget {
                 "score" => self.score_clicked(target),
                 "chip" => toggle_chip(target),
                 "send" => self.submit(),
+                "change" => self.start_change(),
                 _ => {}
             },
             Some("keydown") => {
@@ -457,6 +524,9 @@ impl Widget {
     /// The customer chose `score`: store it, send it at once, and show the next step.
     fn choose(&mut self, score: i64) {
         if self.state.rating.is_some() {
+            if self.state.changing.is_some() {
+                self.change_score(score);
+            }
             return;
         }
         let perfect = is_perfect(score, self.site.scale);
@@ -486,9 +556,12 @@ impl Widget {
         if !perfect {
             self.emits.push(("flagged", detail));
         }
+        self.remember(&Memo::Rated(None));
         self.state.rating = Some(Chosen {
             id: rating.id,
+            score,
             perfect,
+            at: js::Date::now_ms(),
             stored: Stored { key, url, body },
             answer: None,
             in_flight: false,
@@ -583,6 +656,8 @@ impl Widget {
         }
         match tag % KINDS {
             RATING_SENT => self.rating_answered(&value),
+            SCORE_SENT => self.score_answered(&value),
+            SCORE_FAILED => self.score_failed(&value),
             RATING_FAILED => self.rating_failed(&value),
             RETRY_RATING => self.send_rating(),
             FOCUS => self.focus(),
@@ -601,6 +676,84 @@ impl Widget {
         }
     }
 
+    /// "Change my score": the question again, the score given checked.
+    fn start_change(&mut self) {
+        let Some(chosen) = &self.state.rating else {
+            return;
+        };
+        self.state.changing = Some((chosen.score, chosen.perfect));
+        self.state.stage = Stage::Question;
+        self.render(true);
+    }
+
+    /// The customer chose `score` instead: stored and sent like the rating (after it),
+    /// and the next step is the one for the new score. The same score changes nothing.
+    fn change_score(&mut self, score: i64) {
+        let Some(chosen) = self.state.rating.as_mut() else {
+            return;
+        };
+        if score == chosen.score {
+            self.state.changing = None;
+            self.state.stage = Stage::Done;
+            return self.render(true);
+        }
+        let perfect = is_perfect(score, self.site.scale);
+        chosen.score = score;
+        chosen.perfect = perfect;
+        let mut url = self.embed.endpoint.clone();
+        url.push_str("/v1/ratings/");
+        url.push_str(&chosen.id);
+        url.push_str("/score");
+        let body = send::score_body(&self.embed.site, score);
+        let key = self.outbox.put(&chosen.id, "s", &url, &body);
+        let promise = self.outbox.send(&key, &url, &body);
+        let detail = dom::object(&[
+            ("id", chosen.id.as_str().into()),
+            ("score", (score as f64).into()),
+            ("perfect", perfect.into()),
+        ]);
+        self.emits.push(("rated", detail.clone()));
+        if !perfect {
+            self.emits.push(("flagged", detail));
+        }
+        self.then(promise, SCORE_SENT, SCORE_FAILED);
+        self.state.stage = Stage::Details;
+        self.render(true);
+    }
+
+    /// The server took the new score: its answer names the case now told about.
+    fn score_answered(&mut self, reply: &JsValue) {
+        let Some(chosen) = self.state.rating.as_mut() else {
+            return;
+        };
+        let answer = Answer::from_reply(reply);
+        let reference = answer.case_ref.clone();
+        chosen.answer = Some(answer);
+        self.state.changing = None;
+        self.remember(&Memo::Rated(reference));
+        if self.state.stage == Stage::Done {
+            self.render(false);
+        }
+    }
+
+    /// The change did not reach the server: kept in the outbox while the network is the
+    /// cause; refused (too late), the score given before stands, and the customer is told.
+    fn score_failed(&mut self, code: &JsValue) {
+        if send::is_transient(code) {
+            return;
+        }
+        let (Some(chosen), Some((score, perfect))) =
+            (self.state.rating.as_mut(), self.state.changing.take())
+        else {
+            return;
+        };
+        chosen.score = score;
+        chosen.perfect = perfect;
+        self.state.change_refused = true;
+        self.state.stage = Stage::Done;
+        self.render(true);
+    }
+
     fn rating_answered(&mut self, reply: &JsValue) {
         let Some(chosen) = self.state.rating.as_mut() else {
             return;
@@ -616,6 +769,10 @@ impl Widget {
             "sent",
             dom::object(&[("id", chosen.id.as_str().into()), ("case", case)]),
         ));
+        self.remember(&Memo::Rated(answer.case_ref.clone()));
+        let Some(chosen) = self.state.rating.as_mut() else {
+            return;
+        };
         chosen.answer = Some(answer);
         if self.state.details.is_some() {
             self.send_details();

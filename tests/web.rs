@@ -18,7 +18,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 // 'busy' (429 with Retry-After: 7) or 'refuse' (400). Each POST records whether its item
 // was already in localStorage when the network was asked.
 export function fake_collector(scale) {
+  // What `keep_memo` named survives, as a second page view would find it.
+  const kept = (window.__keep || []).map((k) => [k, localStorage.getItem(k)]);
   localStorage.clear();
+  kept.forEach(([k, v]) => v !== null && localStorage.setItem(k, v));
+  window.__keep = [];
   window.__posts = [];
   window.__events = [];
   window.__mode = 'ok';
@@ -43,6 +47,8 @@ export function fake_collector(scale) {
   };
 }
 export function set_mode(mode) { window.__mode = mode; }
+export function keep_memo(key) { window.__keep = [key]; }
+export function memo_of(key) { return localStorage.getItem(key); }
 export function stored_keys() { return Object.keys(localStorage).filter((k) => k.startsWith('nearmiss:o:')).sort(); }
 export function stored(key) { return JSON.parse(localStorage.getItem(key)); }
 export function store_raw(key, text) { localStorage.setItem(key, text); }
@@ -66,6 +72,8 @@ export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, 
 extern "C" {
     fn fake_collector(scale: u8);
     fn set_mode(mode: &str);
+    fn keep_memo(key: &str);
+    fn memo_of(key: &str) -> Option<String>;
     fn stored_keys() -> js_sys::Array;
     fn stored(key: &str) -> JsValue;
     fn store_raw(key: &str, text: &str);
@@ -542,6 +550,92 @@ async fn inline_it_renders_inside_the_pages_element_sized_by_it() {
         "destroy leaves the page's element empty"
     );
     order.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_mis_tap_is_taken_back_with_change_my_score() {
+    let root = boot("open", 5).await;
+    tap(&root, "[aria-label='2 of 5']").await;
+    tap(&root, ".send").await;
+    find(&root, ".ref").await;
+    let change = find(&root, ".change").await;
+    assert_eq!(change.text_content().unwrap(), "Change my score");
+    click(&change);
+    // The question again, the score given checked.
+    find(&root, "[role=radio]").await;
+    let checked: Vec<_> = checked(&radios(&root))
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(checked[1], "true");
+    tap(&root, "[aria-label='5 of 5']").await;
+    // The perfect path now, and the change sent after its rating.
+    let title = find(&root, ".title").await;
+    assert_eq!(title.text_content().unwrap(), "Thank you! We're so glad.");
+    eventually("the change sent", || {
+        posts()
+            .iter()
+            .any(|p| field(&p, "url").as_string().unwrap().ends_with("/score"))
+    })
+    .await;
+    let sent = posts();
+    let change_post = sent
+        .iter()
+        .find(|p| field(p, "url").as_string().unwrap().ends_with("/score"))
+        .unwrap();
+    let rating_id = field(&body_of(&sent.get(0)), "id").as_string().unwrap();
+    assert_eq!(
+        field(&change_post, "url").as_string().unwrap(),
+        format!("https://collector.test/v1/ratings/{rating_id}/score")
+    );
+    let change: nearmiss_core::ScoreChange = as_core(&body_of(&change_post));
+    assert_eq!(
+        change,
+        nearmiss_core::ScoreChange {
+            site: "s_test".into(),
+            score: 5
+        }
+    );
+    assert_eq!(event_names(), "rated,flagged,sent,rated");
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
+async fn a_rated_interaction_shows_its_reference_and_a_dismissed_one_stays_closed() {
+    let memo = "nearmiss:i:s_test:order-77";
+    let root = boot_with("open", 5, &[("interaction", "order-77")]).await;
+    tap(&root, "[aria-label='2 of 5']").await;
+    eventually("the answer", || {
+        memo_of(memo).as_deref() == Some("rNM-TEST")
+    })
+    .await;
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    // The next page view of the same order: its reference, no question.
+    keep_memo(memo);
+    let root = boot_with("open", 5, &[("interaction", "order-77")]).await;
+    let title = find(&root, ".title").await;
+    assert_eq!(
+        title.text_content().unwrap(),
+        "Thank you for telling us. Your reference is NM-TEST"
+    );
+    assert!(root.query_selector("[role=radio]").unwrap().is_none());
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+
+    // Closed without a score: the page that asks at once does not ask again.
+    let memo = "nearmiss:i:s_test:order-78";
+    let root = boot_with("open", 5, &[("interaction", "order-78")]).await;
+    tap(&root, ".close").await;
+    assert_eq!(memo_of(memo).as_deref(), Some("d"));
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    keep_memo(memo);
+    let root = boot_with("open", 5, &[("interaction", "order-78")]).await;
+    settle().await;
+    let panel = root.query_selector(".panel").unwrap().unwrap();
+    assert!(panel.has_attribute("hidden"), "not asked again");
+    // The customer may still open it themselves.
+    nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    find(&root, "[aria-label='2 of 5']").await;
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
 }
 
 #[wasm_bindgen_test]

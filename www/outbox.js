@@ -87,8 +87,8 @@ export function outbox(w) {
   function idOf(key) {
     return key.slice(26, -2);
   }
-  // Sends what is waiting (`all`, or only what its backoff allows now); details wait
-  // for their rating; a network failure ends the round. While anything waits, it tries
+  // Sends what is waiting (`all`, or only what its backoff allows now); details and a
+  // changed score wait for their rating; a network failure ends the round. While anything waits, it tries
   // again every 20 seconds.
   function flush(all) {
     var now = Date.now();
@@ -97,7 +97,7 @@ export function outbox(w) {
       return previous.then(function (offline) {
         var item = get(key), id = idOf(key);
         return offline || !item || !all && item.n > now ||
-          key.slice(-1) == 'd' && keys().some(function (k) { return k.slice(-1) == 'r' && idOf(k) == id; })
+          key.slice(-1) != 'r' && keys().some(function (k) { return k.slice(-1) == 'r' && idOf(k) == id; })
           ? offline
           : send(key, item.u, item.b).then(function () {}, function (code) { return code === 0; });
       });
@@ -111,7 +111,8 @@ export function outbox(w) {
   });
   w.addEventListener('online', function () { flush(1); });
   var box = {
-    // Stores an item (kind "r" for a rating, "d" for details); returns its key. At most
+    // Stores an item (kind "r" for a rating, "d" for details, "s" for a changed score);
+    // returns its key. At most
     // 50 wait: the oldest go first, counted.
     put: function (id, kind, url, body) {
       for (var key = keys(); key.length > 49;) {

@@ -605,6 +605,8 @@ fn an_app_starts_and_destroys_the_widget_100_times_and_nothing_is_left_behind() 
           await asking();
           nm.on('rated', function () {});
           nm.destroy();
+          // A destroy that reached the loader's queue is run in its next task.
+          await new Promise(function (resolve) { setTimeout(resolve); });
         }
         (async function () {
           await cycle();
