@@ -547,15 +547,7 @@ impl Widget {
         let url = self.url("/v1/ratings");
         let body = send::rating_body(&rating);
         let key = self.outbox.put(&rating.id, "r", &url, &body);
-        let detail = dom::object(&[
-            ("id", rating.id.as_str().into()),
-            ("score", (score as f64).into()),
-            ("perfect", perfect.into()),
-        ]);
-        self.emits.push(("rated", detail.clone()));
-        if !perfect {
-            self.emits.push(("flagged", detail));
-        }
+        rated(&mut self.emits, &rating.id, score, perfect);
         self.remember(&Memo::Rated(None));
         self.state.rating = Some(Chosen {
             id: rating.id,
@@ -707,15 +699,7 @@ impl Widget {
         let body = send::score_body(&self.embed.site, score);
         let key = self.outbox.put(&chosen.id, "s", &url, &body);
         let promise = self.outbox.send(&key, &url, &body);
-        let detail = dom::object(&[
-            ("id", chosen.id.as_str().into()),
-            ("score", (score as f64).into()),
-            ("perfect", perfect.into()),
-        ]);
-        self.emits.push(("rated", detail.clone()));
-        if !perfect {
-            self.emits.push(("flagged", detail));
-        }
+        rated(&mut self.emits, &chosen.id, score, perfect);
         self.then(promise, SCORE_SENT, SCORE_FAILED);
         self.state.stage = Stage::Details;
         self.render(true);
@@ -830,6 +814,19 @@ impl Widget {
         let mut url = self.embed.endpoint.clone();
         url.push_str(path);
         url
+    }
+}
+
+/// The page's `rated` event, and `flagged` for a near miss: `{id, score, perfect}`.
+fn rated(emits: &mut Vec<(&'static str, JsValue)>, id: &str, score: i64, perfect: bool) {
+    let detail = dom::object(&[
+        ("id", id.into()),
+        ("score", (score as f64).into()),
+        ("perfect", perfect.into()),
+    ]);
+    emits.push(("rated", detail.clone()));
+    if !perfect {
+        emits.push(("flagged", detail));
     }
 }
 

@@ -133,13 +133,7 @@ pub(crate) fn rerated(
     };
     case.recovered = Some(perfect);
     if !perfect {
-        case.status = Status::Open;
-        case.closed_at = None;
-        case.acknowledged_at = None;
-        case.ack_overdue_at = None;
-        case.close_overdue_at = None;
-        case.ack_due_at = site.settings.ack_due(now);
-        case.close_due_at = site.settings.close_due(now);
+        reopen(&mut case, site, now);
     }
     save(tx, &case)?;
     changed(tx, case, &[Event::Updated], None, now).map(drop)
@@ -194,13 +188,7 @@ pub(crate) fn score_changed(
         return Ok(None);
     }
     if case.status == Status::Closed {
-        case.status = Status::Open;
-        case.closed_at = None;
-        case.acknowledged_at = None;
-        case.ack_overdue_at = None;
-        case.close_overdue_at = None;
-        case.ack_due_at = site.settings.ack_due(now);
-        case.close_due_at = site.settings.close_due(now);
+        reopen(&mut case, site, now);
         save(tx, &case)?;
     }
     let summary = CaseSummary {
@@ -209,6 +197,17 @@ pub(crate) fn score_changed(
     };
     changed(tx, case, &[Event::Updated], None, now)?;
     Ok(Some(summary))
+}
+
+/// Opens a closed case again, unowned, with fresh deadlines from `now`.
+fn reopen(case: &mut CaseRecord, site: &Site, now: i64) {
+    case.status = Status::Open;
+    case.closed_at = None;
+    case.acknowledged_at = None;
+    case.ack_overdue_at = None;
+    case.close_overdue_at = None;
+    case.ack_due_at = site.settings.ack_due(now);
+    case.close_due_at = site.settings.close_due(now);
 }
 
 /// The customer added details to a rating: its case (if any) is updated.

@@ -455,6 +455,13 @@ fn on_a_320_px_phone_every_target_takes_a_thumb_and_nothing_is_cut_off() {
     assert_eq!(browser.script(PHONE_CHECK, json!([])), clean, "the button");
     browser.click(&browser.find(Some(&root), ".launcher"));
     let two = browser.find(Some(&root), "[role=radio][aria-label='2 of 5']");
+    // Measured once the panel has risen into place.
+    wait_for("the panel in place", || {
+        browser.script(
+            "return document.querySelector('nearmiss-widget').shadowRoot.getAnimations().length",
+            json!([]),
+        ) == json!(0)
+    });
     assert_eq!(
         browser.script(PHONE_CHECK, json!([])),
         clean,
