@@ -144,6 +144,19 @@ pub async fn change_score(
             if now - rating.created_at > SCORE_WINDOW_MS {
                 return Err(Error::ScoreClosed);
             }
+            // A re-rating's score is the verdict on the case it came back to: it stays.
+            if let Some(case_id) = tx.case_id_for_rating(&rating.id)? {
+                if tx
+                    .case_by_id(case_id)?
+                    .is_some_and(|c| c.rating.id != rating.id)
+                {
+                    return Err(Error::invalid(
+                        "rerating",
+                        "score",
+                        "The score of a re-rating cannot be changed.",
+                    ));
+                }
+            }
             if rating.score == change.score {
                 return Ok((answer(&owner, &rating), false));
             }

@@ -584,6 +584,13 @@ fn a_re_rating_below_perfect_reopens_the_case() {
     );
     assert_eq!(reply.status, 201);
     assert_eq!(reply.json()["case"]["ref"], reference.as_str());
+    // Its score is the case's verdict: "Change my score" does not apply to it.
+    let change = server.post_json(
+        &format!("/v1/ratings/{}/score", id(2)),
+        &json!({ "site": server.site, "score": 5 }),
+    );
+    assert_eq!(change.status, 422, "{}", change.body);
+    assert_eq!(change.json()["error"]["code"], "rerating");
     let case = server
         .authed("GET", &format!("/v1/cases/{reference}"), &token, None)
         .json();
