@@ -55,6 +55,19 @@ pub(crate) fn open(
     rating_id: &str,
     now: i64,
 ) -> Result<CaseSummary, StoreError> {
+    open_case(tx, site, rating_id, true, now)
+}
+
+/// [`open`], for a rating stored in this transaction (`fresh`: it has no details yet,
+/// so none are read) or earlier (a score changed to a near miss: its alert shows the
+/// details the customer already sent).
+fn open_case(
+    tx: &mut dyn Tx,
+    site: &Site,
+    rating_id: &str,
+    fresh: bool,
+    now: i64,
+) -> Result<CaseSummary, StoreError> {
     let ack_due = site.settings.ack_due(now);
     let close_due = site.settings.close_due(now);
     // Four characters give ~920,000 references; widen after collisions so a busy
@@ -71,9 +84,12 @@ pub(crate) fn open(
             overdue_from: ack_due.min(close_due),
         };
         if let Some(case) = tx.insert_case(&case)? {
-            // Its rating was stored in this transaction: no details or steps yet.
             let (case_id, site_id) = (case.id, case.site_id);
-            let view = view_with(case, None, Vec::new(), now);
+            let view = match fresh {
+                // Its rating was stored in this transaction: no details or steps yet.
+                true => view_with(case, None, Vec::new(), now),
+                false => view_of(tx, case, now)?,
+            };
             queue(tx, &view, case_id, site_id, &[Event::Opened], None, now)?;
             return Ok(CaseSummary {
                 reference,
@@ -145,8 +161,8 @@ pub const CUSTOMER: &str = "The customer";
 /// The customer changed the score of `rating_id` to `score` (`perfect` or not) within
 /// minutes of giving it: a near miss that became perfect closes its case, as changed by
 /// the customer; a perfect score that became a near miss opens one (or reopens the case
-/// an earlier change closed, with fresh deadlines); a near miss that stays one updates
-/// it. Returns the case the customer is told about, if any.
+/// an earlier change closed, with fresh deadlines: one staff closed stays closed); a
+/// near miss that stays one updates it. Returns the case the customer is told about.
 pub(crate) fn score_changed(
     tx: &mut dyn Tx,
     site: &Site,
@@ -162,7 +178,7 @@ pub(crate) fn score_changed(
     let Some(mut case) = case else {
         return match perfect {
             true => Ok(None),
-            false => open(tx, site, rating_id, now).map(Some),
+            false => open_case(tx, site, rating_id, false, now).map(Some),
         };
     };
     if perfect {
@@ -187,7 +203,11 @@ pub(crate) fn score_changed(
         }
         return Ok(None);
     }
-    if case.status == Status::Closed {
+    let closed_by_customer = |steps: Vec<crate::store::StepRecord>| {
+        let last_close = steps.into_iter().rev().find(|s| s.step == Step::Closed);
+        last_close.is_some_and(|s| s.actor == CUSTOMER)
+    };
+    if case.status == Status::Closed && closed_by_customer(tx.steps(case.id)?) {
         reopen(&mut case, site, now);
         save(tx, &case)?;
     }

@@ -158,6 +158,11 @@ pub async fn change_score(
                 }
             }
             if rating.score == change.score {
+                // A perfect score's case, if a change closed one, is not the customer's
+                // to be told about any more.
+                if !rating.flagged {
+                    rating.case = None;
+                }
                 return Ok((answer(&owner, &rating), false));
             }
             let perfect = nearmiss_core::is_perfect(change.score, site.settings.scale);

@@ -73,8 +73,12 @@ pub fn negotiate(asked: &str) -> (String, &'static str) {
                         3 => part.bytes().all(|b| b.is_ascii_digit()),
                         _ => false,
                     });
-        let locale = if well_formed { tag } else { language };
-        return (locale.to_owned(), language);
+        // The language in lower case (`AR-eg`: `ar-eg`), as the widget reads it.
+        let locale = match well_formed {
+            true => format!("{language}{}", &tag[language.len()..]),
+            false => (*language).to_owned(),
+        };
+        return (locale, language);
     }
     ("en".to_owned(), LANGUAGES[0])
 }
@@ -245,7 +249,7 @@ mod tests {
         let cases = [
             ("de-AT,de;q=0.9,en;q=0.8", "de-AT", "de"),
             ("sv-SE, pt-BR;q=0.8", "pt-BR", "pt"),
-            ("AR", "AR", "ar"),
+            ("AR", "ar", "ar"),
             ("fr_CA", "fr", "fr"),
             ("nl-<script>", "nl", "nl"),
             ("es-419", "es-419", "es"),
