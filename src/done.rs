@@ -83,7 +83,7 @@ fn reference(screen: &Element, site: &Site, case_ref: &str) -> Element {
 
 /// An RFC 3339 time as the site's clock reads it, in the customer's language: "3:15 PM",
 /// or on another day (a site with opening hours promises the next opening) "Monday 9:15
-/// AM".
+/// AM"; with the zone's name ("3:15 PM GMT") when the customer's own clock differs.
 fn site_time(site: &Site, rfc3339: &str) -> String {
     let at = Date::new(rfc3339);
     let say = |date: &Date, fields: &[(&str, JsValue)]| {
@@ -98,6 +98,12 @@ fn site_time(site: &Site, rfc3339: &str) -> String {
     let mut fields = alloc::vec![("hour", "numeric".into()), ("minute", "2-digit".into())];
     if say(&at, &day) != say(&Date::now(), &day) {
         fields.push(("weekday", "long".into()));
+    }
+    let own = at
+        .to_locale_string(&site.lang, &dom::object(&fields))
+        .unwrap_or_default();
+    if say(&at, &fields) != own {
+        fields.push(("timeZoneName", "short".into()));
     }
     say(&at, &fields)
 }

@@ -93,7 +93,8 @@ impl OpenOptions {
         let contact = prop(value, "contact");
         OpenOptions {
             interaction: text(value, "interaction"),
-            token: text(value, "interactionToken"),
+            // `token` as the product documents it; `interactionToken` as the tag's.
+            token: text(value, "token").or_else(|| text(value, "interactionToken")),
             email: text(&contact, "email"),
             phone: text(&contact, "phone"),
         }

@@ -25,6 +25,8 @@ extern "C" {
     pub fn set_attribute(this: &Element, name: &str, value: &str);
     #[wasm_bindgen(method, js_name = getAttribute)]
     pub fn get_attribute(this: &Element, name: &str) -> Option<String>;
+    #[wasm_bindgen(method, js_name = hasAttribute)]
+    pub fn has_attribute(this: &Element, name: &str) -> bool;
     #[wasm_bindgen(method, js_name = toggleAttribute)]
     pub fn toggle_attribute(this: &Element, name: &str, force: bool);
     #[wasm_bindgen(method, js_name = querySelector)]

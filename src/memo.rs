@@ -35,6 +35,12 @@ pub fn read(window: &JsValue, site: &str, interaction: &str) -> Option<Memo> {
     }
 }
 
+/// Forgets `interaction` (its rating was refused: nothing was rated).
+pub fn forget(window: &JsValue, site: &str, interaction: &str) {
+    let storage = prop(window, "localStorage");
+    call(&storage, "removeItem", &[key(site, interaction).into()]);
+}
+
 /// Remembers `memo` for `interaction` (nothing where storage is unavailable).
 pub fn write(window: &JsValue, site: &str, interaction: &str, memo: &Memo) {
     let value = match memo {

@@ -40,11 +40,12 @@ const RETRY_RATING: u32 = 4;
 const FOCUS: u32 = 5;
 const SCORE_SENT: u32 = 6;
 const SCORE_FAILED: u32 = 7;
+const RETRY_SCORE: u32 = 8;
 
 /// How long "Change my score" is offered: the server takes a change for 10 minutes, and
 /// the customer may take a while to choose.
 const CHANGE_OFFERED_MS: f64 = 9.0 * 60_000.0;
-const KINDS: u32 = 8;
+const KINDS: u32 = 16;
 
 /// The page's one widget, and the one JS function that calls back into it.
 struct Shared {
@@ -193,6 +194,8 @@ struct State {
     changing: Option<(i64, bool)>,
     /// The server refused the change: the score stands.
     change_refused: bool,
+    /// The changed score, stored in the outbox, until the server has it.
+    score: Option<Stored>,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +256,8 @@ impl Widget {
         dom::attrs(
             &panel,
             &[
-                ("role", "dialog"),
+                // Inline, it is part of the page: a region, not a dialog.
+                ("role", if embed.inline { "region" } else { "dialog" }),
                 ("aria-labelledby", "nm-title"),
                 ("hidden", ""),
                 ("dir", if site.rtl { "rtl" } else { "ltr" }),
@@ -312,7 +316,13 @@ impl Widget {
     /// Hides the panel; a rating already chosen keeps sending. Closed before a score, it
     /// stays closed for this interaction.
     fn close(&mut self) {
-        if self.state.rating.is_none() && !matches!(self.memo(), Some(Memo::Rated(_))) {
+        // Inline, the panel is part of the page: it stays.
+        if self.embed.inline {
+            return;
+        }
+        // Only what the customer saw and closed counts as dismissed.
+        let seen = !self.panel.has_attribute("hidden");
+        if seen && self.state.rating.is_none() && !matches!(self.memo(), Some(Memo::Rated(_))) {
             self.remember(&Memo::Dismissed);
         }
         dom::show(&self.panel, false);
@@ -346,6 +356,12 @@ impl Widget {
     fn remember(&self, what: &Memo) {
         if let Some(interaction) = self.interaction() {
             memo::write(&self.window, &self.embed.site, interaction, what);
+        }
+    }
+
+    fn forget(&self) {
+        if let Some(interaction) = self.interaction() {
+            memo::forget(&self.window, &self.embed.site, interaction);
         }
     }
 
@@ -652,6 +668,7 @@ impl Widget {
             SCORE_FAILED => self.score_failed(&value),
             RATING_FAILED => self.rating_failed(&value),
             RETRY_RATING => self.send_rating(),
+            RETRY_SCORE => self.send_score(),
             FOCUS => self.focus(),
             DETAILS_SENT => {
                 self.state.details = None;
@@ -673,6 +690,10 @@ impl Widget {
         let Some(chosen) = &self.state.rating else {
             return;
         };
+        // Offered when drawn; a screen left open past the window loses the offer.
+        if js::Date::now_ms() - chosen.at >= CHANGE_OFFERED_MS {
+            return self.render(true);
+        }
         self.state.changing = Some((chosen.score, chosen.perfect));
         self.state.stage = Stage::Question;
         self.render(true);
@@ -698,11 +719,20 @@ impl Widget {
         url.push_str("/score");
         let body = send::score_body(&self.embed.site, score);
         let key = self.outbox.put(&chosen.id, "s", &url, &body);
-        let promise = self.outbox.send(&key, &url, &body);
         rated(&mut self.emits, &chosen.id, score, perfect);
-        self.then(promise, SCORE_SENT, SCORE_FAILED);
+        self.state.score = Some(Stored { key, url, body });
+        self.send_score();
         self.state.stage = Stage::Details;
         self.render(true);
+    }
+
+    /// Sends the changed score through the outbox (again, after a network failure).
+    fn send_score(&mut self) {
+        let Some(s) = &self.state.score else {
+            return;
+        };
+        let promise = self.outbox.send(&s.key, &s.url, &s.body);
+        self.then(promise, SCORE_SENT, SCORE_FAILED);
     }
 
     /// The server took the new score: its answer names the case now told about.
@@ -714,6 +744,7 @@ impl Widget {
         let reference = answer.case_ref.clone();
         chosen.answer = Some(answer);
         self.state.changing = None;
+        self.state.score = None;
         self.remember(&Memo::Rated(reference));
         if self.state.stage == Stage::Done {
             self.render(false);
@@ -724,8 +755,15 @@ impl Widget {
     /// cause; refused (too late), the score given before stands, and the customer is told.
     fn score_failed(&mut self, code: &JsValue) {
         if send::is_transient(code) {
+            // Again on the outbox's schedule while the page is open (the outbox keeps it
+            // for the next page otherwise).
+            if let Some(s) = &self.state.score {
+                let wait = self.outbox.wait(&s.key);
+                js::set_timeout(&self.callback(RETRY_SCORE), wait);
+            }
             return;
         }
+        self.state.score = None;
         let (Some(chosen), Some((score, perfect))) =
             (self.state.rating.as_mut(), self.state.changing.take())
         else {
@@ -774,7 +812,9 @@ impl Widget {
         if !send::is_transient(code) {
             // Refused: the outbox dropped it (and said why on the console). The customer
             // is told at once, and the details, which need their rating, are not offered.
+            // Nothing is rated, so nothing is remembered.
             chosen.refused = true;
+            self.forget();
             return self.refused();
         }
         // Keep trying while the page is open, on the outbox's schedule (its backoff or

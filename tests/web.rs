@@ -539,9 +539,11 @@ async fn inline_it_renders_inside_the_pages_element_sized_by_it() {
     let frame = root.query_selector(".frame").unwrap().unwrap();
     assert_eq!(computed(&frame, "position"), "static");
     assert_eq!(panel.get_bounding_client_rect().width(), 520.0);
-    // nearmiss('open') shows it again after a close.
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("region"));
+    // Part of the page: neither Escape nor nearmiss('close') takes it away.
+    press(&find(&root, "[aria-label='1 of 5']").await, "Escape");
     nearmiss_widget::command("close", JsValue::UNDEFINED, JsValue::UNDEFINED);
-    assert!(panel.has_attribute("hidden"));
+    assert!(!panel.has_attribute("hidden"));
     nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
     assert!(!panel.has_attribute("hidden"));
     nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
@@ -635,6 +637,18 @@ async fn a_rated_interaction_shows_its_reference_and_a_dismissed_one_stays_close
     // The customer may still open it themselves.
     nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
     find(&root, "[aria-label='2 of 5']").await;
+    nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
+
+    // The page closing a panel nobody saw dismisses nothing.
+    let root = boot_with("manual", 5, &[("interaction", "order-79")]).await;
+    nearmiss_widget::command("close", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    assert_eq!(memo_of("nearmiss:i:s_test:order-79"), None);
+    // A refused rating rated nothing: nothing is remembered.
+    set_mode("refuse");
+    nearmiss_widget::command("open", JsValue::UNDEFINED, JsValue::UNDEFINED);
+    tap(&root, "[aria-label='2 of 5']").await;
+    find(&root, ".error:not(:empty)").await;
+    assert_eq!(memo_of("nearmiss:i:s_test:order-79"), None);
     nearmiss_widget::command("destroy", JsValue::UNDEFINED, JsValue::UNDEFINED);
 }
 

@@ -24,7 +24,7 @@ export function facade(d, label, position, nonce) {
     // host's white is inherited instead.
     css = ':host{all:initial!important;display:block!important;color:#fff!important}' +
       '.launcher{--a:var(--nearmiss-accent,var(--s,#0b57d0));position:fixed;right:16px;bottom:16px;z-index:2147483647;' +
-      'font:15px var(--nearmiss-font,system-ui,sans-serif);min-height:44px;cursor:pointer;background:var(--a);' +
+      'font:15px var(--nearmiss-font,system-ui);min-height:44px;cursor:pointer;background:var(--a);' +
       'border:0;border-radius:99px;padding:10px 18px;box-shadow:0 2px 8px #0004;' +
       '--q:clamp(0,(.18 - .21*r - .72*g - .07*b)*1e4,1);color:color(from var(--a) srgb-linear var(--q) var(--q) var(--q))}' +
       '.bottom-left .launcher{left:16px;right:auto}';

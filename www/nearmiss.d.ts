@@ -32,6 +32,8 @@ export interface Options {
 /** What `open` may set. */
 export interface OpenOptions {
   interaction?: string;
+  /** A token your server signed for that interaction (`interactionToken` also works). */
+  token?: string;
   interactionToken?: string;
   /** Fills in the contact field for the customer. */
   contact?: { email?: string; phone?: string };

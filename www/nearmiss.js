@@ -68,6 +68,8 @@
       }),
       glue.then(function (m) { return m.default({ module_or_path: wasm }); })
     ]).then(function (r) {
+      // Destroyed while it downloaded (an app's `destroy` marks the tag gone).
+      if (a.gone) return;
       var c = r[1];
       if (c.origin_allowed === false) return hide(location.origin + ' is not an origin of site ' + a.site);
       if (!b) place(d, root, a.mount);
@@ -88,7 +90,7 @@
       // The next sign of intent tries again.
       loading = glue = 0;
       if (b) b.ariaBusy = null;
-      console.warn('nearmiss: not loaded', e);
+      console.warn('nearmiss: no widget', e);
     });
   };
   w.nearmiss = function (c) {

@@ -15,7 +15,8 @@ function call() {
 export function init(options) {
   if (tag) return;
   tag = document.createElement('script');
-  tag.src = new URL('nearmiss.js', import.meta.url).href;
+  // Beside this module, or at `endpoint` when an app's bundler moved the module.
+  tag.src = new URL('nearmiss.js', options.endpoint ? options.endpoint + '/' : import.meta.url).href;
   tag.async = true;
   for (var key in options) if (options[key] != null) tag.dataset[key] = options[key];
   // A widget destroyed before it had started may have left the loader's mark.
@@ -31,7 +32,8 @@ export function destroy() {
   call('destroy');
   // Before the widget has started, the loader's button is all there is.
   document.querySelectorAll('nearmiss-widget').forEach(function (el) { el.remove(); });
-  if (tag) tag.remove();
+  // A loader still downloading starts nothing.
+  if (tag) tag.dataset.gone = 1, tag.remove();
   tag = undefined;
   delete window.nearmiss;
   window.__nearmiss = 0;

@@ -867,7 +867,11 @@ fn a_customer_takes_a_mis_tap_back_within_ten_minutes() {
         "The customer"
     );
     let repeated = change(&first, 5);
-    assert_eq!(repeated.json()["case"], json!(null), "the same answer again");
+    assert_eq!(
+        repeated.json()["case"],
+        json!(null),
+        "the same answer again"
+    );
     // And back: the same case, open again.
     let again = change(&first, 3);
     assert_eq!(again.status, 200, "{}", again.body);

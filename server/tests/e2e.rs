@@ -169,7 +169,7 @@ fn without_wasm_unsafe_eval_the_widget_fails_quietly() {
         messages[0]
             .as_str()
             .unwrap()
-            .contains("nearmiss: not loaded"),
+            .contains("nearmiss: no widget"),
         "{console}"
     );
     assert!(browser.find_now(None, "nearmiss-widget").is_none());
