@@ -49,14 +49,7 @@ pub fn build(screen: &Element, site: &Site, perfect: bool, options: &OpenOptions
         );
         for reason in &site.reasons {
             let chip = dom::add_text(&group, "button", "chip", reason);
-            dom::attrs(
-                &chip,
-                &[
-                    ("type", "button"),
-                    ("aria-pressed", "false"),
-                    ("dir", "auto"),
-                ],
-            );
+            dom::attrs(&chip, &[("type", "button"), ("aria-pressed", "false")]);
             chips.push((chip, reason.clone()));
         }
     }

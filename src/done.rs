@@ -99,11 +99,11 @@ fn site_time(site: &Site, rfc3339: &str) -> String {
     if say(&at, &day) != say(&Date::now(), &day) {
         fields.push(("weekday", "long".into()));
     }
-    let own = at
-        .to_locale_string(&site.lang, &dom::object(&fields))
-        .unwrap_or_default();
-    if say(&at, &fields) != own {
-        fields.push(("timeZoneName", "short".into()));
+    let shown = say(&at, &fields);
+    let own = at.to_locale_string(&site.lang, &dom::object(&fields));
+    if own.is_ok_and(|own| own == shown) {
+        return shown;
     }
+    fields.push(("timeZoneName", "short".into()));
     say(&at, &fields)
 }

@@ -190,8 +190,8 @@ struct State {
     contact_given: bool,
     /// Something the customer sent is still in the outbox, waiting for the network.
     waiting: bool,
-    /// Changing the score: the score and whether it was perfect before.
-    changing: Option<(i64, bool)>,
+    /// Changing the score: the score given before.
+    changing: Option<i64>,
     /// The server refused the change: the score stands.
     change_refused: bool,
     /// The changed score, stored in the outbox, until the server has it.
@@ -216,7 +216,6 @@ struct Stored {
 struct Chosen {
     id: String,
     score: i64,
-    perfect: bool,
     /// When it was chosen (ms): its score may be changed for a while.
     at: f64,
     stored: Stored,
@@ -368,8 +367,10 @@ impl Widget {
     /// Draws the current step from scratch.
     fn render(&mut self, focus: bool) {
         self.screen.set_text_content("");
-        let rated = match (&self.state.rating, self.memo()) {
-            (None, Some(Memo::Rated(reference))) => Some(reference),
+        // Read only where it decides what is drawn: a question not yet answered here.
+        let asking = self.state.stage == Stage::Question && self.state.rating.is_none();
+        let rated = match asking.then(|| self.memo()).flatten() {
+            Some(Memo::Rated(reference)) => Some(reference),
             _ => None,
         };
         let (screen, site) = (&self.screen, &self.site);
@@ -386,7 +387,11 @@ impl Widget {
                 View::Question(group)
             }
             Stage::Details => {
-                let perfect = self.state.rating.as_ref().is_some_and(|c| c.perfect);
+                let perfect = self
+                    .state
+                    .rating
+                    .as_ref()
+                    .is_some_and(|c| is_perfect(c.score, site.scale));
                 View::Details(details::build(screen, site, perfect, &self.state.options))
             }
             Stage::Done => {
@@ -568,7 +573,6 @@ impl Widget {
         self.state.rating = Some(Chosen {
             id: rating.id,
             score,
-            perfect,
             at: js::Date::now_ms(),
             stored: Stored { key, url, body },
             answer: None,
@@ -590,9 +594,9 @@ impl Widget {
             return;
         }
         chosen.in_flight = true;
-        let s = &chosen.stored;
-        let promise = self.outbox.send(&s.key, &s.url, &s.body);
-        self.then(promise, RATING_SENT, RATING_FAILED);
+        if let Some(chosen) = &self.state.rating {
+            self.send(&chosen.stored, RATING_SENT, RATING_FAILED);
+        }
     }
 
     /// Reads the details form, checks it with the core's rules, stores and sends it.
@@ -616,10 +620,7 @@ impl Widget {
         }
         view.error("");
         view.sending(&self.site, true);
-        let mut path = String::from("/v1/ratings/");
-        path.push_str(&chosen.id);
-        path.push_str("/details");
-        let url = self.url(&path);
+        let url = rating_url(&self.embed.endpoint, &chosen.id, "/details");
         let body = send::details_body(&details);
         let key = self.outbox.put(&chosen.id, "d", &url, &body);
         let answered = chosen.answer.is_some();
@@ -635,11 +636,15 @@ impl Widget {
     }
 
     fn send_details(&mut self) {
-        let Some(s) = &self.state.details else {
-            return;
-        };
+        if let Some(s) = &self.state.details {
+            self.send(s, DETAILS_SENT, DETAILS_FAILED);
+        }
+    }
+
+    /// Sends a stored submission through the outbox; the handler hears `ok` or `failed`.
+    fn send(&self, s: &Stored, ok: u32, failed: u32) {
         let promise = self.outbox.send(&s.key, &s.url, &s.body);
-        self.then(promise, DETAILS_SENT, DETAILS_FAILED);
+        self.then(promise, ok, failed);
     }
 
     /// Calls the handler back with `ok` or `failed` when `promise` settles.
@@ -694,7 +699,7 @@ impl Widget {
         if js::Date::now_ms() - chosen.at >= CHANGE_OFFERED_MS {
             return self.render(true);
         }
-        self.state.changing = Some((chosen.score, chosen.perfect));
+        self.state.changing = Some(chosen.score);
         self.state.stage = Stage::Question;
         self.render(true);
     }
@@ -712,11 +717,7 @@ impl Widget {
         }
         let perfect = is_perfect(score, self.site.scale);
         chosen.score = score;
-        chosen.perfect = perfect;
-        let mut url = self.embed.endpoint.clone();
-        url.push_str("/v1/ratings/");
-        url.push_str(&chosen.id);
-        url.push_str("/score");
+        let url = rating_url(&self.embed.endpoint, &chosen.id, "/score");
         let body = send::score_body(&self.embed.site, score);
         let key = self.outbox.put(&chosen.id, "s", &url, &body);
         rated(&mut self.emits, &chosen.id, score, perfect);
@@ -728,11 +729,9 @@ impl Widget {
 
     /// Sends the changed score through the outbox (again, after a network failure).
     fn send_score(&mut self) {
-        let Some(s) = &self.state.score else {
-            return;
-        };
-        let promise = self.outbox.send(&s.key, &s.url, &s.body);
-        self.then(promise, SCORE_SENT, SCORE_FAILED);
+        if let Some(s) = &self.state.score {
+            self.send(s, SCORE_SENT, SCORE_FAILED);
+        }
     }
 
     /// The server took the new score: its answer names the case now told about.
@@ -764,13 +763,11 @@ impl Widget {
             return;
         }
         self.state.score = None;
-        let (Some(chosen), Some((score, perfect))) =
-            (self.state.rating.as_mut(), self.state.changing.take())
+        let (Some(chosen), Some(score)) = (self.state.rating.as_mut(), self.state.changing.take())
         else {
             return;
         };
         chosen.score = score;
-        chosen.perfect = perfect;
         self.state.change_refused = true;
         self.state.stage = Stage::Done;
         self.render(true);
@@ -791,11 +788,9 @@ impl Widget {
             "sent",
             dom::object(&[("id", chosen.id.as_str().into()), ("case", case)]),
         ));
-        self.remember(&Memo::Rated(answer.case_ref.clone()));
-        let Some(chosen) = self.state.rating.as_mut() else {
-            return;
-        };
+        let reference = answer.case_ref.clone();
         chosen.answer = Some(answer);
+        self.remember(&Memo::Rated(reference));
         if self.state.details.is_some() {
             self.send_details();
         } else if self.state.stage == Stage::Done && self.state.waiting {
@@ -855,6 +850,16 @@ impl Widget {
         url.push_str(path);
         url
     }
+}
+
+/// `/v1/ratings/{id}` and `tail` at `endpoint`: where a rating's details and changed
+/// score go.
+fn rating_url(endpoint: &str, id: &str, tail: &str) -> String {
+    let mut url = String::from(endpoint);
+    url.push_str("/v1/ratings/");
+    url.push_str(id);
+    url.push_str(tail);
+    url
 }
 
 /// The page's `rated` event, and `flagged` for a near miss: `{id, score, perfect}`.
