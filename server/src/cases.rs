@@ -162,19 +162,17 @@ pub const CUSTOMER: &str = "The customer";
 /// minutes of giving it: a near miss that became perfect closes its case, as changed by
 /// the customer; a perfect score that became a near miss opens one (or reopens the case
 /// an earlier change closed, with fresh deadlines: one staff closed stays closed); a
-/// near miss that stays one updates it. Returns the case the customer is told about.
+/// near miss that stays one updates it. `case` is the rating's ([`of_rating`]). Returns
+/// the case the customer is told about.
 pub(crate) fn score_changed(
     tx: &mut dyn Tx,
     site: &Site,
     rating_id: &str,
+    case: Option<CaseRecord>,
     score: i64,
     perfect: bool,
     now: i64,
 ) -> Result<Option<CaseSummary>, StoreError> {
-    let case = match tx.case_id_for_rating(rating_id)? {
-        Some(case_id) => tx.case_by_id(case_id)?,
-        None => None,
-    };
     let Some(mut case) = case else {
         return match perfect {
             true => Ok(None),
@@ -230,17 +228,24 @@ fn reopen(case: &mut CaseRecord, site: &Site, now: i64) {
     case.close_due_at = site.settings.close_due(now);
 }
 
+/// The case of a rating: the one it opened, or the one it re-rates.
+pub(crate) fn of_rating(
+    tx: &mut dyn Tx,
+    rating_id: &str,
+) -> Result<Option<CaseRecord>, StoreError> {
+    match tx.case_id_for_rating(rating_id)? {
+        Some(case_id) => tx.case_by_id(case_id),
+        None => Ok(None),
+    }
+}
+
 /// The customer added details to a rating: its case (if any) is updated.
 pub(crate) fn details_arrived(
     tx: &mut dyn Tx,
     rating_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    let case = match tx.case_id_for_rating(rating_id)? {
-        Some(case_id) => tx.case_by_id(case_id)?,
-        None => None,
-    };
-    match case {
+    match of_rating(tx, rating_id)? {
         Some(case) => changed(tx, case, &[Event::Updated], None, now).map(drop),
         None => Ok(()),
     }

@@ -137,25 +137,16 @@ pub async fn change_score(
     let owner = site.settings.owner.clone();
     store
         .write(move |tx| {
-            let mut rating = match tx.rating_by_id(&id)? {
-                Some(rating) if rating.site_id == site.id => rating,
-                _ => return Err(Error::UnknownRating),
-            };
-            if now - rating.created_at > SCORE_WINDOW_MS {
-                return Err(Error::ScoreClosed);
-            }
+            let mut rating =
+                rating_within(tx, site.id, &id, now, SCORE_WINDOW_MS, Error::ScoreClosed)?;
+            let case = crate::cases::of_rating(tx, &rating.id)?;
             // A re-rating's score is the verdict on the case it came back to: it stays.
-            if let Some(case_id) = tx.case_id_for_rating(&rating.id)? {
-                if tx
-                    .case_by_id(case_id)?
-                    .is_some_and(|c| c.rating.id != rating.id)
-                {
-                    return Err(Error::invalid(
-                        "rerating",
-                        "score",
-                        "The score of a re-rating cannot be changed.",
-                    ));
-                }
+            if case.as_ref().is_some_and(|c| c.rating.id != rating.id) {
+                return Err(Error::invalid(
+                    "rerating",
+                    "score",
+                    "The score of a re-rating cannot be changed.",
+                ));
             }
             if rating.score == change.score {
                 // A perfect score's case, if a change closed one, is not the customer's
@@ -168,14 +159,40 @@ pub async fn change_score(
             let perfect = nearmiss_core::is_perfect(change.score, site.settings.scale);
             tx.change_score(&rating.id, change.score, perfect)?;
             let had_case = rating.case.is_some();
-            rating.case =
-                crate::cases::score_changed(tx, &site, &rating.id, change.score, perfect, now)?;
+            rating.case = crate::cases::score_changed(
+                tx,
+                &site,
+                &rating.id,
+                case,
+                change.score,
+                perfect,
+                now,
+            )?;
             rating.score = change.score;
             rating.flagged = !perfect;
             let changed_case = had_case || rating.case.is_some();
             Ok((answer(&owner, &rating), changed_case))
         })
         .await
+}
+
+/// Rating `id` of the site, while it is at most `window` ms old; `closed` after that.
+fn rating_within(
+    tx: &mut dyn Tx,
+    site_id: i64,
+    id: &str,
+    now: i64,
+    window: i64,
+    closed: Error,
+) -> Result<StoredRating, Error> {
+    let rating = match tx.rating_by_id(id)? {
+        Some(rating) if rating.site_id == site_id => rating,
+        _ => return Err(Error::UnknownRating),
+    };
+    match now - rating.created_at > window {
+        true => Err(closed),
+        false => Ok(rating),
+    }
 }
 
 /// A rating sent again: the same content is a replay, anything else a conflict.
@@ -259,13 +276,14 @@ pub async fn add_details(
     let site_id = site.id;
     store
         .write(move |tx| {
-            let rating = match tx.rating_by_id(&id)? {
-                Some(rating) if rating.site_id == site_id => rating,
-                _ => return Err(Error::UnknownRating),
-            };
-            if now - rating.created_at > DETAILS_WINDOW_MS {
-                return Err(Error::DetailsClosed);
-            }
+            let rating = rating_within(
+                tx,
+                site_id,
+                &id,
+                now,
+                DETAILS_WINDOW_MS,
+                Error::DetailsClosed,
+            )?;
             let contact = details.contact.as_ref().filter(|c| c.consent);
             tx.save_details(&NewDetails {
                 rating_id: &rating.id,

@@ -1,6 +1,7 @@
-//! The words a site's widget shows: the product's own (`www/words/en.json`), with the
-//! site's opening-hours promise and then its own wording put over them, so that an
-//! order page need not ask "How was your visit?".
+//! The words a site's widget shows, in the customer's language: the product's own
+//! (`www/words/LANG.json`), with the site's opening-hours promise and then its own
+//! wording in that language put over them, so that an order page need not ask "How was
+//! your visit?".
 
 use crate::store::SiteSettings;
 use nearmiss_core::{check_line, Words, LIMITS};
