@@ -108,11 +108,17 @@ fn strict_csp(collector: &str) -> String {
 }
 
 /// A business's page on another origin with the strict CSP, its site allowing that
-/// origin (the server's `site`), and a browser.
-fn host_shop() -> (Server, HostPage, Browser) {
+/// origin (the server's `site`).
+fn shop() -> (Server, HostPage) {
     let mut server = Server::with_widget();
     let host = HostPage::start(&server.base, &strict_csp(&server.base));
     server.site = server.add_site("Host Shop", &[&host.origin]);
+    (server, host)
+}
+
+/// [`shop`], and a browser.
+fn host_shop() -> (Server, HostPage, Browser) {
+    let (server, host) = shop();
     (server, host, Browser::start())
 }
 
@@ -533,7 +539,8 @@ fn pieces(word: &str) -> Vec<String> {
 
 #[test]
 fn each_language_shows_its_own_words_and_the_rating_carries_its_locale() {
-    let (server, host, _) = host_shop();
+    // A browser for each language, below.
+    let (server, host) = shop();
     for (asked, locale) in [
         ("en-US,en", "en-US"),
         ("es-ES,es", "es-ES"),
@@ -680,7 +687,8 @@ fn on_a_page_whose_csp_allows_only_its_nonce_the_widget_works() {
 #[test]
 fn axe_finds_nothing_in_any_state_in_english_and_arabic_light_and_dark() {
     let axe = support::axe::axe_source();
-    let (server, host, _) = host_shop();
+    // A browser for each language, below.
+    let (server, host) = shop();
     for (languages, theme) in [
         ("en-US,en", "light"),
         ("en-US,en", "dark"),

@@ -160,16 +160,8 @@ pub fn build() -> Result<PathBuf> {
 /// before anything else is downloaded, so its words cannot come later. The server sends
 /// the one the browser's `Accept-Language` asks for.
 fn loaders(minified: &str) -> Result<Vec<(String, String)>> {
-    let words = root().join("www/words");
-    let mut languages: Vec<PathBuf> = fs::read_dir(&words)
-        .map_err(io("reading", &words))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    languages.sort();
     let mut loaders = Vec::new();
-    for file in languages {
+    for file in words_files()? {
         let language = file.file_stem().unwrap_or_default().to_string_lossy();
         let text = fs::read_to_string(&file).map_err(io("reading", &file))?;
         // The label as the words file writes it: a JSON string is a JS string too.
@@ -194,6 +186,19 @@ fn loaders(minified: &str) -> Result<Vec<(String, String)>> {
         loaders.push((name, loader));
     }
     Ok(loaders)
+}
+
+/// The words files, one a language (`www/words/en.json`, …), sorted.
+fn words_files() -> Result<Vec<PathBuf>> {
+    let folder = root().join("www/words");
+    let mut files: Vec<PathBuf> = fs::read_dir(&folder)
+        .map_err(io("reading", &folder))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Renames the wasm's imports, exports and import module to one or two letters, and
@@ -434,31 +439,28 @@ pub fn size_report(out: &Path) -> Result {
     }
     // The words travel with the site's settings, as the server sends them (one line), in
     // the customer's one language: counted for the largest.
-    let folder = root().join("www/words");
-    let mut largest: Option<(u64, String, String)> = None;
-    for file in fs::read_dir(&folder)
-        .map_err(io("reading", &folder))?
-        .flatten()
-    {
-        let path = file.path();
+    let mut largest: Option<(Option<u64>, String, String)> = None;
+    for path in words_files()? {
         let words = fs::read_to_string(&path).map_err(io("reading", &path))?;
         let words: String = words.lines().map(str::trim).collect();
-        let gz = compress("gzip", &["-9", "-n", "-c"], words.as_bytes()).map_or(0, |b| b.len());
-        let name = file.file_name().to_string_lossy().into_owned();
-        if largest
-            .as_ref()
-            .is_none_or(|(most, _, _)| gz as u64 > *most)
-        {
-            largest = Some((gz as u64, name, words));
+        let zipped =
+            compress("gzip", &["-9", "-n", "-c"], words.as_bytes()).map(|b| b.len() as u64);
+        if largest.as_ref().is_none_or(|(most, _, _)| zipped > *most) {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            largest = Some((zipped, name, words));
         }
     }
-    let (_, name, words) = largest.ok_or("www/words has no words")?;
+    let (zipped, name, words) = largest.ok_or("www/words has no words")?;
     let len = |bytes: Option<Vec<u8>>| bytes.map(|b| b.len() as u64);
     row(
         &format!("settings: words ({name}, largest)"),
         (
             Some(words.len() as u64),
-            len(compress("gzip", &["-9", "-n", "-c"], words.as_bytes())),
+            zipped,
             len(compress("brotli", &["-q", "11", "-c"], words.as_bytes())),
         ),
     );

@@ -63,8 +63,9 @@ pub struct HostPage {
 impl HostPage {
     /// Serves `/?site=KEY` with `csp`, embedding `nearmiss.js` from `collector`;
     /// `&trigger=` (`open` unless given), `&preload=`, `&theme=`, `&position=`,
-    /// `&mount=`, `&lang=`, `&label=` and `&nonce=` become its `data-` attributes (the nonce also the page's scripts' own); `&app` loads `/app.js`
-    /// instead, a module that imports `nearmiss.mjs` as `window.nm`.
+    /// `&mount=`, `&lang=`, `&label=` and `&nonce=` become its `data-` attributes (the
+    /// nonce also the page's scripts' own); `&app` loads `/app.js` instead, a module that
+    /// imports `nearmiss.mjs` as `window.nm`.
     pub fn start(collector: &str, csp: &str) -> HostPage {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -84,7 +85,7 @@ impl HostPage {
                                 let site = query.get("site").cloned().unwrap_or_default();
                                 let trigger = query.get("trigger").map_or("open", |t| t);
                                 // The other data- attributes a test may give.
-                                let preload: String = ["preload", "theme", "position", "mount", "lang", "label"]
+                                let attributes: String = ["preload", "theme", "position", "mount", "lang", "label"]
                                     .iter()
                                     .filter_map(|name| {
                                         let value = query.get(*name)?;
@@ -109,7 +110,7 @@ impl HostPage {
                                 } else {
                                     format!(
                                         "<script src=\"{collector}/nearmiss.js\" data-site=\"{site}\" \
-                                         data-trigger=\"{trigger}\"{preload}{nonce} async></script>"
+                                         data-trigger=\"{trigger}\"{attributes}{nonce} async></script>"
                                     )
                                 };
                                 let page = format!(
