@@ -162,6 +162,7 @@ impl View {
         });
         Details {
             site: String::from(site_key),
+            edit: None,
             comment,
             reasons,
             contact,

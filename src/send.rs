@@ -18,13 +18,15 @@ pub fn rating_body(r: &Rating) -> String {
         ("page", optional(&r.page)),
         ("locale", optional(&r.locale)),
         ("rerate", optional(&r.rerate)),
+        ("edit", optional(&r.edit)),
     ]))
 }
 
 /// The body of `POST /v1/ratings/{id}/score` as JSON.
-pub fn score_body(site: &str, score: i64) -> String {
+pub fn score_body(site: &str, edit: &str, score: i64) -> String {
     json(&object(&[
         ("site", site.into()),
+        ("edit", edit.into()),
         ("score", (score as f64).into()),
     ]))
 }
@@ -53,6 +55,7 @@ pub fn details_body(d: &Details) -> String {
     };
     json(&object(&[
         ("site", d.site.as_str().into()),
+        ("edit", optional(&d.edit)),
         ("comment", optional(&d.comment)),
         ("reasons", reasons),
         ("contact", contact),

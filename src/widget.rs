@@ -215,6 +215,8 @@ struct Stored {
 
 struct Chosen {
     id: String,
+    /// The rating's secret, which its details and score changes carry.
+    edit: String,
     score: i64,
     /// When it was chosen (ms): its score may be changed for a while.
     at: f64,
@@ -553,8 +555,12 @@ impl Widget {
         let perfect = is_perfect(score, self.site.scale);
         let options = &self.state.options;
         let embed = &self.embed;
+        // Made here, not by the server, so a rating whose answer was lost on the way can
+        // still be given its details: the replay's answer carries it too.
+        let edit = send::new_id();
         let rating = Rating {
             id: send::new_id(),
+            edit: Some(edit.clone()),
             site: embed.site.clone(),
             score,
             interaction: options.interaction.clone().or(embed.interaction.clone()),
@@ -572,6 +578,7 @@ impl Widget {
         self.remember(&Memo::Rated(None));
         self.state.rating = Some(Chosen {
             id: rating.id,
+            edit,
             score,
             at: js::Date::now_ms(),
             stored: Stored { key, url, body },
@@ -610,7 +617,8 @@ impl Widget {
         if self.state.sending || chosen.refused {
             return;
         }
-        let details = view.read(&self.embed.site);
+        let mut details = view.read(&self.embed.site);
+        details.edit = Some(chosen.edit.clone());
         if let Err(err) = details.validate(&self.site.reasons) {
             let mut words = self.site.word(err.code());
             if words.is_empty() {
@@ -718,7 +726,7 @@ impl Widget {
         let perfect = is_perfect(score, self.site.scale);
         chosen.score = score;
         let url = rating_url(&self.embed.endpoint, &chosen.id, "/score");
-        let body = send::score_body(&self.embed.site, score);
+        let body = send::score_body(&self.embed.site, &chosen.edit, score);
         let key = self.outbox.put(&chosen.id, "s", &url, &body);
         rated(&mut self.emits, &chosen.id, score, perfect);
         self.state.score = Some(Stored { key, url, body });

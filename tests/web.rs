@@ -591,10 +591,13 @@ async fn a_mis_tap_is_taken_back_with_change_my_score() {
         format!("https://collector.test/v1/ratings/{rating_id}/score")
     );
     let change: nearmiss_core::ScoreChange = as_core(&body_of(&change_post));
+    let rating: nearmiss_core::Rating = as_core(&body_of(&sent.get(0)));
+    assert!(rating.edit.as_ref().is_some_and(|e| e.len() >= 22));
     assert_eq!(
         change,
         nearmiss_core::ScoreChange {
             site: "s_test".into(),
+            edit: rating.edit,
             score: 5
         }
     );
@@ -986,6 +989,9 @@ async fn offline_the_customer_is_told_and_the_next_page_sends_it() {
     assert_eq!((rating.site.as_str(), rating.score), ("s_test", 2));
     assert_eq!(details.comment.as_deref(), Some("Cold fries"));
     assert_eq!(details.site, "s_test");
+    // The details carry the rating's own secret, made before anything was sent.
+    assert!(rating.edit.is_some());
+    assert_eq!(details.edit, rating.edit);
     assert_eq!(stored_keys().length(), 0);
 }
 

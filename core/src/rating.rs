@@ -31,6 +31,11 @@ pub struct Rating {
     /// was closed: the score is linked to that case instead of opening a new one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerate: Option<String>,
+    /// The secret that `/details` and `/score` must carry for this rating: made by the
+    /// widget with the id (so a replay answered after a lost answer still has it), or by
+    /// the server when absent. Only its hash is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
 }
 
 /// What the customer adds after the score (`POST /v1/ratings/{id}/details`).
@@ -38,6 +43,9 @@ pub struct Rating {
 pub struct Details {
     /// The site's public key; must be the rating's site.
     pub site: String,
+    /// The rating's `edit` secret (from its 201 answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
     /// Free text: "What should have been better?" or "What made it great?".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -56,6 +64,9 @@ pub struct Details {
 pub struct ScoreChange {
     /// The site's public key; must be the rating's site.
     pub site: String,
+    /// The rating's `edit` secret (from its 201 answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
     /// The new score, on the site's scale.
     pub score: i64,
 }

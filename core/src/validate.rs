@@ -70,6 +70,8 @@ pub enum ErrorKind {
     InvalidPhone,
     /// Consent was given but neither email nor phone.
     ContactRequired,
+    /// A rating's `edit` secret is not 22 to 64 letters, digits, `-` or `_`.
+    InvalidEdit,
 }
 
 /// A validation failure: what is wrong, and in which field.
@@ -99,6 +101,7 @@ impl ValidationError {
             ErrorKind::InvalidEmail => "invalid_email",
             ErrorKind::InvalidPhone => "invalid_phone",
             ErrorKind::ContactRequired => "contact_required",
+            ErrorKind::InvalidEdit => "invalid_edit",
         }
     }
 
@@ -115,6 +118,7 @@ impl ValidationError {
             ErrorKind::InvalidEmail => "Please enter a valid email address.",
             ErrorKind::InvalidPhone => "Please enter a valid phone number.",
             ErrorKind::ContactRequired => "Please give an email address or a phone number.",
+            ErrorKind::InvalidEdit => "The edit secret must be 22 to 64 letters, digits, - or _.",
         }
     }
 }
@@ -155,6 +159,9 @@ impl Rating {
         optional_line(&self.page, "page", LIMITS.page)?;
         optional_line(&self.locale, "locale", LIMITS.locale)?;
         optional_line(&self.rerate, "rerate", LIMITS.site)?;
+        if self.edit.as_deref().is_some_and(|e| !is_secret(e)) {
+            return Err(ValidationError::new(ErrorKind::InvalidEdit, "edit"));
+        }
         Ok(())
     }
 }
@@ -278,6 +285,15 @@ fn optional_line(
     }
 }
 
+/// 22 to 64 URL-safe characters: unguessable when random (the widget's, a UUID, has 122
+/// random bits).
+fn is_secret(value: &str) -> bool {
+    (22..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// `8-4-4-4-12` hexadecimal digits, either case.
 fn is_uuid(value: &str) -> bool {
     let bytes = value.as_bytes();
@@ -331,6 +347,7 @@ mod tests {
             page: None,
             locale: None,
             rerate: None,
+            edit: None,
         }
     }
 
@@ -403,6 +420,24 @@ mod tests {
     }
 
     const OFFERED: &[&str] = &["Waiting time", "Food quality"];
+
+    #[test]
+    fn a_ratings_own_edit_secret_must_be_long_and_url_safe() {
+        let with = |edit: &str| Rating {
+            edit: Some(edit.into()),
+            ..rating(3)
+        };
+        assert!(with(ID).validate(Scale::Stars5).is_ok());
+        assert!(with(&"a".repeat(64)).validate(Scale::Stars5).is_ok());
+        for bad in [
+            "short",
+            &"a".repeat(65),
+            "0b8f5c1e 4a7d 4c2b 9e3f 1a2b3c4d5e6f",
+        ] {
+            let err = with(bad).validate(Scale::Stars5).unwrap_err();
+            assert_eq!((err.code(), err.field), ("invalid_edit", "edit"));
+        }
+    }
 
     #[test]
     fn comment_is_limited_to_2000_characters_and_may_span_lines() {
@@ -486,7 +521,7 @@ mod tests {
             id in ".{0,40}", site in ".{0,70}", score in any::<i64>(),
             interaction in proptest::option::of(".{0,210}"), locale in proptest::option::of(".{0,40}"),
         ) {
-            let r = Rating { id, site, score, interaction, token: None, page: None, locale, rerate: None };
+            let r = Rating { id, site, score, interaction, token: None, page: None, locale, rerate: None, edit: None };
             let _ = r.validate(Scale::Stars5);
             let _ = r.validate(Scale::Ten);
         }
@@ -497,7 +532,7 @@ mod tests {
             email in proptest::option::of(".{0,30}"), phone in proptest::option::of(".{0,30}"), consent in any::<bool>(),
         ) {
             let d = Details {
-                site: "s".into(), comment, reasons,
+                site: "s".into(), edit: None, comment, reasons,
                 contact: Some(Contact { name: None, email, phone, consent }),
             };
             let _ = d.validate(OFFERED);

@@ -16,6 +16,10 @@ pub struct RatingAnswer {
     pub flagged: bool,
     /// The case, for a near miss (or the case a re-rating belongs to).
     pub case: Option<CaseAnswer>,
+    /// The secret `/details` and `/score` need for this rating: in the first answer,
+    /// and in a replay's when the rating carried its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
 }
 
 /// What the customer is told about their case.
@@ -118,6 +122,25 @@ pub struct StepView {
     pub at: Timestamp,
     /// For `cause_found`: the prevention action.
     pub prevention: Option<Prevention>,
+    /// What the person wrote to the customer with this step, as emailed
+    /// (`customer_told`, `closed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// An email a person on the case wrote to the customer: queued with its step, sent as
+/// written with a one-click re-rating link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerEmail {
+    /// The case's reference, `NM-4F7Q`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The business's name.
+    pub site_name: String,
+    /// The step it was written with.
+    pub step: Step,
+    /// What the person wrote.
+    pub message: String,
 }
 
 /// The rating of a case, with what the customer added.
@@ -316,4 +339,8 @@ pub struct StepRequest {
     /// For `cause_found`: an existing prevention to link instead of a new action.
     #[serde(default)]
     pub prevention: Option<i64>,
+    /// For `customer_told` and `closed`: what to email the customer (who consented),
+    /// as written. The note stays internal.
+    #[serde(default)]
+    pub message: Option<String>,
 }

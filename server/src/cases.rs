@@ -5,7 +5,8 @@
 
 use crate::alerts;
 use crate::bodies::{
-    Case, CaseList, CaseView, ContactView, DetailsView, RatingView, StepRequest, StepView,
+    Case, CaseList, CaseView, ContactView, CustomerEmail, DetailsView, RatingView, StepRequest,
+    StepView,
 };
 use crate::error::Error;
 use crate::states::{Event, Status, Step};
@@ -193,6 +194,7 @@ pub(crate) fn score_changed(
                 cause: None,
                 prevention_id: None,
                 at: now,
+                message: None,
             })?;
             case.status = Status::Closed;
             case.closed_at = Some(now);
@@ -344,6 +346,7 @@ fn view_of(tx: &mut dyn Tx, case: CaseRecord, now: i64) -> Result<CaseView, Stor
             cause: s.cause,
             at: Timestamp(s.at),
             prevention: s.prevention,
+            message: s.message,
         })
         .collect();
     Ok(view_with(case, details, steps, now))
@@ -502,6 +505,10 @@ pub struct Workbench {
     pub preventions: Vec<Prevention>,
     /// Everybody who works the case's site.
     pub people: Vec<User>,
+    /// The emails to its customer, newest first, with their delivery state.
+    pub messages: Vec<crate::store::CustomerMessage>,
+    /// The address a message to the customer goes to, if they left one.
+    pub customer_email: Option<String>,
 }
 
 /// The case `reference` (within `scope`) with what working it needs.
@@ -521,11 +528,15 @@ pub async fn workbench(
                 .into_iter()
                 .filter(|u| u.works(site.id))
                 .collect();
+            let messages = tx.customer_messages(site.id, Some(case.id), 50)?;
+            let customer_email = customer_address(tx, &case.rating.id)?;
             Ok(Workbench {
                 view: view_of(tx, case, now)?,
                 causes: site.settings.causes,
                 preventions,
                 people,
+                messages,
+                customer_email,
             })
         })
         .await
@@ -609,10 +620,34 @@ fn record_step(
     if let Some(note) = note {
         check_text(note, "note", LIMITS.note)?;
     }
+    let message = request
+        .message
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
     check_line(actor, "actor", LIMITS.actor)?;
     if case.status == Status::Closed {
         return Err(Error::CaseClosed);
     }
+    // Only these steps tell the customer something; a person writes it, for them.
+    let to = match message {
+        Some(message) => {
+            if !matches!(step, Step::CustomerTold | Step::Closed) {
+                return Err(Error::invalid(
+                    "message_not_sent",
+                    "message",
+                    "Only customer_told and closed send a message to the customer.",
+                ));
+            }
+            check_text(message, "message", LIMITS.note)?;
+            Some(customer_address(tx, &case.rating.id)?.ok_or(Error::invalid(
+                "no_contact",
+                "message",
+                "The customer left no email address to write to.",
+            ))?)
+        }
+        None => None,
+    };
     let done = tx.steps(case_id)?;
     let has = |step: Step| done.iter().any(|s| s.step == step);
     let mut cause = None;
@@ -668,7 +703,7 @@ fn record_step(
                     missing.push(needed.as_str());
                 }
             }
-            if !has(Step::CustomerTold) && note.is_none() {
+            if !has(Step::CustomerTold) && note.is_none() && message.is_none() {
                 missing.push("customer_told (or a note saying why the customer was not told)");
             }
             if !missing.is_empty() {
@@ -685,6 +720,7 @@ fn record_step(
         cause,
         prevention_id: prevention,
         at: now,
+        message,
     })?;
     let event = match step {
         Step::Acknowledged => {
@@ -704,5 +740,62 @@ fn record_step(
         }
         _ => Event::Updated,
     };
+    if let (Some(to), Some(message)) = (to, message) {
+        let email = CustomerEmail {
+            reference: case.reference.clone(),
+            site_name: case.site_name.clone(),
+            step,
+            message: message.to_owned(),
+        };
+        alerts::enqueue_customer_email(tx, case_id, &to, &email, event, now)?;
+    }
     Ok(changed(tx, case, &[event], by.email.as_deref(), now)?)
+}
+
+/// The email address the customer of rating `rating_id` agreed to be written to.
+fn customer_address(tx: &mut dyn Tx, rating_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx
+        .details_for(rating_id)?
+        .filter(|d| d.consent)
+        .and_then(|d| d.contact_email))
+}
+
+/// What the desk proposes to write to the customer of `view`: the apology, what was
+/// given to make up for it, and what changed, for the person to edit before it is sent.
+pub fn customer_draft(view: &CaseView) -> String {
+    let case = &view.case;
+    let name = view
+        .rating
+        .details
+        .as_ref()
+        .and_then(|d| d.contact.as_ref())
+        .and_then(|c| c.name.as_deref());
+    let latest = |step: Step| {
+        case.steps
+            .iter()
+            .rev()
+            .find(|s| s.step == step)
+            .and_then(|s| s.note.as_deref())
+    };
+    let mut text = match name {
+        Some(name) => format!("Hello {name},\n\n"),
+        None => "Hello,\n\n".to_owned(),
+    };
+    text.push_str(&format!(
+        "Thank you for telling us about your visit to {} (reference {}). It was not what \
+         it should have been, and we are sorry.\n\n",
+        case.site_name, case.reference
+    ));
+    if let Some(given) = latest(Step::MadeGood) {
+        text.push_str(&format!("To make up for it: {given}\n"));
+    }
+    let prevention = case.steps.iter().rev().find_map(|s| s.prevention.as_ref());
+    if let Some(prevention) = prevention {
+        text.push_str(&format!(
+            "What we changed so it does not happen again: {}\n",
+            prevention.action
+        ));
+    }
+    text.push_str(&format!("\n{}", case.site_name));
+    text
 }

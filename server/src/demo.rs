@@ -265,6 +265,7 @@ async fn rate(
         locale: Some("en-GB".into()),
         token: None,
         rerate: None,
+        edit: None,
     };
     let recorded = ratings::record(store, site.clone(), rating, None, at).await?;
     let Some(case) = recorded.answer.case else {
@@ -272,6 +273,7 @@ async fn rate(
     };
     let details = Details {
         site: site.key.clone(),
+        edit: recorded.answer.edit,
         comment: Some(story.0.to_owned()),
         reasons: site
             .settings
@@ -312,6 +314,7 @@ async fn rerate(
         page: Some("/rerate".into()),
         locale: Some("en-GB".into()),
         rerate: Some(token),
+        edit: None,
     };
     ratings::record(store, site.clone(), rating, None, at).await?;
     Ok(())
@@ -373,6 +376,7 @@ async fn work(
                 .filter(|_| existing.is_none())
                 .map(|_| prevention.to_owned()),
             prevention: existing,
+            message: None,
         };
         let at = when.min(latest);
         cases::add_step(store, reference.to_owned(), request, actor.clone(), at).await?;

@@ -54,6 +54,15 @@ pub enum Error {
     /// A score may be changed for 10 minutes after the rating.
     #[error("score window closed")]
     ScoreClosed,
+    /// `/details` or `/score` without the rating's `edit` secret.
+    #[error("edit secret refused")]
+    EditRefused,
+    /// The customer changed the score as often as a rating may.
+    #[error("too many score changes")]
+    TooManyChanges,
+    /// The customer sent details as often as a rating may.
+    #[error("too many details posts")]
+    TooManyDetails,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

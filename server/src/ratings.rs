@@ -14,6 +14,14 @@ const DETAILS_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// A score may be changed for this long after it was given: a mis-tap taken back.
 pub const SCORE_WINDOW_MS: i64 = 10 * 60 * 1000;
 
+/// A score may be changed this often: a mis-tap or two taken back, not a switch that
+/// closes and opens a case (and alerts every endpoint) without end.
+pub const MAX_SCORE_CHANGES: i64 = 3;
+
+/// Details may be sent this often (the widget sends them once; a retry after a lost
+/// answer, or a correction, is a few more): each is an update to the business.
+pub const MAX_DETAILS_POSTS: i64 = 10;
+
 /// What storing a rating did.
 pub struct Recorded {
     /// The answer for the widget: the same for the first call and every replay.
@@ -34,16 +42,30 @@ pub async fn record(
     rating.validate(site.settings.scale)?;
     check_origin(&site, foreign_origin)?;
     let signed = check_token(&site, &rating, now)?;
-    // Serialising a struct is deterministic: equal content gives equal text.
-    let content = serde_json::to_string(&rating).unwrap_or_default();
+    // The widget makes its own secret, so a replay (after an answer lost on the way)
+    // can be answered with it; an API client that sent none gets one made here.
+    let sent_edit = rating.edit.clone();
+    let edit = sent_edit
+        .clone()
+        .unwrap_or_else(|| crate::random::token(24));
+    let edit_hash = crate::tokens::hash(&edit);
+    // Serialising a struct is deterministic: equal content gives equal text. The secret
+    // is kept only as its hash, there too.
+    let mut kept = rating.clone();
+    kept.edit = sent_edit.as_ref().map(|_| edit_hash.clone());
+    let content = serde_json::to_string(&kept).unwrap_or_default();
     let owner = site.settings.owner.clone();
     let (stored, new) = store
-        .write(move |tx| store_rating(tx, &site, &rating, signed, &content, now))
+        .write(move |tx| store_rating(tx, &site, &rating, signed, &content, &edit_hash, now))
         .await?;
-    Ok(Recorded {
-        answer: answer(&owner, &stored),
-        new,
-    })
+    let mut answer = answer(&owner, &stored);
+    // A replay proved it knows the secret by sending the same content; one that sent
+    // none gets none, as the secret is not kept.
+    answer.edit = match new {
+        true => Some(edit),
+        false => sent_edit,
+    };
+    Ok(Recorded { answer, new })
 }
 
 fn store_rating(
@@ -52,6 +74,7 @@ fn store_rating(
     rating: &Rating,
     signed: bool,
     content: &str,
+    edit_hash: &str,
     now: i64,
 ) -> Result<(StoredRating, bool), Error> {
     // A signed interaction or a re-rating link can be used once: a replay of the rating
@@ -89,6 +112,7 @@ fn store_rating(
         created_at: now,
         rerates_case: rerates,
         signed,
+        edit_hash,
     })?;
     if !inserted {
         // Nothing was written: the caller's error or replay changes nothing.
@@ -116,6 +140,8 @@ fn store_rating(
         content: content.to_owned(),
         created_at: now,
         case,
+        edit_hash: Some(edit_hash.to_owned()),
+        score_changes: 0,
     };
     Ok((stored, true))
 }
@@ -139,6 +165,7 @@ pub async fn change_score(
         .write(move |tx| {
             let mut rating =
                 rating_within(tx, site.id, &id, now, SCORE_WINDOW_MS, Error::ScoreClosed)?;
+            check_edit(&rating, change.edit.as_deref())?;
             let case = crate::cases::of_rating(tx, &rating.id)?;
             // A re-rating's score is the verdict on the case it came back to: it stays.
             if case.as_ref().is_some_and(|c| c.rating.id != rating.id) {
@@ -155,6 +182,9 @@ pub async fn change_score(
                     rating.case = None;
                 }
                 return Ok((answer(&owner, &rating), false));
+            }
+            if rating.score_changes >= MAX_SCORE_CHANGES {
+                return Err(Error::TooManyChanges);
             }
             let perfect = nearmiss_core::is_perfect(change.score, site.settings.scale);
             tx.change_score(&rating.id, change.score, perfect)?;
@@ -195,6 +225,20 @@ fn rating_within(
     }
 }
 
+/// Whether `edit` is the rating's secret. A rating stored before ratings had one needs
+/// none: its details window (24 hours) is the transition, so no outbox is stranded.
+fn check_edit(rating: &StoredRating, edit: Option<&str>) -> Result<(), Error> {
+    match (&rating.edit_hash, edit) {
+        (None, _) => Ok(()),
+        (Some(hash), Some(edit))
+            if crate::tokens::same_secret(hash, &crate::tokens::hash(edit)) =>
+        {
+            Ok(())
+        }
+        (Some(_), _) => Err(Error::EditRefused),
+    }
+}
+
 /// A rating sent again: the same content is a replay, anything else a conflict.
 fn replayed(existing: StoredRating, content: &str) -> Result<(StoredRating, bool), Error> {
     match existing.content == content {
@@ -214,6 +258,7 @@ fn answer(owner: &str, stored: &StoredRating) -> RatingAnswer {
                 by: Timestamp(case.ack_due_at),
             },
         }),
+        edit: None,
     }
 }
 
@@ -284,6 +329,11 @@ pub async fn add_details(
                 DETAILS_WINDOW_MS,
                 Error::DetailsClosed,
             )?;
+            check_edit(&rating, details.edit.as_deref())?;
+            let posts = tx.details_for(&rating.id)?.map_or(0, |d| d.posts);
+            if posts >= MAX_DETAILS_POSTS {
+                return Err(Error::TooManyDetails);
+            }
             let contact = details.contact.as_ref().filter(|c| c.consent);
             tx.save_details(&NewDetails {
                 rating_id: &rating.id,

@@ -184,7 +184,8 @@ fn slack_and_email_messages_say_what_a_person_needs_to_act() {
     let answer = rate(&server, 1, 2);
     let reference = answer["case"]["ref"].as_str().unwrap().to_owned();
     let details = json!({
-        "site": server.site, "comment": "Fries missing.", "reasons": ["Quality"],
+        "site": server.site, "edit": support::edit(&id(1)), "comment": "Fries missing.",
+        "reasons": ["Quality"],
         "contact": { "email": "ana@example.com", "consent": true }
     });
     assert_eq!(
@@ -239,7 +240,7 @@ fn a_customer_cannot_ping_a_slack_channel_or_forge_a_link() {
     server.add_endpoint("email", "manager@shop.example", false);
     rate(&server, 1, 2);
     let comment = "<!channel> <https://evil.example|Acknowledge here> <script>x</script> & more";
-    let details = json!({ "site": server.site, "comment": comment });
+    let details = json!({ "site": server.site, "edit": support::edit(&id(1)), "comment": comment });
     let path = format!("/v1/ratings/{}/details", id(1));
     assert_eq!(server.post_json(&path, &details).status, 200);
     wait_for("the update on Slack", || slack.deliveries().len() == 2);
@@ -261,7 +262,7 @@ fn a_customer_cannot_ping_a_slack_channel_or_forge_a_link() {
 
     // A second line cannot pass for one of ours: every line of the comment is quoted.
     let forged = "Fine.\nContact (consented): evil@example.com\nAcknowledge by never";
-    let details = json!({ "site": server.site, "comment": forged });
+    let details = json!({ "site": server.site, "edit": support::edit(&id(1)), "comment": forged });
     assert_eq!(server.post_json(&path, &details).status, 200);
     wait_for("the second update on Slack", || {
         slack.deliveries().len() == 3
@@ -363,7 +364,7 @@ fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
     let answer = rate(&server, 1, 2);
     let reference = answer["case"]["ref"].as_str().unwrap().to_owned();
     let details = json!({
-        "site": server.site, "comment": "The fries were missing.",
+        "site": server.site, "edit": support::edit(&id(1)), "comment": "The fries were missing.",
         "contact": { "email": "ana@example.com", "consent": true }
     });
     server.post_json(&format!("/v1/ratings/{}/details", id(1)), &details);
@@ -424,7 +425,11 @@ fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
         .as_i64()
         .unwrap();
     assert_eq!(
-        step(json!({ "step": "customer_told", "note": "Emailed Ana the new bag check." })).status,
+        step(json!({
+            "step": "customer_told", "note": "Ana sounded cross; be gentle.",
+            "message": "Hello Ana,\n\nWe are sorry about the missing fries. From now on every bag is checked against the receipt before it leaves.\n\nTest Shop"
+        }))
+        .status,
         201
     );
     let closed = step(json!({ "step": "closed" }));
@@ -468,7 +473,8 @@ fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
 
     // Every step reached the webhook; the customer got what changed and a re-rating link.
     wait_for("case.closed", || webhook.of_type("case.closed").len() == 1);
-    assert!(webhook.of_type("case.updated").len() >= 7);
+    // Steps recorded while an update waited are one update, the latest.
+    assert!(!webhook.of_type("case.updated").is_empty());
     wait_for("the customer's email", || {
         smtp.mails().iter().any(|m| m.to == ["ana@example.com"])
     });
@@ -479,10 +485,11 @@ fn the_full_recovery_walk_closes_the_loop_with_the_customer() {
         .unwrap();
     let text = mail.data.replace("=\r\n", "").replace("=3D", "=");
     assert!(
-        text.contains("Every bag is checked against the receipt"),
+        text.contains("every bag is checked against the receipt"),
         "{text}"
     );
-    assert!(text.contains("Emailed Ana the new bag check."), "{text}");
+    // The step's note is the team's: it never reaches the customer.
+    assert!(!text.contains("be gentle"), "{text}");
     let link_start = text
         .find(&format!("{}/rerate/", server.base))
         .expect("a re-rating link");
@@ -584,10 +591,12 @@ fn a_re_rating_below_perfect_reopens_the_case() {
     );
     assert_eq!(reply.status, 201);
     assert_eq!(reply.json()["case"]["ref"], reference.as_str());
-    // Its score is the case's verdict: "Change my score" does not apply to it.
+    // Its score is the case's verdict: "Change my score" does not apply to it (even with
+    // the secret the server made for this rating, which sent none of its own).
+    let edit = reply.json()["edit"].as_str().unwrap().to_owned();
     let change = server.post_json(
         &format!("/v1/ratings/{}/score", id(2)),
-        &json!({ "site": server.site, "score": 5 }),
+        &json!({ "site": server.site, "score": 5, "edit": edit }),
     );
     assert_eq!(change.status, 422, "{}", change.body);
     assert_eq!(change.json()["error"]["code"], "rerating");

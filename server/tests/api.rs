@@ -151,8 +151,8 @@ fn details_are_saved_last_one_wins_and_contact_needs_consent() {
     server.post_json("/v1/ratings", &rating(&server, ID, 2));
     let path = format!("/v1/ratings/{ID}/details");
     let details = json!({
-        "site": server.site, "comment": "The fries were missing.", "reasons": ["Quality"],
-        "contact": { "email": "ana@example.com", "consent": false }
+        "site": server.site, "edit": support::edit(ID), "comment": "The fries were missing.",
+        "reasons": ["Quality"], "contact": { "email": "ana@example.com", "consent": false }
     });
     let reply = server.post_json(&path, &details);
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -166,7 +166,8 @@ fn details_are_saved_last_one_wins_and_contact_needs_consent() {
     );
 
     let details = json!({
-        "site": server.site, "comment": "Fries missing, and cold.", "reasons": ["Quality", "Waiting time"],
+        "site": server.site, "edit": support::edit(ID), "comment": "Fries missing, and cold.",
+        "reasons": ["Quality", "Waiting time"],
         "contact": { "email": "ana@example.com", "consent": true }
     });
     assert_eq!(server.post_json(&path, &details).status, 200);
@@ -184,7 +185,10 @@ fn details_errors() {
     let server = Server::start();
     server.post_json("/v1/ratings", &rating(&server, ID, 2));
     let path = format!("/v1/ratings/{ID}/details");
-    let with = |details: Value| server.post_json(&path, &details);
+    let with = |mut details: Value| {
+        details["edit"] = json!(support::edit(ID));
+        server.post_json(&path, &details)
+    };
     let site = server.site.clone();
     with(json!({ "site": site, "reasons": ["Parking"] })).assert_error(
         422,
@@ -840,7 +844,7 @@ fn a_customer_takes_a_mis_tap_back_within_ten_minutes() {
     let change = |id: &str, score: i64| {
         server.post_json(
             &format!("/v1/ratings/{id}/score"),
-            &json!({ "site": site, "score": score }),
+            &json!({ "site": site, "score": score, "edit": support::edit(id) }),
         )
     };
     // A near miss that becomes perfect: its case closes, changed by the customer.

@@ -153,7 +153,9 @@ fn nothing_acknowledged_is_lost_across_many_sigkills() {
                         if reply.status() != 201 {
                             continue;
                         }
-                        let details = json!({ "site": site, "comment": format!("comment {n}") });
+                        let details = json!({
+                            "site": site, "edit": support::edit(&id), "comment": format!("comment {n}")
+                        });
                         let saved = agent
                             .post(format!("{base}/v1/ratings/{id}/details"))
                             .send_json(&details)
@@ -278,7 +280,7 @@ fn logs_hold_no_contact_data_or_secrets() {
             .status(),
         201
     );
-    let details = json!({ "site": site, "comment": "Private words about my evening",
+    let details = json!({ "site": site, "edit": support::edit(id), "comment": "Private words about my evening",
         "contact": { "name": "Ana Private", "email": "ana.private@example.com", "phone": "+44 20 7946 0958", "consent": true } });
     assert_eq!(
         agent
@@ -288,7 +290,7 @@ fn logs_hold_no_contact_data_or_secrets() {
             .status(),
         200
     );
-    let bad = json!({ "site": site, "contact": { "email": "ana.private@", "consent": true } });
+    let bad = json!({ "site": site, "edit": support::edit(id), "contact": { "email": "ana.private@", "consent": true } });
     assert_eq!(
         agent
             .post(format!("{base}/v1/ratings/{id}/details"))

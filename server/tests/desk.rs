@@ -304,6 +304,7 @@ fn what_a_customer_typed_is_text_on_every_page() {
     let long = format!("{} {}", HOSTILE.join("\n"), "x".repeat(1700));
     let details = json!({
         "site": site,
+        "edit": support::edit(&id(1)),
         "comment": long,
         "reasons": HOSTILE,
         "contact": {"name": HOSTILE[1], "email": "ana@example.com", "consent": true}
@@ -397,7 +398,8 @@ fn a_person_is_emailed_what_they_chose_and_never_their_own_steps() {
             .collect::<Vec<_>>()
     };
     let details = |comment: &str| {
-        let body = json!({ "site": server.site, "comment": comment });
+        let body =
+            json!({ "site": server.site, "edit": support::edit(&id(1)), "comment": comment });
         let path = format!("/v1/ratings/{}/details", id(1));
         assert_eq!(server.post_json(&path, &body).status, 200);
     };
@@ -410,6 +412,10 @@ fn a_person_is_emailed_what_they_chose_and_never_their_own_steps() {
         staff.step(&reference, &[("step", "acknowledged")]).status,
         303
     );
+    // Each update is waited for: one still waiting would be replaced by the next.
+    support::wait_for("the manager told of the acknowledgement", || {
+        mails_to("manager@shop.example").len() == 2
+    });
     details("Cold fries.");
     support::wait_for("the manager told of both updates", || {
         mails_to("manager@shop.example").len() == 3
@@ -439,6 +445,9 @@ fn a_person_is_emailed_what_they_chose_and_never_their_own_steps() {
             .status,
         303
     );
+    support::wait_for("the manager told of the contact", || {
+        mails_to("manager@shop.example").len() == 4
+    });
     details("Cold fries, and no ketchup.");
     support::wait_for("the manager told of all four updates", || {
         mails_to("manager@shop.example").len() == 5
@@ -705,7 +714,7 @@ fn the_numbers_page_shows_the_rate_the_chart_and_every_near_miss() {
     }
     let theirs = near_miss(&server, &other, 10, 1);
     let details = json!({
-        "site": server.site, "comment": "=1+1 cold",
+        "site": server.site, "edit": support::edit(&id(7)), "comment": "=1+1 cold",
         "contact": {"email": "ana@example.com", "consent": true}
     });
     assert_eq!(

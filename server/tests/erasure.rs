@@ -36,7 +36,9 @@ fn assert_nowhere_on_disk(server: &Server, needles: &[&str]) {
 fn near_miss_with_contact(server: &Server, n: u64, contact: serde_json::Value) -> String {
     let reply = server.post_json("/v1/ratings", &rating(&server.site, 2).id(&id(n)).json());
     let reference = reply.json()["case"]["ref"].as_str().unwrap().to_owned();
-    let details = json!({"site": server.site, "comment": "Cold fries.", "contact": contact});
+    let details = json!({
+        "site": server.site, "edit": support::edit(&id(n)), "comment": "Cold fries.", "contact": contact
+    });
     let path = format!("/v1/ratings/{}/details", id(n));
     assert_eq!(server.post_json(&path, &details).status, 200);
     reference
@@ -65,7 +67,7 @@ fn an_erased_email_is_nowhere_in_the_database_files() {
     for step in [
         json!({"step": "acknowledged"}),
         json!({"step": "cause_found", "cause": "Process", "action": "Checklist."}),
-        json!({"step": "customer_told", "note": "Told her."}),
+        json!({"step": "customer_told", "note": "Told her.", "message": "Hello, we fixed it."}),
         json!({"step": "closed"}),
     ] {
         let path = format!("/v1/cases/{first}/steps");
@@ -212,7 +214,8 @@ fn an_address_the_details_no_longer_hold_is_still_erased_from_messages() {
     );
     // The customer changes their mind: the details no longer hold the address, but the
     // update already queued for the webhook does.
-    let details = json!({"site": server.site, "comment": "Cold fries."});
+    let details =
+        json!({"site": server.site, "edit": support::edit(&id(1)), "comment": "Cold fries."});
     assert_eq!(
         server
             .post_json(&format!("/v1/ratings/{}/details", id(1)), &details)

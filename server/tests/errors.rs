@@ -179,8 +179,14 @@ impl Api {
         self.post("/v1/ratings", &rating(&self.site, id, score))
     }
 
+    /// Details as the widget sends them: with the rating's `edit` secret, unless the
+    /// body names its own.
     fn details(&self, id: &str, body: &Value) -> Reply {
-        self.post(&format!("/v1/ratings/{id}/details"), body)
+        let mut body = body.clone();
+        if body.get("edit").is_none() {
+            body["edit"] = json!(support::edit(id));
+        }
+        self.post(&format!("/v1/ratings/{id}/details"), &body)
     }
 
     /// A private call with the API token.

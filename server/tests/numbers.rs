@@ -187,7 +187,7 @@ proptest! {
                 let at = start + event.minute * 60_000;
                 let rating = nearmiss_core::Rating {
                     id: id(n as u64 + 1), site: site.key.clone(), score: event.score,
-                    interaction: None, token: None, page: None, locale: None, rerate: None,
+                    interaction: None, token: None, page: None, locale: None, rerate: None, edit: None,
                 };
                 let answer = ratings::record(&store, site.clone(), rating, None, at).await.unwrap().answer;
                 if let (Some(case), Some(after)) = (answer.case, event.ack_after) {
@@ -267,6 +267,7 @@ fn the_export_is_csv_a_library_reads_back_with_formulas_defused() {
     let answer = rate_at(&server, 2, 2, NOON);
     let details = serde_json::json!({
         "site": server.site,
+        "edit": support::edit(&id(2)),
         "comment": "=HYPERLINK(\"https://evil.example\",\"Click\")\nSecond line, with a comma",
         "reasons": ["Quality", "Staff"],
         "contact": {"name": "Ana", "email": "ana@example.com", "consent": true}
@@ -359,6 +360,7 @@ fn a_long_export_arrives_whole_page_after_page() {
                 page: None,
                 locale: None,
                 rerate: None,
+                edit: None,
             };
             let at = NOON - (n as i64 / 2) * 1000;
             ratings::record(&store, site, rating, None, at)

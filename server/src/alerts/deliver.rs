@@ -5,7 +5,7 @@
 
 use super::lanes::{self, Lanes};
 use super::{message, target, webhook, Alerts};
-use crate::bodies::{OriginNotice, WebhookBody};
+use crate::bodies::{CustomerEmail, OriginNotice, WebhookBody};
 use crate::states::MessageKind;
 use crate::store::{Attempt, AttemptResult, Claim, Message, Store, StoreError};
 use crate::time::Clock;
@@ -324,9 +324,12 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
             }
         }
         MessageKind::CustomerEmail => {
-            let body = match body() {
-                Ok(body) => body,
-                Err(refused) => return refused,
+            let email = match serde_json::from_str::<CustomerEmail>(&message.payload) {
+                Ok(email) => email,
+                Err(_) => match body() {
+                    Ok(body) => message::legacy_customer_email(&body),
+                    Err(refused) => return refused,
+                },
             };
             let Some(case_id) = message.case_id else {
                 return Outcome::Refused("the email names no case".into());
@@ -341,7 +344,7 @@ fn send(alerts: &Alerts, store: &Store, message: &Message, timestamp: i64) -> Ou
                 Err(err) => return Outcome::Retry(format!("making the re-rating link: {err}")),
             };
             let url = format!("{}/rerate/{token}", alerts.public_url);
-            let (subject, text) = message::customer_email(&body, &url);
+            let (subject, text) = message::customer_email(&email, &url);
             mail(alerts, &message.target, &subject, &text)
         }
     }

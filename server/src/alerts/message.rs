@@ -2,7 +2,7 @@
 //! customer's email when their case is closed. Made from the typed webhook body, so every
 //! channel says the same thing.
 
-use crate::bodies::{Case, Deadline, OriginNotice, WebhookBody};
+use crate::bodies::{Case, CustomerEmail, Deadline, OriginNotice, WebhookBody};
 use crate::states::{Event, Status, Step};
 use crate::time::{clock, span};
 
@@ -108,40 +108,32 @@ pub fn staff_email(body: &WebhookBody, public_url: &str) -> (String, String) {
     (subject, text)
 }
 
-/// Subject and body of the email telling the customer what changed, with a one-click
-/// re-rating link.
-pub fn customer_email(body: &WebhookBody, rerate_url: &str) -> (String, String) {
-    let case = &body.data.case;
-    let site = &case.site_name;
-    let told = case
-        .steps
-        .iter()
-        .rev()
-        .find(|s| s.step == Step::CustomerTold)
-        .and_then(|s| s.note.as_deref());
-    let prevention = case
-        .steps
-        .iter()
-        .rev()
-        .find_map(|s| s.prevention.as_ref().map(|p| p.action.as_str()));
-    let mut text = format!(
-        "Hello,\n\nYou told us your experience at {site} was not what it should have been \
-         (reference {}). Thank you: we looked into it.\n\n",
-        case.reference
-    );
-    if let Some(told) = told {
-        text.push_str(&format!("What we did: {told}\n"));
-    }
-    if let Some(action) = prevention {
-        text.push_str(&format!(
-            "What we changed so it does not happen again: {action}\n"
-        ));
-    }
+/// Subject and body of an email to the customer: what the person wrote, as written,
+/// then a one-click re-rating link. The desk's preview is this with a stand-in link.
+pub fn customer_email(email: &CustomerEmail, rerate_url: &str) -> (String, String) {
+    let mut text = email.message.trim_end().to_owned();
     text.push_str(&format!(
-        "\nWould you give us another try? One click rates your next experience:\n{rerate_url}\n\n\
-         {site}\n"
+        "\n\nWould you give us another try? One click rates your next experience:\n\
+         {rerate_url}\n\n(Reference {})\n",
+        email.reference
     ));
-    (format!("What we changed after your feedback, {site}"), text)
+    (format!("About your feedback to {}", email.site_name), text)
+}
+
+/// The email an older build queued for a closed case (its payload the case's webhook
+/// body): said in the product's words only, as no person wrote it for the customer.
+pub fn legacy_customer_email(body: &WebhookBody) -> CustomerEmail {
+    let case = &body.data.case;
+    CustomerEmail {
+        reference: case.reference.clone(),
+        site_name: case.site_name.clone(),
+        step: Step::Closed,
+        message: format!(
+            "Hello,\n\nThank you for telling us about your visit to {}. We looked into \
+             it.\n\n{}",
+            case.site_name, case.site_name
+        ),
+    }
 }
 
 /// What the notice of a refused origin says, line by line.

@@ -3,8 +3,10 @@
 //! with each endpoint's delivery state kept for people to see.
 //!
 //! Endpoints are per site: Standard Webhooks, Slack-compatible incoming webhooks, and
-//! email. Escalation endpoints receive only `case.overdue`. A closed case also emails the
-//! customer, when they consented, what changed, with a one-click re-rating link.
+//! email. Escalation endpoints receive only `case.overdue`. A `case.updated` waiting in
+//! an endpoint's lane is replaced by the next one, not joined by it. The customer is
+//! emailed only what a person wrote to them with a step (`enqueue_customer_email`),
+//! with a one-click re-rating link.
 
 pub mod deliver;
 pub mod lanes;
@@ -12,7 +14,9 @@ pub mod message;
 pub mod target;
 pub mod webhook;
 
-use crate::bodies::{Case, CaseView, DetailsView, OriginNotice, RatingView, WebhookBody};
+use crate::bodies::{
+    Case, CaseView, CustomerEmail, DetailsView, OriginNotice, RatingView, WebhookBody,
+};
 use crate::states::{EndpointKind, Event, MessageKind, Status, Topic};
 use crate::store::{Delivery, EndpointState, NewEndpoint, NewMessage, Site, Store, StoreError, Tx};
 use crate::time::{millis, Timestamp};
@@ -109,8 +113,9 @@ pub(crate) struct Changed<'a> {
     pub by: Option<&'a str>,
 }
 
-/// Writes one outbox message per endpoint of the site that wants `event`, and the
-/// customer's email for a closed case. Runs inside the transaction that changed the case.
+/// Writes one outbox message per endpoint of the site that wants `event`; a
+/// `case.updated` replaces the one still waiting for that case in an endpoint's lane.
+/// Runs inside the transaction that changed the case.
 pub(crate) fn enqueue(
     tx: &mut dyn Tx,
     changed: Changed<'_>,
@@ -118,16 +123,6 @@ pub(crate) fn enqueue(
     now: i64,
 ) -> Result<(), StoreError> {
     let body = WebhookBody::new(event, changed.view.clone(), now);
-    let customer = match event {
-        Event::Closed => body
-            .data
-            .rating
-            .details
-            .as_ref()
-            .and_then(|d| d.contact.as_ref())
-            .and_then(|c| c.email.clone()),
-        _ => None,
-    };
     let payload = serde_json::to_string(&body).map_err(|err| StoreError::Task(err.to_string()))?;
     let mut endpoints = tx.active_endpoints(changed.site_id, event == Event::Overdue)?;
     // An email alert to someone on the desk carries only the events they chose, and
@@ -144,20 +139,19 @@ pub(crate) fn enqueue(
         }
     }
     endpoints.retain(|e| !unwanted.contains(&e.id));
-    let targets = endpoints
-        .iter()
-        .map(|e| (Some(e.id), MessageKind::from(e.kind), e.target.as_str()))
-        .chain(
-            customer
-                .as_deref()
-                .map(|email| (None, MessageKind::CustomerEmail, email)),
-        );
-    for (endpoint_id, kind, target) in targets {
+    for endpoint in &endpoints {
+        // A customer re-sending details, or staff working fast, is one update for each
+        // endpoint while it waits: the lane stays free for other cases' alerts.
+        if event == Event::Updated
+            && tx.replace_pending_update(endpoint.id, changed.case_id, &payload)?
+        {
+            continue;
+        }
         tx.insert_message(&NewMessage {
             msg_id: &format!("msg_{}", crate::random::token(24)),
-            endpoint_id,
-            kind,
-            target,
+            endpoint_id: Some(endpoint.id),
+            kind: MessageKind::from(endpoint.kind),
+            target: &endpoint.target,
             event: Topic::Case(event),
             case_id: Some(changed.case_id),
             payload: &payload,
@@ -165,6 +159,41 @@ pub(crate) fn enqueue(
         })?;
     }
     Ok(())
+}
+
+/// Queues `email` to the customer at `to`, about case `case_id` (`event`: what its step
+/// did to the case). Runs inside the transaction that recorded the step, so a step
+/// sends at most one email, and only a step a person took sends one.
+pub(crate) fn enqueue_customer_email(
+    tx: &mut dyn Tx,
+    case_id: i64,
+    to: &str,
+    email: &CustomerEmail,
+    event: Event,
+    now: i64,
+) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(email).map_err(|err| StoreError::Task(err.to_string()))?;
+    tx.insert_message(&NewMessage {
+        msg_id: &format!("msg_{}", crate::random::token(24)),
+        endpoint_id: None,
+        kind: MessageKind::CustomerEmail,
+        target: to,
+        event: Topic::Case(event),
+        case_id: Some(case_id),
+        payload: &payload,
+        now,
+    })
+}
+
+/// The emails to customers of `site_id` (only `case_id`'s, if given), newest first.
+pub async fn customer_messages(
+    store: &Store,
+    site_id: i64,
+    case_id: Option<i64>,
+) -> Result<Vec<crate::store::CustomerMessage>, StoreError> {
+    store
+        .read(move |tx| tx.customer_messages(site_id, case_id, 50))
+        .await
 }
 
 /// Tells the people on a site's Slack and email endpoints that its ratings from

@@ -171,6 +171,30 @@ fn product(err: &Error) -> (StatusCode, ErrorBody) {
                 "A score can be changed for 10 minutes after it was given.",
             ),
         ),
+        EditRefused => (
+            StatusCode::FORBIDDEN,
+            body(
+                "edit_refused",
+                Some("edit"),
+                "Only the browser that sent the rating may change it: send the rating's edit secret.",
+            ),
+        ),
+        TooManyChanges => (
+            StatusCode::CONFLICT,
+            body(
+                "too_many_changes",
+                Some("score"),
+                "This score has been changed as often as it may be.",
+            ),
+        ),
+        TooManyDetails => (
+            StatusCode::CONFLICT,
+            body(
+                "too_many_details",
+                None,
+                "These details have been sent as often as they may be.",
+            ),
+        ),
         Store(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             body(

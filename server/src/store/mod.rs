@@ -480,6 +480,23 @@ pub trait Tx {
     fn refused_origins(&mut self, site_id: i64) -> Result<Vec<RefusedOrigin>, StoreError>;
     /// Queues a message.
     fn insert_message(&mut self, message: &NewMessage<'_>) -> Result<(), StoreError>;
+    /// Gives the newest message of `endpoint_id`'s lane about `case_id` the `payload`,
+    /// when it is a `case.updated` that no delivery has claimed yet; whether it did. So
+    /// a case updated again while its update waits sends one update, the latest.
+    fn replace_pending_update(
+        &mut self,
+        endpoint_id: i64,
+        case_id: i64,
+        payload: &str,
+    ) -> Result<bool, StoreError>;
+    /// The emails to customers of `site_id`'s cases (only `case_id`'s, if given), newest
+    /// first, with their delivery state.
+    fn customer_messages(
+        &mut self,
+        site_id: i64,
+        case_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CustomerMessage>, StoreError>;
     /// The lanes (endpoint ids, 0 for customers' emails) with a message due at `now`,
     /// leaving out `skip`.
     fn due_lanes(&mut self, now: i64, skip: &[i64]) -> Result<Vec<i64>, StoreError>;
@@ -753,6 +770,17 @@ pub struct Delivery {
     pub last_error: Option<String>,
 }
 
+/// An email to a customer, with its delivery state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerMessage {
+    /// Its delivery state.
+    pub delivery: Delivery,
+    /// The address it goes to.
+    pub to: String,
+    /// What it says (a `bodies::CustomerEmail`, or an older build's webhook body).
+    pub payload: String,
+}
+
 /// A person who works the desk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -866,6 +894,10 @@ pub struct StoredRating {
     pub created_at: i64,
     /// Its case (opened by it, or re-rated by it).
     pub case: Option<CaseSummary>,
+    /// The hash of its `edit` secret; `None` for a rating stored before there was one.
+    pub edit_hash: Option<String>,
+    /// How many times the customer changed its score.
+    pub score_changes: i64,
 }
 
 /// What the customer is told about their case.
@@ -901,6 +933,8 @@ pub struct NewRating<'a> {
     pub rerates_case: Option<i64>,
     /// It carried a valid signed interaction token.
     pub signed: bool,
+    /// The hash of its `edit` secret.
+    pub edit_hash: &'a str,
 }
 
 /// Details to store; contact fields only with consent (the caller filters).
@@ -938,6 +972,8 @@ pub struct StoredDetails {
     pub contact_phone: Option<String>,
     /// The customer agreed to be contacted.
     pub consent: bool,
+    /// How many times the customer posted them (at most `ratings::MAX_DETAILS_POSTS`).
+    pub posts: i64,
 }
 
 /// A case to open.
@@ -1053,6 +1089,8 @@ pub struct StepRecord {
     pub prevention: Option<Prevention>,
     /// When, Unix milliseconds.
     pub at: i64,
+    /// What the person wrote to the customer with it, as sent (`customer_told`, `closed`).
+    pub message: Option<String>,
 }
 
 /// An action that prevents a cause happening again; may be linked to many cases.
@@ -1082,6 +1120,8 @@ pub struct NewStep<'a> {
     pub prevention_id: Option<i64>,
     /// When.
     pub at: i64,
+    /// What the person wrote to the customer with it (emailed as written).
+    pub message: Option<&'a str>,
 }
 
 /// An endpoint to add.

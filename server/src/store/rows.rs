@@ -206,7 +206,7 @@ pub(super) fn prevention(row: &impl Columns) -> Result<Prevention, StoreError> {
 pub(super) const RATING_SELECT: &str =
     "SELECT r.id, r.site_id, r.score, r.perfect, r.content, r.created_at,
             coalesce(opened.ref, rerated.ref),
-            coalesce(opened.ack_due_at, rerated.ack_due_at)
+            coalesce(opened.ack_due_at, rerated.ack_due_at), r.edit_hash, r.score_changes
      FROM ratings r
      LEFT JOIN cases opened ON opened.rating_id = r.id
      LEFT JOIN cases rerated ON rerated.id = r.rerates_case";
@@ -228,11 +228,13 @@ pub(super) fn rating(row: &impl Columns) -> Result<StoredRating, StoreError> {
             }),
             None => None,
         },
+        edit_hash: row.get(8)?,
+        score_changes: row.get(9)?,
     })
 }
 
 pub(super) const DETAILS_COLUMNS: &str =
-    "comment, reasons, contact_name, contact_email, contact_phone, consent";
+    "comment, reasons, contact_name, contact_email, contact_phone, consent, posts";
 
 /// A rating's details from [`DETAILS_COLUMNS`].
 pub(super) fn details(row: &impl Columns) -> Result<StoredDetails, StoreError> {
@@ -243,12 +245,13 @@ pub(super) fn details(row: &impl Columns) -> Result<StoredDetails, StoreError> {
         contact_email: row.get(3)?,
         contact_phone: row.get(4)?,
         consent: row.get(5)?,
+        posts: row.get(6)?,
     })
 }
 
 /// A case's steps with their prevention actions; each engine adds `WHERE st.case_id = …`.
 pub(super) const STEP_SELECT: &str =
-    "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action
+    "SELECT st.step, st.actor, st.note, st.cause, st.at, p.id, p.cause, p.action, st.message
      FROM case_steps st LEFT JOIN preventions p ON p.id = st.prevention_id";
 
 /// A step from [`STEP_SELECT`].
@@ -268,6 +271,7 @@ pub(super) fn step(row: &impl Columns) -> Result<StepRecord, StoreError> {
             }),
             None => None,
         },
+        message: row.get(8)?,
     })
 }
 
@@ -318,6 +322,21 @@ pub(super) const DELIVERY_SELECT: &str =
     "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
             o.next_attempt_at, o.last_error
      FROM outbox o LEFT JOIN cases c ON c.id = o.case_id";
+
+/// Customers' emails; each engine adds `WHERE c.site_id = …`.
+pub(super) const CUSTOMER_MESSAGE_SELECT: &str =
+    "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
+            o.next_attempt_at, o.last_error, o.target, o.payload
+     FROM outbox o JOIN cases c ON c.id = o.case_id";
+
+/// A customer's email from [`CUSTOMER_MESSAGE_SELECT`].
+pub(super) fn customer_message(row: &impl Columns) -> Result<CustomerMessage, StoreError> {
+    Ok(CustomerMessage {
+        delivery: delivery(row)?,
+        to: row.get(8)?,
+        payload: row.get(9)?,
+    })
+}
 
 /// A delivery from [`DELIVERY_SELECT`].
 pub(super) fn delivery(row: &impl Columns) -> Result<Delivery, StoreError> {

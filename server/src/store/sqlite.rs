@@ -8,9 +8,9 @@
 
 use super::*;
 use crate::store::rows::{
-    self, CASE_COLUMNS, CASE_JOIN, DELIVERY_SELECT, DETAILS_COLUMNS, ENDPOINT_STATE_SELECT,
-    EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS, STEP_SELECT, TOKEN_COLUMNS,
-    USER_COLUMNS,
+    self, CASE_COLUMNS, CASE_JOIN, CUSTOMER_MESSAGE_SELECT, DELIVERY_SELECT, DETAILS_COLUMNS,
+    ENDPOINT_STATE_SELECT, EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS,
+    STEP_SELECT, TOKEN_COLUMNS, USER_COLUMNS,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 /// The schema, applied in order and recorded in `schema_migrations`. Never edit one
 /// that was released: add the next.
-const MIGRATIONS: &[(&str, &str)] = &[
+pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_ratings_and_cases.sql",
         include_str!("../../migrations/sqlite/0001_ratings_and_cases.sql"),
@@ -75,6 +75,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0014_accent.sql",
         include_str!("../../migrations/sqlite/0014_accent.sql"),
+    ),
+    (
+        "0015_edit_secrets_and_customer_messages.sql",
+        include_str!("../../migrations/sqlite/0015_edit_secrets_and_customer_messages.sql"),
     ),
 ];
 
@@ -603,7 +607,8 @@ impl Tx for SqliteTx<'_> {
 
     fn change_score(&mut self, id: &str, score: i64, perfect: bool) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE ratings SET score = ?2, perfect = ?3 WHERE id = ?1",
+            "UPDATE ratings SET score = ?2, perfect = ?3, score_changes = score_changes + 1
+             WHERE id = ?1",
             params![id, score, perfect],
         )?;
         Ok(())
@@ -614,8 +619,8 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached(
                 "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
-                                      content, created_at, rerates_case, signed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                      content, created_at, rerates_case, signed, edit_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (id) DO NOTHING",
             )?
             .execute(params![
@@ -629,7 +634,8 @@ impl Tx for SqliteTx<'_> {
                 r.content,
                 r.created_at,
                 r.rerates_case,
-                r.signed
+                r.signed,
+                r.edit_hash
             ])?;
         Ok(inserted == 1)
     }
@@ -644,7 +650,7 @@ impl Tx for SqliteTx<'_> {
                     comment = excluded.comment, reasons = excluded.reasons,
                     contact_name = excluded.contact_name, contact_email = excluded.contact_email,
                     contact_phone = excluded.contact_phone, consent = excluded.consent,
-                    updated_at = excluded.updated_at",
+                    updated_at = excluded.updated_at, posts = details.posts + 1",
             )?
             .execute(params![
                 d.rating_id,
@@ -831,8 +837,9 @@ impl Tx for SqliteTx<'_> {
     fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at,
+                                         message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 s.case_id,
@@ -841,7 +848,8 @@ impl Tx for SqliteTx<'_> {
                 s.note,
                 s.cause,
                 s.prevention_id,
-                s.at
+                s.at,
+                s.message
             ])?;
         Ok(())
     }
@@ -1002,6 +1010,44 @@ impl Tx for SqliteTx<'_> {
                 m.now
             ])?;
         Ok(())
+    }
+
+    fn replace_pending_update(
+        &mut self,
+        endpoint_id: i64,
+        case_id: i64,
+        payload: &str,
+    ) -> Result<bool, StoreError> {
+        // Never claimed: no attempt, and no lease moved its next attempt.
+        let replaced = self
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET payload = ?3
+                 WHERE id = (SELECT max(id) FROM outbox WHERE case_id = ?2 AND endpoint_id = ?1)
+                   AND event = 'case.updated' AND attempts = 0
+                   AND delivered_at IS NULL AND failed_at IS NULL
+                   AND next_attempt_at = created_at",
+            )?
+            .execute(params![endpoint_id, case_id, payload])?;
+        Ok(replaced == 1)
+    }
+
+    fn customer_messages(
+        &mut self,
+        site_id: i64,
+        case_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CustomerMessage>, StoreError> {
+        self.all(
+            &format!(
+                "{CUSTOMER_MESSAGE_SELECT}
+                 WHERE o.kind = 'customer_email' AND c.site_id = ?1
+                   AND (?2 IS NULL OR o.case_id = ?2)
+                 ORDER BY o.id DESC LIMIT ?3"
+            ),
+            params![site_id, case_id, limit],
+            |row| rows::customer_message(row),
+        )
     }
 
     fn due_lanes(&mut self, now: i64, skip: &[i64]) -> Result<Vec<i64>, StoreError> {

@@ -153,6 +153,7 @@ fn rating(id: &str, site_id: i64, score: i64, at: i64) -> NewRating<'_> {
         created_at: at,
         rerates_case: None,
         signed: false,
+        edit_hash: "edit-hash",
     }
 }
 
@@ -232,7 +233,8 @@ fn servers_starting_together_migrate_once() {
         server.join().unwrap().unwrap();
     }
     let applied = db.count("SELECT count(*) FROM schema_migrations");
-    assert_eq!(applied, 14);
+    // Both engines have the same numbered list.
+    assert_eq!(applied as usize, super::sqlite::MIGRATIONS.len());
     // And once more, finding everything applied.
     db.open();
 }
@@ -400,6 +402,7 @@ fn ratings_cases_and_numbers() {
             cause: Some("Staffing"),
             prevention_id: Some(prevention),
             at: 10,
+            message: None,
         })?;
         tx.case_by_id(case_id)
     })

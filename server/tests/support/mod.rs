@@ -58,13 +58,13 @@ pub struct RatingBody(Value);
 
 /// A rating of `score` for `site`, with the id [`ID`].
 pub fn rating(site: &str, score: i64) -> RatingBody {
-    RatingBody(json!({ "id": ID, "site": site, "score": score }))
+    RatingBody(json!({ "id": ID, "site": site, "score": score, "edit": edit(ID) }))
 }
 
 impl RatingBody {
-    /// With this id.
+    /// With this id (and its [`edit`] secret).
     pub fn id(self, id: &str) -> RatingBody {
-        self.with("id", json!(id))
+        self.with("id", json!(id)).with("edit", json!(edit(id)))
     }
 
     /// With this interaction.
@@ -86,6 +86,11 @@ impl RatingBody {
     pub fn json(&self) -> Value {
         self.0.clone()
     }
+}
+
+/// The `edit` secret the test ratings of `id` carry: what `/details` and `/score` need.
+pub fn edit(id: &str) -> String {
+    format!("edit-{id}")
 }
 
 /// How a test server is set up: `Server::builder().rate_limit(3).start()`.

@@ -2,13 +2,16 @@
 //! every step so far, and one small form per recovery step. A refused step shows the
 //! page again with the reason in words, linked to its field.
 
-use super::page::{countdown, layout, moment, problem, respond, step_name};
+use super::page::{countdown, delivery_state, layout, moment, problem, respond, step_name};
 use super::{Posted, Staff};
+use crate::alerts::message;
+use crate::bodies::CustomerEmail;
 use crate::bodies::{CaseView, StepRequest};
 use crate::cases::{self, Actor, Workbench};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::states::{Status, Step};
+use crate::time::Timestamp;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +25,15 @@ struct Refusal {
     message: String,
 }
 
+/// What a person typed into a step's form, shown again with a refusal or a preview.
+struct Typed {
+    step: Step,
+    note: String,
+    message: String,
+    /// Show the customer's email as it will be sent.
+    preview: bool,
+}
+
 /// The closing rule, as staff read it.
 const CLOSING_RULE: &str = "A case closes once someone has acknowledged it, its root cause \
      is found, and the customer was told what changed (or you write here why they were not).";
@@ -32,7 +44,7 @@ pub async fn page(
     staff: Staff,
     Path(reference): Path<String>,
 ) -> Response {
-    show(&state, &staff, reference, StatusCode::OK, None).await
+    show(&state, &staff, reference, StatusCode::OK, None, None).await
 }
 
 async fn show(
@@ -41,12 +53,13 @@ async fn show(
     reference: String,
     status: StatusCode,
     refusal: Option<Refusal>,
+    typed: Option<Typed>,
 ) -> Response {
     let now = state.clock.now();
     match cases::workbench(&state.store, reference.clone(), staff.0.user.scope(), now).await {
         Ok(bench) => {
             let title = bench.view.case.reference.clone();
-            let main = render(&bench, staff, refusal.as_ref(), now);
+            let main = render(&bench, staff, refusal.as_ref(), typed.as_ref(), now);
             respond(status, layout(&title, Some(&staff.0), main))
         }
         Err(Error::UnknownCase) => not_found(&reference),
@@ -82,6 +95,12 @@ pub struct StepForm {
     prevention: String,
     #[serde(default)]
     action: String,
+    /// What to email the customer (customer_told, closed).
+    #[serde(default)]
+    message: String,
+    /// Set by the "Preview the email" button: show it, record nothing.
+    #[serde(default)]
+    preview: String,
 }
 
 /// Records a step as the logged-in person.
@@ -97,6 +116,15 @@ pub async fn add_step(
             "Go back to the case and use one of its forms.",
         );
     };
+    let typed = Typed {
+        step,
+        note: form.note.clone(),
+        message: form.message.clone(),
+        preview: !form.preview.is_empty(),
+    };
+    if typed.preview {
+        return show(&state, &staff, reference, StatusCode::OK, None, Some(typed)).await;
+    }
     let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
     let request = StepRequest {
         step: form.step.clone(),
@@ -106,6 +134,7 @@ pub async fn add_step(
         action: text(&form.action)
             .filter(|_| form.prevention == "new" || form.prevention.is_empty()),
         prevention: form.prevention.parse().ok(),
+        message: text(&form.message),
     };
     let user = &staff.0.user;
     let by = Actor {
@@ -129,6 +158,7 @@ pub async fn add_step(
                     reference,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     Some(refusal),
+                    Some(typed),
                 )
                 .await
             }
@@ -159,7 +189,7 @@ fn refusal(step: Step, err: &Error) -> Option<Refusal> {
     Some(Refusal {
         step,
         field: match field {
-            "cause" | "prevention" | "action" => field,
+            "cause" | "prevention" | "action" | "message" => field,
             _ => "note",
         },
         message,
@@ -202,7 +232,13 @@ pub async fn assign(
     }
 }
 
-fn render(bench: &Workbench, staff: &Staff, refusal: Option<&Refusal>, now: i64) -> Markup {
+fn render(
+    bench: &Workbench,
+    staff: &Staff,
+    refusal: Option<&Refusal>,
+    typed: Option<&Typed>,
+    now: i64,
+) -> Markup {
     let view = &bench.view;
     let case = &view.case;
     let status = match (case.status, case.overdue) {
@@ -237,16 +273,21 @@ fn render(bench: &Workbench, staff: &Staff, refusal: Option<&Refusal>, now: i64)
                             @if let Some(cause) = &step.cause { p { "Cause: " bdi { (cause) } } }
                             @if let Some(prevention) = &step.prevention { p { "Prevention: " bdi.text { (prevention.action) } } }
                             @if let Some(note) = &step.note { p.text { bdi { (note) } } }
+                            @if let Some(message) = &step.message {
+                                p { "Written to the customer:" }
+                                blockquote.text { bdi { (message) } }
+                            }
                         }
                     }
                 }
             }
         }
+        (messages(bench, now))
         @if case.status == Status::Open {
             section aria-labelledby="work-title" {
                 h2 #work-title { "Record a step" }
                 @for step in Step::ALL {
-                    (step_form(bench, staff, *step, refusal))
+                    (step_form(bench, staff, *step, refusal, typed))
                 }
             }
         }
@@ -319,9 +360,16 @@ fn field_id(step: Step, field: &str) -> String {
     format!("{field}-{}", step.as_str())
 }
 
-fn step_form(bench: &Workbench, staff: &Staff, step: Step, refusal: Option<&Refusal>) -> Markup {
+fn step_form(
+    bench: &Workbench,
+    staff: &Staff,
+    step: Step,
+    refusal: Option<&Refusal>,
+    typed: Option<&Typed>,
+) -> Markup {
     let case = &bench.view.case;
     let refused = refusal.filter(|r| r.step == step);
+    let typed = typed.filter(|t| t.step == step);
     let (title, note_label, button) = match step {
         Step::Acknowledged => ("Acknowledge", "Note (optional)", "Acknowledge: I own this"),
         Step::Contacted => (
@@ -338,12 +386,12 @@ fn step_form(bench: &Workbench, staff: &Staff, step: Step, refusal: Option<&Refu
         Step::CauseFound => ("Find the cause", "Note (optional)", "Record the cause"),
         Step::CustomerTold => (
             "Tell the customer",
-            "What they were told",
-            "Record that they were told",
+            "Note for the team (not sent)",
+            "Record it and send the message",
         ),
         Step::Closed => (
             "Close",
-            "If the customer was not told what changed, why",
+            "Note for the team: if the customer was not told what changed, why (not sent)",
             "Close the case",
         ),
     };
@@ -355,7 +403,7 @@ fn step_form(bench: &Workbench, staff: &Staff, step: Step, refusal: Option<&Refu
     };
     let note_id = field_id(step, "note");
     html! {
-        details.step id={ "step-" (step.as_str()) } open[refused.is_some() || (!done && next_step(bench) == Some(step))] {
+        details.step id={ "step-" (step.as_str()) } open[refused.is_some() || typed.is_some() || (!done && next_step(bench) == Some(step))] {
             summary { (title) @if done { " (done)" } }
             form.stack method="post" action={ "/desk/cases/" (case.reference) "/steps" } {
                 input type="hidden" name="csrf" value=(staff.0.csrf);
@@ -382,10 +430,99 @@ fn step_form(bench: &Workbench, staff: &Staff, step: Step, refusal: Option<&Refu
                     textarea id=(action_id) name="action" rows="2" {}
                 }
                 @if step == Step::Closed { p.hint { (CLOSING_RULE) } }
+                @if matches!(step, Step::CustomerTold | Step::Closed) {
+                    (message_field(bench, step, typed, error("message")))
+                }
                 label for=(note_id) { (note_label) }
                 @if let Some(message) = error("note") { p.field-error { (message) } }
-                textarea id=(note_id) name="note" rows="2" required[step == Step::MadeGood] {}
-                button type="submit" { (button) }
+                textarea id=(note_id) name="note" rows="2" required[step == Step::MadeGood] {
+                    @if let Some(typed) = typed { (typed.note) }
+                }
+                div.row {
+                    button type="submit" { (button) }
+                    @if matches!(step, Step::CustomerTold | Step::Closed) && bench.customer_email.is_some() {
+                        button.quiet type="submit" name="preview" value="1" formnovalidate { "Preview the email" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The message to the customer on the `customer_told` and `closed` forms: proposed from
+/// the case (unless the customer was told already), edited by the person, and shown
+/// as it will be sent on "Preview the email".
+fn message_field(
+    bench: &Workbench,
+    step: Step,
+    typed: Option<&Typed>,
+    error: Option<&str>,
+) -> Markup {
+    let case = &bench.view.case;
+    let Some(email) = &bench.customer_email else {
+        return html! {
+            p.hint { "The customer left no email address (or no consent to write), so nothing is sent to them." }
+        };
+    };
+    let told = case.steps.iter().any(|s| s.message.is_some());
+    let text = match typed {
+        Some(typed) => typed.message.clone(),
+        None if step == Step::Closed && told => String::new(),
+        None => cases::customer_draft(&bench.view),
+    };
+    let id = field_id(step, "message");
+    let hint = format!("{id}-hint");
+    let preview = typed
+        .filter(|t| t.preview && !t.message.trim().is_empty())
+        .map(|t| {
+            message::customer_email(
+                &CustomerEmail {
+                    reference: case.reference.clone(),
+                    site_name: case.site_name.clone(),
+                    step,
+                    message: t.message.trim().to_owned(),
+                },
+                "[a one-click link to rate again]",
+            )
+        });
+    html! {
+        label for=(id) { "Message to the customer" }
+        p.hint id=(hint) {
+            "Emailed to " bdi { (email) } " exactly as written here, with a link to rate again. "
+            "Leave it empty to send nothing. The note below stays with the team."
+        }
+        @if let Some(message) = error { p.field-error { (message) } }
+        textarea id=(id) name="message" rows="10" aria-describedby=(hint) { (text) }
+        @if let Some((subject, body)) = preview {
+            section.preview aria-label="The email as it will be sent" {
+                h3 { "The email as it will be sent" }
+                p { "To: " bdi { (email) } }
+                p { "Subject: " bdi { (subject) } }
+                pre.text { bdi { (body) } }
+            }
+        }
+    }
+}
+
+/// The emails to the customer, with where each stands.
+fn messages(bench: &Workbench, now: i64) -> Markup {
+    let zone = bench.view.case.timezone.as_str();
+    html! {
+        @if !bench.messages.is_empty() {
+            section #messages aria-labelledby="messages-title" {
+                h2 #messages-title { "Messages to the customer" }
+                ol.steps {
+                    @for sent in &bench.messages {
+                        @let text = serde_json::from_str::<CustomerEmail>(&sent.payload)
+                            .map(|email| email.message)
+                            .unwrap_or_else(|_| "The product's closing email (sent by an older version).".into());
+                        li {
+                            strong { "To " bdi { (sent.to) } } ", " (moment(Timestamp(sent.delivery.created_at), zone, now))
+                            ": " (delivery_state(&sent.delivery, zone, now))
+                            blockquote.text { bdi { (text) } }
+                        }
+                    }
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 use crate::bodies::{Case, Deadline};
 use crate::people::Session;
 use crate::states::{Status, Step};
-use crate::store::Site;
+use crate::store::{Delivery, Site};
 use crate::time::{clock, span, Timestamp};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -127,6 +127,20 @@ pub fn site_select(id: &str, all: &str, sites: &[Site], selected: &str) -> Marku
                     option value=(site.key) selected[selected == site.key] { (site.settings.name) }
                 }
             }
+        }
+    }
+}
+
+/// Where an outbox message stands, in words: delivered, failed with the reason, or
+/// waiting for its next try.
+pub fn delivery_state(delivery: &Delivery, zone: &str, now: i64) -> Markup {
+    html! {
+        @if delivery.delivered_at.is_some() { "delivered" }
+        @else if delivery.failed_at.is_some() { "failed: " (delivery.last_error.as_deref().unwrap_or("")) }
+        @else if delivery.attempts == 0 { "queued" }
+        @else {
+            "waiting, next try " (moment(Timestamp(delivery.next_attempt_at), zone, now))
+            @if let Some(error) = &delivery.last_error { " (" (error) ")" }
         }
     }
 }

@@ -3,7 +3,7 @@
 //! tokens. A secret (a webhook's signing secret, a new API token) is shown once, on
 //! the page that made it.
 
-use super::page::{layout, moment, problem, respond};
+use super::page::{delivery_state, layout, moment, problem, respond};
 use super::{NoFields, Posted, Staff};
 use crate::alerts;
 use crate::error::Error;
@@ -610,14 +610,7 @@ fn endpoint_view(
                                     }
                                     td { (moment(Timestamp(delivery.created_at), zone, now)) }
                                     td { (delivery.attempts) }
-                                    td {
-                                        @if delivery.delivered_at.is_some() { "delivered" }
-                                        @else if delivery.failed_at.is_some() { "failed: " (delivery.last_error.as_deref().unwrap_or("")) }
-                                        @else {
-                                            "waiting, next try " (moment(Timestamp(delivery.next_attempt_at), zone, now))
-                                            @if let Some(error) = &delivery.last_error { " (" (error) ")" }
-                                        }
-                                    }
+                                    td { (delivery_state(delivery, zone, now)) }
                                 }
                             }
                         }

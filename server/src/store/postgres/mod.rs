@@ -85,6 +85,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_accent.sql",
         include_str!("../../../migrations/postgres/0014_accent.sql"),
     ),
+    (
+        "0015_edit_secrets_and_customer_messages.sql",
+        include_str!("../../../migrations/postgres/0015_edit_secrets_and_customer_messages.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating: of several servers starting together, one

@@ -8,9 +8,9 @@
 
 use super::*;
 use crate::store::rows::{
-    self, CASE_COLUMNS, CASE_JOIN, CASE_JOINS, DELIVERY_SELECT, DETAILS_COLUMNS,
-    ENDPOINT_STATE_SELECT, EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT, SITE_COLUMNS,
-    STEP_SELECT, TOKEN_COLUMNS, USER_COLUMNS,
+    self, CASE_COLUMNS, CASE_JOIN, CASE_JOINS, CUSTOMER_MESSAGE_SELECT, DELIVERY_SELECT,
+    DETAILS_COLUMNS, ENDPOINT_STATE_SELECT, EXPORT_SELECT, MESSAGE_COLUMNS, RATING_SELECT,
+    SITE_COLUMNS, STEP_SELECT, TOKEN_COLUMNS, USER_COLUMNS,
 };
 use ::postgres::Row;
 use std::collections::HashMap;
@@ -246,7 +246,8 @@ impl Tx for PostgresTx<'_> {
 
     fn change_score(&mut self, id: &str, score: i64, perfect: bool) -> Result<(), StoreError> {
         self.exec(
-            "UPDATE ratings SET score = $2, perfect = $3 WHERE id = $1",
+            "UPDATE ratings SET score = $2, perfect = $3, score_changes = score_changes + 1
+             WHERE id = $1",
             &[&id, &score, &perfect],
         )?;
         Ok(())
@@ -255,8 +256,8 @@ impl Tx for PostgresTx<'_> {
     fn insert_rating(&mut self, r: &NewRating<'_>) -> Result<bool, StoreError> {
         let inserted = self.exec(
             "INSERT INTO ratings (id, site_id, score, perfect, interaction, page, locale,
-                                  content, created_at, rerates_case, signed)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                  content, created_at, rerates_case, signed, edit_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO NOTHING",
             &[
                 &r.id,
@@ -270,6 +271,7 @@ impl Tx for PostgresTx<'_> {
                 &r.created_at,
                 &r.rerates_case,
                 &r.signed,
+                &r.edit_hash,
             ],
         )?;
         Ok(inserted == 1)
@@ -284,7 +286,7 @@ impl Tx for PostgresTx<'_> {
                 comment = excluded.comment, reasons = excluded.reasons,
                 contact_name = excluded.contact_name, contact_email = excluded.contact_email,
                 contact_phone = excluded.contact_phone, consent = excluded.consent,
-                updated_at = excluded.updated_at",
+                updated_at = excluded.updated_at, posts = details.posts + 1",
             &[
                 &d.rating_id,
                 &d.comment,
@@ -498,8 +500,9 @@ impl Tx for PostgresTx<'_> {
     fn insert_step(&mut self, s: &NewStep<'_>) -> Result<(), StoreError> {
         self.changed.cases = true;
         self.exec(
-            "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO case_steps (case_id, step, actor, note, cause, prevention_id, at,
+                                         message)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &s.case_id,
                 &s.step.as_str(),
@@ -508,6 +511,7 @@ impl Tx for PostgresTx<'_> {
                 &s.cause,
                 &s.prevention_id,
                 &s.at,
+                &s.message,
             ],
         )?;
         Ok(())
@@ -902,6 +906,43 @@ impl Tx for PostgresTx<'_> {
 
     fn delete_token(&mut self, id: i64) -> Result<bool, StoreError> {
         Ok(self.exec("DELETE FROM api_tokens WHERE id = $1", &[&id])? == 1)
+    }
+
+    fn replace_pending_update(
+        &mut self,
+        endpoint_id: i64,
+        case_id: i64,
+        payload: &str,
+    ) -> Result<bool, StoreError> {
+        // Never claimed: no attempt, and no lease moved its next attempt. A claim in
+        // progress holds the row; this waits for it and then finds it claimed.
+        let replaced = self.exec(
+            "UPDATE outbox SET payload = $3
+             WHERE id = (SELECT max(id) FROM outbox WHERE case_id = $2 AND endpoint_id = $1)
+               AND event = 'case.updated' AND attempts = 0
+               AND delivered_at IS NULL AND failed_at IS NULL
+               AND next_attempt_at = created_at",
+            &[&endpoint_id, &case_id, &payload],
+        )?;
+        Ok(replaced == 1)
+    }
+
+    fn customer_messages(
+        &mut self,
+        site_id: i64,
+        case_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CustomerMessage>, StoreError> {
+        let rows = self.rows(
+            &format!(
+                "{CUSTOMER_MESSAGE_SELECT}
+                 WHERE o.kind = 'customer_email' AND c.site_id = $1
+                   AND ($2::BIGINT IS NULL OR o.case_id = $2)
+                 ORDER BY o.id DESC LIMIT $3"
+            ),
+            &[&site_id, &case_id, &limit],
+        )?;
+        each(rows, rows::customer_message)
     }
 
     fn recent_messages(
