@@ -20,7 +20,7 @@ fn a_perfect_score_is_stored_without_a_case() {
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(
         reply.json(),
-        json!({ "id": ID, "flagged": false, "case": null })
+        json!({ "id": ID, "flagged": false, "case": null, "edit": support::edit(ID) })
     );
     assert_eq!(server.count("SELECT count(*) FROM cases"), 0);
     assert_eq!(
