@@ -507,8 +507,6 @@ pub struct Workbench {
     pub people: Vec<User>,
     /// The emails to its customer, newest first, with their delivery state.
     pub messages: Vec<crate::store::CustomerMessage>,
-    /// The address a message to the customer goes to, if they left one.
-    pub customer_email: Option<String>,
 }
 
 /// The case `reference` (within `scope`) with what working it needs.
@@ -528,15 +526,13 @@ pub async fn workbench(
                 .into_iter()
                 .filter(|u| u.works(site.id))
                 .collect();
-            let messages = tx.customer_messages(site.id, Some(case.id), 50)?;
-            let customer_email = customer_address(tx, &case.rating.id)?;
+            let messages = tx.customer_messages(case.id, 50)?;
             Ok(Workbench {
                 view: view_of(tx, case, now)?,
                 causes: site.settings.causes,
                 preventions,
                 people,
                 messages,
-                customer_email,
             })
         })
         .await
@@ -758,44 +754,4 @@ fn customer_address(tx: &mut dyn Tx, rating_id: &str) -> Result<Option<String>, 
         .details_for(rating_id)?
         .filter(|d| d.consent)
         .and_then(|d| d.contact_email))
-}
-
-/// What the desk proposes to write to the customer of `view`: the apology, what was
-/// given to make up for it, and what changed, for the person to edit before it is sent.
-pub fn customer_draft(view: &CaseView) -> String {
-    let case = &view.case;
-    let name = view
-        .rating
-        .details
-        .as_ref()
-        .and_then(|d| d.contact.as_ref())
-        .and_then(|c| c.name.as_deref());
-    let latest = |step: Step| {
-        case.steps
-            .iter()
-            .rev()
-            .find(|s| s.step == step)
-            .and_then(|s| s.note.as_deref())
-    };
-    let mut text = match name {
-        Some(name) => format!("Hello {name},\n\n"),
-        None => "Hello,\n\n".to_owned(),
-    };
-    text.push_str(&format!(
-        "Thank you for telling us about your visit to {} (reference {}). It was not what \
-         it should have been, and we are sorry.\n\n",
-        case.site_name, case.reference
-    ));
-    if let Some(given) = latest(Step::MadeGood) {
-        text.push_str(&format!("To make up for it: {given}\n"));
-    }
-    let prevention = case.steps.iter().rev().find_map(|s| s.prevention.as_ref());
-    if let Some(prevention) = prevention {
-        text.push_str(&format!(
-            "What we changed so it does not happen again: {}\n",
-            prevention.action
-        ));
-    }
-    text.push_str(&format!("\n{}", case.site_name));
-    text
 }

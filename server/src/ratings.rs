@@ -330,12 +330,8 @@ pub async fn add_details(
                 Error::DetailsClosed,
             )?;
             check_edit(&rating, details.edit.as_deref())?;
-            let posts = tx.details_for(&rating.id)?.map_or(0, |d| d.posts);
-            if posts >= MAX_DETAILS_POSTS {
-                return Err(Error::TooManyDetails);
-            }
             let contact = details.contact.as_ref().filter(|c| c.consent);
-            tx.save_details(&NewDetails {
+            let saved = tx.save_details(&NewDetails {
                 rating_id: &rating.id,
                 comment: present(details.comment.as_ref()),
                 reasons: &details.reasons,
@@ -344,7 +340,11 @@ pub async fn add_details(
                 contact_phone: contact.and_then(|c| present(c.phone.as_ref())),
                 consent: contact.is_some(),
                 now,
+                max_posts: MAX_DETAILS_POSTS,
             })?;
+            if !saved {
+                return Err(Error::TooManyDetails);
+            }
             crate::cases::details_arrived(tx, &rating.id, now)?;
             let reference = rating.case.map(|c| c.reference);
             let has_case = reference.is_some();

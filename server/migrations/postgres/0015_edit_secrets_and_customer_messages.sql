@@ -9,5 +9,3 @@ ALTER TABLE details ADD COLUMN posts BIGINT NOT NULL DEFAULT 1;
 -- What a person wrote to the customer with this step (customer_told, closed), as sent;
 -- the step's note stays internal.
 ALTER TABLE case_steps ADD COLUMN message TEXT;
--- The site's log of emails to customers, newest first.
-CREATE INDEX outbox_customer_emails ON outbox(id) WHERE kind = 'customer_email';

@@ -1,8 +1,8 @@
-//! What people read: the Slack message and the staff email for a case event, and the
-//! customer's email when their case is closed. Made from the typed webhook body, so every
-//! channel says the same thing.
+//! What people read: the Slack message and the staff email for a case event, made from
+//! the typed webhook body so every channel says the same thing; the email to a customer,
+//! and the draft the desk proposes for it.
 
-use crate::bodies::{Case, CustomerEmail, Deadline, OriginNotice, WebhookBody};
+use crate::bodies::{Case, CaseView, CustomerEmail, Deadline, OriginNotice, WebhookBody};
 use crate::states::{Event, Status, Step};
 use crate::time::{clock, span};
 
@@ -118,6 +118,46 @@ pub fn customer_email(email: &CustomerEmail, rerate_url: &str) -> (String, Strin
         email.reference
     ));
     (format!("About your feedback to {}", email.site_name), text)
+}
+
+/// What the desk proposes to write to the customer of `view`: the apology, what was
+/// given to make up for it, and what changed, for the person to edit before it is sent.
+pub fn customer_draft(view: &CaseView) -> String {
+    let case = &view.case;
+    let name = view
+        .rating
+        .details
+        .as_ref()
+        .and_then(|d| d.contact.as_ref())
+        .and_then(|c| c.name.as_deref());
+    let latest = |step: Step| {
+        case.steps
+            .iter()
+            .rev()
+            .find(|s| s.step == step)
+            .and_then(|s| s.note.as_deref())
+    };
+    let mut text = match name {
+        Some(name) => format!("Hello {name},\n\n"),
+        None => "Hello,\n\n".to_owned(),
+    };
+    text.push_str(&format!(
+        "Thank you for telling us about your visit to {} (reference {}). It was not what \
+         it should have been, and we are sorry.\n\n",
+        case.site_name, case.reference
+    ));
+    if let Some(given) = latest(Step::MadeGood) {
+        text.push_str(&format!("To make up for it: {given}\n"));
+    }
+    let prevention = case.steps.iter().rev().find_map(|s| s.prevention.as_ref());
+    if let Some(prevention) = prevention {
+        text.push_str(&format!(
+            "What we changed so it does not happen again: {}\n",
+            prevention.action
+        ));
+    }
+    text.push_str(&format!("\n{}", case.site_name));
+    text
 }
 
 /// The email an older build queued for a closed case (its payload the case's webhook

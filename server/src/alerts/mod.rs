@@ -185,17 +185,6 @@ pub(crate) fn enqueue_customer_email(
     })
 }
 
-/// The emails to customers of `site_id` (only `case_id`'s, if given), newest first.
-pub async fn customer_messages(
-    store: &Store,
-    site_id: i64,
-    case_id: Option<i64>,
-) -> Result<Vec<crate::store::CustomerMessage>, StoreError> {
-    store
-        .read(move |tx| tx.customer_messages(site_id, case_id, 50))
-        .await
-}
-
 /// Tells the people on a site's Slack and email endpoints that its ratings from
 /// `origin` are being refused. Runs inside the transaction that first noted it.
 pub(crate) fn enqueue_origin_notice(

@@ -390,8 +390,9 @@ pub trait Tx {
     fn insert_rating(&mut self, rating: &NewRating<'_>) -> Result<bool, StoreError>;
     /// Gives a stored rating another score (the customer changed their mind).
     fn change_score(&mut self, id: &str, score: i64, perfect: bool) -> Result<(), StoreError>;
-    /// Stores a rating's details, replacing earlier ones.
-    fn save_details(&mut self, details: &NewDetails<'_>) -> Result<(), StoreError>;
+    /// Stores a rating's details, replacing earlier ones, unless they were posted
+    /// `details.max_posts` times already; whether it stored them.
+    fn save_details(&mut self, details: &NewDetails<'_>) -> Result<bool, StoreError>;
     /// The details of a rating.
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError>;
 
@@ -489,12 +490,11 @@ pub trait Tx {
         case_id: i64,
         payload: &str,
     ) -> Result<bool, StoreError>;
-    /// The emails to customers of `site_id`'s cases (only `case_id`'s, if given), newest
-    /// first, with their delivery state.
+    /// The emails to the customer of case `case_id`, newest first, with their delivery
+    /// state.
     fn customer_messages(
         &mut self,
-        site_id: i64,
-        case_id: Option<i64>,
+        case_id: i64,
         limit: i64,
     ) -> Result<Vec<CustomerMessage>, StoreError>;
     /// The lanes (endpoint ids, 0 for customers' emails) with a message due at `now`,
@@ -955,6 +955,8 @@ pub struct NewDetails<'a> {
     pub consent: bool,
     /// When, Unix milliseconds.
     pub now: i64,
+    /// How often a rating's details may be posted.
+    pub max_posts: i64,
 }
 
 /// The details stored for a rating.
@@ -972,8 +974,6 @@ pub struct StoredDetails {
     pub contact_phone: Option<String>,
     /// The customer agreed to be contacted.
     pub consent: bool,
-    /// How many times the customer posted them (at most `ratings::MAX_DETAILS_POSTS`).
-    pub posts: i64,
 }
 
 /// A case to open.

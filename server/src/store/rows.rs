@@ -234,7 +234,7 @@ pub(super) fn rating(row: &impl Columns) -> Result<StoredRating, StoreError> {
 }
 
 pub(super) const DETAILS_COLUMNS: &str =
-    "comment, reasons, contact_name, contact_email, contact_phone, consent, posts";
+    "comment, reasons, contact_name, contact_email, contact_phone, consent";
 
 /// A rating's details from [`DETAILS_COLUMNS`].
 pub(super) fn details(row: &impl Columns) -> Result<StoredDetails, StoreError> {
@@ -245,7 +245,6 @@ pub(super) fn details(row: &impl Columns) -> Result<StoredDetails, StoreError> {
         contact_email: row.get(3)?,
         contact_phone: row.get(4)?,
         consent: row.get(5)?,
-        posts: row.get(6)?,
     })
 }
 
@@ -323,7 +322,8 @@ pub(super) const DELIVERY_SELECT: &str =
             o.next_attempt_at, o.last_error
      FROM outbox o LEFT JOIN cases c ON c.id = o.case_id";
 
-/// Customers' emails; each engine adds `WHERE c.site_id = …`.
+/// Customers' emails, found by their case (`outbox_by_case`); each engine adds
+/// `WHERE o.case_id = …`.
 pub(super) const CUSTOMER_MESSAGE_SELECT: &str =
     "SELECT o.event, c.ref, o.created_at, o.attempts, o.delivered_at, o.failed_at,
             o.next_attempt_at, o.last_error, o.target, o.payload

@@ -640,8 +640,9 @@ impl Tx for SqliteTx<'_> {
         Ok(inserted == 1)
     }
 
-    fn save_details(&mut self, d: &NewDetails<'_>) -> Result<(), StoreError> {
-        self.conn
+    fn save_details(&mut self, d: &NewDetails<'_>) -> Result<bool, StoreError> {
+        let saved = self
+            .conn
             .prepare_cached(
                 "INSERT INTO details (rating_id, comment, reasons, contact_name, contact_email,
                                       contact_phone, consent, updated_at)
@@ -650,7 +651,8 @@ impl Tx for SqliteTx<'_> {
                     comment = excluded.comment, reasons = excluded.reasons,
                     contact_name = excluded.contact_name, contact_email = excluded.contact_email,
                     contact_phone = excluded.contact_phone, consent = excluded.consent,
-                    updated_at = excluded.updated_at, posts = details.posts + 1",
+                    updated_at = excluded.updated_at, posts = details.posts + 1
+                 WHERE details.posts < ?9",
             )?
             .execute(params![
                 d.rating_id,
@@ -661,8 +663,9 @@ impl Tx for SqliteTx<'_> {
                 d.contact_phone,
                 d.consent,
                 d.now,
+                d.max_posts,
             ])?;
-        Ok(())
+        Ok(saved == 1)
     }
 
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError> {
@@ -1034,18 +1037,16 @@ impl Tx for SqliteTx<'_> {
 
     fn customer_messages(
         &mut self,
-        site_id: i64,
-        case_id: Option<i64>,
+        case_id: i64,
         limit: i64,
     ) -> Result<Vec<CustomerMessage>, StoreError> {
         self.all(
             &format!(
                 "{CUSTOMER_MESSAGE_SELECT}
-                 WHERE o.kind = 'customer_email' AND c.site_id = ?1
-                   AND (?2 IS NULL OR o.case_id = ?2)
-                 ORDER BY o.id DESC LIMIT ?3"
+                 WHERE o.case_id = ?1 AND o.kind = 'customer_email'
+                 ORDER BY o.id DESC LIMIT ?2"
             ),
-            params![site_id, case_id, limit],
+            params![case_id, limit],
             |row| rows::customer_message(row),
         )
     }

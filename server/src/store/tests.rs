@@ -354,7 +354,9 @@ fn ratings_cases_and_numbers() {
             contact_phone: None,
             consent: true,
             now: 7,
+            max_posts: 10,
         })
+        .map(drop)
     });
     let details = read(&store, |tx| tx.details_for("r1")).unwrap();
     assert_eq!(details.reasons, ["Slow"]);

@@ -440,7 +440,7 @@ fn step_form(
                 }
                 div.row {
                     button type="submit" { (button) }
-                    @if matches!(step, Step::CustomerTold | Step::Closed) && bench.customer_email.is_some() {
+                    @if matches!(step, Step::CustomerTold | Step::Closed) && customer_email(&bench.view).is_some() {
                         button.quiet type="submit" name="preview" value="1" formnovalidate { "Preview the email" }
                     }
                 }
@@ -459,7 +459,7 @@ fn message_field(
     error: Option<&str>,
 ) -> Markup {
     let case = &bench.view.case;
-    let Some(email) = &bench.customer_email else {
+    let Some(email) = customer_email(&bench.view) else {
         return html! {
             p.hint { "The customer left no email address (or no consent to write), so nothing is sent to them." }
         };
@@ -468,7 +468,7 @@ fn message_field(
     let text = match typed {
         Some(typed) => typed.message.clone(),
         None if step == Step::Closed && told => String::new(),
-        None => cases::customer_draft(&bench.view),
+        None => message::customer_draft(&bench.view),
     };
     let id = field_id(step, "message");
     let hint = format!("{id}-hint");
@@ -502,6 +502,13 @@ fn message_field(
             }
         }
     }
+}
+
+/// The address a message to the customer goes to: the view shows a contact only when the
+/// customer consented.
+fn customer_email(view: &CaseView) -> Option<&str> {
+    let contact = view.rating.details.as_ref()?.contact.as_ref()?;
+    contact.email.as_deref()
 }
 
 /// The emails to the customer, with where each stands.

@@ -277,8 +277,8 @@ impl Tx for PostgresTx<'_> {
         Ok(inserted == 1)
     }
 
-    fn save_details(&mut self, d: &NewDetails<'_>) -> Result<(), StoreError> {
-        self.exec(
+    fn save_details(&mut self, d: &NewDetails<'_>) -> Result<bool, StoreError> {
+        let saved = self.exec(
             "INSERT INTO details (rating_id, comment, reasons, contact_name, contact_email,
                                   contact_phone, consent, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -286,7 +286,8 @@ impl Tx for PostgresTx<'_> {
                 comment = excluded.comment, reasons = excluded.reasons,
                 contact_name = excluded.contact_name, contact_email = excluded.contact_email,
                 contact_phone = excluded.contact_phone, consent = excluded.consent,
-                updated_at = excluded.updated_at, posts = details.posts + 1",
+                updated_at = excluded.updated_at, posts = details.posts + 1
+             WHERE details.posts < $9",
             &[
                 &d.rating_id,
                 &d.comment,
@@ -296,9 +297,10 @@ impl Tx for PostgresTx<'_> {
                 &d.contact_phone,
                 &d.consent,
                 &d.now,
+                &d.max_posts,
             ],
         )?;
-        Ok(())
+        Ok(saved == 1)
     }
 
     fn details_for(&mut self, rating_id: &str) -> Result<Option<StoredDetails>, StoreError> {
@@ -929,18 +931,16 @@ impl Tx for PostgresTx<'_> {
 
     fn customer_messages(
         &mut self,
-        site_id: i64,
-        case_id: Option<i64>,
+        case_id: i64,
         limit: i64,
     ) -> Result<Vec<CustomerMessage>, StoreError> {
         let rows = self.rows(
             &format!(
                 "{CUSTOMER_MESSAGE_SELECT}
-                 WHERE o.kind = 'customer_email' AND c.site_id = $1
-                   AND ($2::BIGINT IS NULL OR o.case_id = $2)
-                 ORDER BY o.id DESC LIMIT $3"
+                 WHERE o.case_id = $1 AND o.kind = 'customer_email'
+                 ORDER BY o.id DESC LIMIT $2"
             ),
-            &[&site_id, &case_id, &limit],
+            &[&case_id, &limit],
         )?;
         each(rows, rows::customer_message)
     }
