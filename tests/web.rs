@@ -41,8 +41,11 @@ export function fake_collector(scale) {
     if (window.__mode === 'busy') return new Response('{}', { status: 429, headers: { 'retry-after': '7' } });
     if (window.__mode === 'refuse') return new Response('{}', { status: 400 });
     const flagged = body.score !== undefined && body.score !== scale;
+    // A rating is answered with its own edit secret, or one made "by the server".
+    const rating = body.id !== undefined && body.score !== undefined;
     const reply = { id: body.id, flagged,
-      case: flagged ? { ref: 'NM-TEST', promise: { who: 'Sam', by: '2026-11-24T13:15:00Z' } } : null };
+      case: flagged ? { ref: 'NM-TEST', promise: { who: 'Sam', by: '2026-11-24T13:15:00Z' } } : null,
+      edit: rating ? body.edit || 'made-by-the-server-000000' : undefined };
     return new Response(JSON.stringify(reply), { status: 201 });
   };
 }
@@ -1091,6 +1094,46 @@ async fn retry_after_is_honoured_and_refusals_are_dropped_with_a_warning() {
         "{}",
         warnings()
     );
+}
+
+#[wasm_bindgen_test]
+async fn details_an_older_widget_queued_get_the_secret_from_their_ratings_answer() {
+    fake_collector(5);
+    let outbox = outbox(&web_sys::window().unwrap().into());
+    let id = "0b8f5c1e-4a7d-4c2b-9e3f-000000000077";
+    // What an older widget left: a rating and its details, neither with a secret.
+    for (kind, url, body) in [
+        (
+            "r",
+            "https://c.test/v1/ratings".to_owned(),
+            format!(r#"{{"id":"{id}","site":"s_test","score":2}}"#),
+        ),
+        (
+            "d",
+            format!("https://c.test/v1/ratings/{id}/details"),
+            r#"{"site":"s_test","comment":"Cold"}"#.to_owned(),
+        ),
+    ] {
+        call(
+            &outbox,
+            "put",
+            &[id.into(), kind.into(), url.into(), body.into()],
+        );
+        // Keys sort by the time they were put: the details after their rating.
+        wasm_bindgen_futures::JsFuture::from(sleep(5))
+            .await
+            .unwrap();
+    }
+    let before = posts().length();
+    settled(call(&outbox, "flush", &[true.into()]))
+        .await
+        .unwrap();
+    let sent = posts();
+    assert_eq!(sent.length(), before + 2, "the rating, then its details");
+    let details: nearmiss_core::Details = as_core(&body_of(&sent.get(before + 1)));
+    assert_eq!(details.edit.as_deref(), Some("made-by-the-server-000000"));
+    assert_eq!(details.comment.as_deref(), Some("Cold"));
+    assert_eq!(stored_keys().length(), 0);
 }
 
 #[wasm_bindgen_test]
