@@ -511,7 +511,8 @@ fn customer_email(view: &CaseView) -> Option<&str> {
     contact.email.as_deref()
 }
 
-/// The emails to the customer, with where each stands.
+/// The emails to the customer, with where each stands. What a person wrote is shown with
+/// its step above, so each names its step rather than repeating the text.
 fn messages(bench: &Workbench, now: i64) -> Markup {
     let zone = bench.view.case.timezone.as_str();
     html! {
@@ -520,13 +521,14 @@ fn messages(bench: &Workbench, now: i64) -> Markup {
                 h2 #messages-title { "Messages to the customer" }
                 ol.steps {
                     @for sent in &bench.messages {
-                        @let text = serde_json::from_str::<CustomerEmail>(&sent.payload)
-                            .map(|email| email.message)
-                            .unwrap_or_else(|_| "The product's closing email (sent by an older version).".into());
+                        @let written = serde_json::from_str::<CustomerEmail>(&sent.payload).ok();
                         li {
                             strong { "To " bdi { (sent.to) } } ", " (moment(Timestamp(sent.delivery.created_at), zone, now))
                             ": " (delivery_state(&sent.delivery, zone, now))
-                            blockquote.text { bdi { (text) } }
+                            @match written {
+                                Some(email) => { p { "The message written with the " (step_name(email.step)) " step." } },
+                                None => { p { "The product's closing email (sent by an older version)." } },
+                            }
                         }
                     }
                 }
